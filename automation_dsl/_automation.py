@@ -1,0 +1,693 @@
+"""``Automation``: the immutable, chainable builder of a Courier automation.
+
+Every method returns a new automation and leaves its receiver as it was, so a
+base flow can be branched and reused safely.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from automation_dsl import Automation
+    >>> flow = Automation().send("SAMPLE_TEMPLATE").delay(
+    ...     until=datetime(2024, 4, 8, 8, 9, 10, 123000, tzinfo=timezone.utc))
+    >>> flow.to_dict()
+    {'steps': [{'action': 'send', 'template': 'SAMPLE_TEMPLATE'}, \
+{'action': 'delay', 'until': '20240408T080910.123'}]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, overload
+
+import attrs
+
+from . import _fields as f
+from ._errors import ValidationError, ValidationTypeError
+from ._parse import parse_step
+from ._ref import Ref
+from ._steps import (
+    AddToBatch,
+    AddToDigest,
+    BatchScope,
+    Cancel,
+    DataSource,
+    Delay,
+    FetchData,
+    HttpMethod,
+    Invoke,
+    MergeStrategy,
+    RawStep,
+    Retain,
+    RunContext,
+    Send,
+    SendList,
+    SendMessage,
+    Step,
+    Throttle,
+    UpdateProfile,
+    Webhook,
+)
+from ._time import UntilFormat, until_format_of
+
+__all__ = ["Automation"]
+
+P = ParamSpec("P")
+
+
+def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
+    steps = tuple(value)
+    for index, step in enumerate(steps):
+        if not isinstance(step, Step):
+            raise ValidationTypeError(
+                "Automation", f"steps[{index}]", "a step object (Send, Delay, ...)", step
+            )
+    return steps
+
+
+def _until_format(value: Any) -> UntilFormat:
+    try:
+        return UntilFormat(value)
+    except ValueError:
+        raise ValidationError(
+            "Automation", "until_format", "'basic' or 'extended'", value
+        ) from None
+
+
+@attrs.frozen(slots=True, repr=False)
+class Automation:
+    """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
+
+    Args:
+        cancelation_token: a token that makes runs of this automation cancelable by a later
+            ``cancel`` step with the same token; a string or a :class:`~automation_dsl.Ref`.
+        steps: the steps, for building from existing step objects.
+        until_format: how ``delay(until=...)`` is written: ``"basic"``
+            (``20240408T080910.123``, the default) or ``"extended"``
+            (``2024-04-08T08:09:10.123Z``).
+
+    Example:
+        >>> base = Automation().send("WELCOME")
+        >>> nudge = base.delay(days=1).send("NUDGE")
+        >>> len(base), len(nudge)
+        (1, 3)
+        >>> nudge
+        Automation().send('WELCOME').delay(duration='1 day').send('NUDGE')
+    """
+
+    OWNER = "Automation"
+
+    cancelation_token: str | Ref | None = f.text(required=False, ref=True)
+    steps: tuple[Step, ...] = attrs.field(default=(), converter=_steps, kw_only=True)
+    until_format: UntilFormat = attrs.field(
+        default=UntilFormat.BASIC, converter=_until_format, kw_only=True
+    )
+
+    # -- building -------------------------------------------------------------------------
+
+    def _with(self, steps: tuple[Step, ...]) -> Automation:
+        """A copy holding ``steps``, already validated: skips re-checking every step."""
+        new = object.__new__(Automation)
+        object.__setattr__(new, "cancelation_token", self.cancelation_token)
+        object.__setattr__(new, "steps", steps)
+        object.__setattr__(new, "until_format", self.until_format)
+        return new
+
+    def _add(self, kind: type[Step], **fields: Any) -> Automation:
+        """A copy with one more step of ``kind``; the step class validates the fields."""
+        return self._with((*self.steps, kind(**fields)))
+
+    def step(self, step: Step) -> Automation:
+        """Append any step object.
+
+        Example:
+            >>> from automation_dsl import Cancel
+            >>> Automation().step(Cancel(cancelation_token="t")).to_dict()["steps"]
+            [{'action': 'cancel', 'cancelation_token': 't'}]
+        """
+        if not isinstance(step, Step):
+            raise ValidationTypeError("Automation.step", "step", "a step object", step)
+        return self._with((*self.steps, step))
+
+    def send(
+        self,
+        template: str | Ref | None = None,
+        /,
+        *,
+        recipient: str | Ref | None = None,
+        brand: str | Ref | None = None,
+        data: Mapping[str, Any] | Ref | None = None,
+        profile: Mapping[str, Any] | Ref | None = None,
+        override: Mapping[str, Any] | Ref | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiry: int | str | datetime | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``send`` step: send the notification ``template``.
+
+        Fields left unset fall back to the run context (``recipient``, ``template`` ...).
+        See :class:`~automation_dsl.Send` for each field.
+
+        Example:
+            >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
+            [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
+        """
+        return self._add(
+            Send,
+            template=template,
+            recipient=recipient,
+            brand=brand,
+            data=data,
+            profile=profile,
+            override=override,
+            idempotency_key=idempotency_key,
+            idempotency_expiry=idempotency_expiry,
+            if_=if_,
+            ref=ref,
+        )
+
+    def send_message(
+        self, message: Mapping[str, Any], /, *, if_: str | None = None, ref: str | None = None
+    ) -> Automation:
+        """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
+
+        Example:
+            >>> msg = {"to": {"user_id": "u1"}, "template": "WELCOME"}
+            >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
+            'WELCOME'
+        """
+        return self._add(SendMessage, message=message, if_=if_, ref=ref)
+
+    def send_list(
+        self,
+        list: str | Ref,
+        /,
+        *,
+        template: str | Ref | None = None,
+        brand: str | Ref | None = None,
+        data: Mapping[str, Any] | Ref | None = None,
+        override: Mapping[str, Any] | Ref | None = None,
+        data_source: DataSource | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiry: int | str | datetime | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``send-list`` step: send to every subscriber of ``list``.
+
+        Example:
+            >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
+            [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
+        """
+        return self._add(
+            SendList,
+            list=list,
+            template=template,
+            brand=brand,
+            data=data,
+            override=override,
+            data_source=data_source,
+            idempotency_key=idempotency_key,
+            idempotency_expiry=idempotency_expiry,
+            if_=if_,
+            ref=ref,
+        )
+
+    def delay(
+        self,
+        *,
+        until: datetime | date | str | Ref | None = None,
+        duration: timedelta | str | Ref | None = None,
+        weeks: int = 0,
+        days: int = 0,
+        hours: int = 0,
+        minutes: int = 0,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``delay`` step: wait ``until`` a moment, or for a ``duration``.
+
+        The duration may also be given in keyword units (``days=1``, ``hours=36``); a
+        ``timedelta`` is written in the largest unit that divides it exactly.
+
+        Example:
+            >>> Automation().delay(hours=36).to_dict()["steps"]
+            [{'action': 'delay', 'duration': '36 hours'}]
+            >>> Automation().delay(until="2024-04-08T10:09:10+02:00").to_dict()["steps"]
+            [{'action': 'delay', 'until': '20240408T080910.000'}]
+        """
+        if weeks or days or hours or minutes:
+            if duration is not None:
+                raise ValidationError(
+                    "delay step",
+                    "duration",
+                    "either duration= or keyword units (weeks=, days=, hours=, minutes=)",
+                    duration,
+                )
+            duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+        return self._add(Delay, until=until, duration=duration, if_=if_, ref=ref)
+
+    def cancel(
+        self,
+        cancelation_token: str | Ref,
+        /,
+        *,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
+
+        Example:
+            >>> Automation().cancel("order-42").to_dict()["steps"]
+            [{'action': 'cancel', 'cancelation_token': 'order-42'}]
+        """
+        return self._add(Cancel, cancelation_token=cancelation_token, if_=if_, ref=ref)
+
+    def invoke(
+        self,
+        template: str | Ref,
+        /,
+        *,
+        context: RunContext | Mapping[str, Any] | Ref | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append an ``invoke`` step: start the automation template ``template``.
+
+        This adds a step; to run a flow, hand it to a client.
+
+        Example:
+            >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
+            [{'action': 'invoke', 'template': 'onboarding-v2'}]
+        """
+        return self._add(Invoke, template=template, context=context, if_=if_, ref=ref)
+
+    def update_profile(
+        self,
+        profile: Mapping[str, Any] | Ref,
+        /,
+        *,
+        recipient_id: str | Ref | None = None,
+        merge: MergeStrategy | str | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
+
+        Example:
+            >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
+            [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
+        """
+        return self._add(
+            UpdateProfile, profile=profile, recipient_id=recipient_id, merge=merge, if_=if_, ref=ref
+        )
+
+    def fetch_data(
+        self,
+        url: str | Ref,
+        /,
+        *,
+        method: HttpMethod | str = HttpMethod.GET,
+        headers: Mapping[str, str] | None = None,
+        body: str | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        merge_strategy: MergeStrategy | str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiry: int | str | datetime | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``fetch-data`` step: call ``url`` and merge the JSON reply into ``data``.
+
+        ``body`` may be a string or a dict, which is JSON-encoded.
+
+        Example:
+            >>> Automation().fetch_data("https://x.test/u", method="POST",
+            ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
+            {'url': 'https://x.test/u', 'method': 'POST', 'body': '{"id":1}'}
+        """
+        webhook = {"url": url, "method": method, "headers": headers, "body": body, "params": params}
+        return self._add(
+            FetchData,
+            webhook=Webhook.from_wire({k: v for k, v in webhook.items() if v is not None}),
+            merge_strategy=merge_strategy,
+            idempotency_key=idempotency_key,
+            idempotency_expiry=idempotency_expiry,
+            if_=if_,
+            ref=ref,
+        )
+
+    def add_to_batch(
+        self,
+        *,
+        wait_period: timedelta | str,
+        max_wait_period: timedelta | str,
+        retain: Retain | Mapping[str, Any],
+        max_items: int | None = None,
+        scope: BatchScope | str | None = None,
+        batch_key: str | None = None,
+        batch_id: str | None = None,
+        category_key: str | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> flow = Automation().add_to_batch(
+            ...     wait_period=timedelta(minutes=5), max_wait_period=timedelta(hours=1),
+            ...     retain={"type": "last", "count": 10})
+            >>> flow.to_dict()["steps"][0]["max_wait_period"]
+            'PT1H'
+        """
+        return self._add(
+            AddToBatch,
+            wait_period=wait_period,
+            max_wait_period=max_wait_period,
+            retain=retain,
+            max_items=max_items,
+            scope=scope,
+            batch_key=batch_key,
+            batch_id=batch_id,
+            category_key=category_key,
+            if_=if_,
+            ref=ref,
+        )
+
+    def add_to_digest(
+        self, subscription_topic_id: str, /, *, if_: str | None = None, ref: str | None = None
+    ) -> Automation:
+        """Append an ``add-to-digest`` step (Courier legacy).
+
+        Example:
+            >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
+            [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
+        """
+        return self._add(AddToDigest, subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
+
+    def throttle(
+        self,
+        *,
+        max_allowed: int,
+        period: timedelta | str,
+        scope: BatchScope | str,
+        on_throttle: str,
+        throttle_key: str | None = None,
+        should_alert: bool | None = None,
+        if_: str | None = None,
+        ref: str | None = None,
+    ) -> Automation:
+        """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> Automation().throttle(max_allowed=1, period=timedelta(hours=1), scope="user",
+            ...                       on_throttle="node-2").to_dict()["steps"][0]["period"]
+            'PT1H'
+        """
+        return self._add(
+            Throttle,
+            max_allowed=max_allowed,
+            period=period,
+            scope=scope,
+            on_throttle=on_throttle,
+            throttle_key=throttle_key,
+            should_alert=should_alert,
+            if_=if_,
+            ref=ref,
+        )
+
+    def raw(self, step: Mapping[str, Any], /) -> Automation:
+        """Append a step this library does not model, as its JSON object, untouched.
+
+        Example:
+            >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
+            [{'action': 'get-profile', 'user_id': 'u1'}]
+        """
+        return self._add(RawStep, body=step)
+
+    # -- composing ------------------------------------------------------------------------
+
+    def then(self, other: Automation) -> Automation:
+        """Return this automation's steps followed by ``other``'s (also ``self + other``).
+
+        The cancelation token is kept from whichever side sets it; two different tokens are
+        an error.
+
+        Example:
+            >>> welcome = Automation().send("WELCOME")
+            >>> nudge = Automation().delay(days=2).send("NUDGE")
+            >>> len(welcome + nudge)
+            3
+        """
+        if not isinstance(other, Automation):
+            raise ValidationTypeError("Automation.then", "other", "an Automation", other)
+        token = self.cancelation_token
+        if other.cancelation_token is not None:
+            if token is not None and token != other.cancelation_token:
+                raise ValidationError(
+                    "Automation.then",
+                    "cancelation_token",
+                    f"the same token on both sides (left is {token!r})",
+                    other.cancelation_token,
+                )
+            token = other.cancelation_token
+        return attrs.evolve(self, cancelation_token=token, steps=self.steps + other.steps)
+
+    def __add__(self, other: Automation) -> Automation:
+        if not isinstance(other, Automation):
+            return NotImplemented
+        return self.then(other)
+
+    def pipe(
+        self,
+        fn: Callable[Concatenate[Automation, P], Automation],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Automation:
+        """Return ``fn(self, *args, **kwargs)``: apply a reusable flow fragment.
+
+        Example:
+            >>> def remind(flow, template, *, after):
+            ...     return flow.delay(duration=after).send(template)
+            >>> Automation().send("WELCOME").pipe(remind, "NUDGE", after="1 day")
+            Automation().send('WELCOME').delay(duration='1 day').send('NUDGE')
+        """
+        result = fn(self, *args, **kwargs)
+        if not isinstance(result, Automation):
+            raise ValidationTypeError(
+                "Automation.pipe",
+                getattr(fn, "__name__", "fn"),
+                "a function returning an Automation",
+                result,
+            )
+        return result
+
+    def with_cancelation_token(self, token: str | Ref | None) -> Automation:
+        """Return a copy with another cancelation token (``None`` removes it).
+
+        Example:
+            >>> Automation().send("A").with_cancelation_token("t").to_dict()["cancelation_token"]
+            't'
+        """
+        return attrs.evolve(self, cancelation_token=token)
+
+    def with_until_format(self, until_format: UntilFormat | str) -> Automation:
+        """Return a copy that writes ``until`` in another format (``"basic"`` or ``"extended"``).
+
+        Example:
+            >>> flow = Automation().delay(until="2024-04-08T08:09:10Z")
+            >>> flow.with_until_format("extended").to_dict()["steps"][0]["until"]
+            '2024-04-08T08:09:10.000Z'
+        """
+        return attrs.evolve(self, until_format=until_format)
+
+    # -- the sequence protocol ------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Automation: ...
+
+    def __getitem__(self, index: int | slice) -> Step | Automation:
+        if isinstance(index, slice):
+            return self._with(self.steps[index])
+        return self.steps[index]
+
+    def __repr__(self) -> str:
+        args = []
+        if self.cancelation_token is not None:
+            args.append(repr(self.cancelation_token))
+        if self.until_format is not UntilFormat.BASIC:
+            args.append(f"until_format={self.until_format.value!r}")
+        return f"Automation({', '.join(args)})" + "".join(step.chain() for step in self.steps)
+
+    # -- serialization --------------------------------------------------------------------
+
+    def to_dict(self, *, until_format: UntilFormat | str | None = None) -> dict[str, Any]:
+        """Return the ``automation`` object of an invoke body: ``steps`` and ``cancelation_token``.
+
+        Args:
+            until_format: overrides the automation's own ``until_format`` for this call.
+
+        Example:
+            >>> Automation("t").cancel("t").to_dict()
+            {'cancelation_token': 't', 'steps': [{'action': 'cancel', 'cancelation_token': 't'}]}
+        """
+        fmt = self.until_format if until_format is None else _until_format(until_format)
+        out: dict[str, Any] = {}
+        if self.cancelation_token is not None:
+            token = self.cancelation_token
+            out["cancelation_token"] = token if isinstance(token, str) else token.to_wire()
+        out["steps"] = [step.to_wire(fmt) for step in self.steps]
+        return out
+
+    def to_payload(
+        self,
+        context: RunContext | None = None,
+        /,
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        until_format: UntilFormat | str | None = None,
+    ) -> dict[str, Any]:
+        """Return the whole body of ``POST /automations/invoke``.
+
+        The run context is given as keywords, or as a :class:`~automation_dsl.RunContext`
+        (keywords then override its fields). Unset fields are omitted.
+
+        Example:
+            >>> Automation().send("A").to_payload(recipient="user-1")
+            {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
+        """
+        payload: dict[str, Any] = {"automation": self.to_dict(until_format=until_format)}
+        given = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        if context is not None or overrides:
+            base = context if context is not None else RunContext()
+            if not isinstance(base, RunContext):
+                raise ValidationTypeError(
+                    "Automation.to_payload", "context", "a RunContext", context
+                )
+            payload.update(attrs.evolve(base, **overrides).to_wire())
+        return payload
+
+    def to_json(
+        self,
+        context: RunContext | None = None,
+        /,
+        *,
+        indent: int | None = None,
+        **fields: Any,
+    ) -> str:
+        """Return :meth:`to_payload` as JSON text (the body a client sends).
+
+        Example:
+            >>> Automation().send("A").to_json()
+            '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
+        """
+        return json.dumps(self.to_payload(context, **fields), indent=indent, ensure_ascii=False)
+
+    # -- parsing --------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, lenient: bool = False) -> Automation:
+        """Parse an ``automation`` object (``{"steps": [...], "cancelation_token": ...}``).
+
+        Errors carry a path such as ``steps[2].until``. An unknown action is an error
+        unless ``lenient=True``, which keeps such steps untouched as raw steps. The
+        ``until`` format of the input is kept, so the round trip is exact.
+
+        Example:
+            >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
+            Automation().delay(duration='1 hour')
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationTypeError("automation", "automation", "a JSON object", data)
+        unknown = set(data) - {"steps", "cancelation_token"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise ValidationError(
+                "automation",
+                key,
+                "only 'steps' and 'cancelation_token'",
+                data[key],
+                hint="unknown field",
+                path=key,
+            )
+        raw_steps = data.get("steps")
+        if not isinstance(raw_steps, list | tuple):
+            raise ValidationTypeError(
+                "automation", "steps", "a list of steps", raw_steps, path="steps"
+            )
+        steps = tuple(
+            parse_step(item, f"steps[{index}]", lenient=lenient)
+            for index, item in enumerate(raw_steps)
+        )
+        fmt = UntilFormat.BASIC
+        for item in raw_steps:
+            if item.get("action") == "delay" and isinstance(item.get("until"), str):
+                fmt = until_format_of(item["until"])
+                break
+        try:
+            return cls(data.get("cancelation_token"), steps=steps, until_format=fmt)
+        except ValidationError as error:
+            raise error.at("automation") from None
+
+    @classmethod
+    def from_payload(
+        cls, payload: Mapping[str, Any], *, lenient: bool = False
+    ) -> tuple[Automation, RunContext]:
+        """Parse a whole invoke body into the automation and its run context.
+
+        Example:
+            >>> flow, context = Automation.from_payload(
+            ...     {"automation": {"steps": []}, "recipient": "user-1"})
+            >>> context.recipient
+            'user-1'
+        """
+        if not isinstance(payload, Mapping) or "automation" not in payload:
+            raise ValidationTypeError(
+                "invoke body", "automation", "a JSON object with an 'automation' key", payload
+            )
+        automation = cls.from_dict(payload["automation"], lenient=lenient)
+        context = RunContext.from_wire(payload, skip=("automation",))
+        return automation, context
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
+        """Parse JSON text: a whole invoke body, or just its ``automation`` object.
+
+        Use :meth:`from_payload` to keep the run context too.
+
+        Example:
+            >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
+            Automation().send()
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValidationError(
+                "automation", "json", f"valid JSON ({error.msg} at line {error.lineno})", text[:80]
+            ) from None
+        if isinstance(data, Mapping) and "automation" in data:
+            return cls.from_payload(data, lenient=lenient)[0]
+        return cls.from_dict(data, lenient=lenient)

@@ -1,0 +1,82 @@
+"""Parsing Courier's JSON back into typed steps, with errors that carry a path.
+
+Example:
+    >>> from automation_dsl._parse import parse_step
+    >>> parse_step({"action": "delay", "duration": "1 hour"}, "steps[0]", lenient=False)
+    Delay(duration='1 hour')
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import ValidationError, ValidationTypeError
+from ._steps import (
+    AddToBatch,
+    AddToDigest,
+    Cancel,
+    Delay,
+    FetchData,
+    Invoke,
+    RawStep,
+    Send,
+    SendList,
+    SendMessage,
+    Step,
+    Throttle,
+    UpdateProfile,
+)
+
+__all__ = ["STEP_CLASSES", "parse_step"]
+
+STEP_CLASSES: dict[str, type[Step]] = {
+    cls.action: cls
+    for cls in (
+        Send,
+        SendList,
+        Delay,
+        Cancel,
+        Invoke,
+        UpdateProfile,
+        FetchData,
+        AddToBatch,
+        AddToDigest,
+        Throttle,
+    )
+}
+"""The typed step class of each action Courier documents (``send`` with ``message`` aside)."""
+
+
+def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
+    """Parse one step's JSON object; errors are located at ``path`` (``steps[2]``).
+
+    With ``lenient=True`` an unknown action, or a known action with fields this
+    library does not model, is kept untouched as a :class:`RawStep`.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationTypeError("automation", "step", "a JSON object", data, path=path)
+    action = data.get("action")
+    cls: type[Step] | None = STEP_CLASSES.get(action) if isinstance(action, str) else None
+    if cls is Send and "message" in data:
+        cls = SendMessage
+    if cls is None:
+        if lenient and isinstance(action, str) and action:
+            return RawStep(data)
+        close = difflib.get_close_matches(str(action), STEP_CLASSES, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "pass lenient=True to keep it raw"
+        raise ValidationError(
+            "automation",
+            "action",
+            "a known action (" + ", ".join(sorted(STEP_CLASSES)) + ")",
+            action,
+            hint=hint,
+            path=f"{path}.action",
+        )
+    try:
+        return cls.from_wire(data)
+    except ValidationError as error:
+        if lenient and error.hint == "unknown field":
+            return RawStep(data)
+        raise error.at(path) from None

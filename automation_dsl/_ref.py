@@ -1,0 +1,60 @@
+"""``Ref``: a value read from the run context when the automation runs.
+
+Courier accepts ``{"$ref": "data.user.token"}`` in place of most step values: the
+path is resolved against the run's ``data``, ``profile``, ``refs`` and the other
+run-context properties when the step executes.
+
+Example:
+    >>> from automation_dsl import Automation, Ref
+    >>> Automation().cancel(Ref("data.order.token")).to_dict()
+    {'steps': [{'action': 'cancel', 'cancelation_token': {'$ref': 'data.order.token'}}]}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+
+from ._errors import ValidationError, ValidationTypeError
+
+__all__ = ["Ref"]
+
+_PATH = re.compile(r"[^\s.]+(?:\.[^\s.]+)*")
+
+
+def _check_path(_: Any, __: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationTypeError("Ref", "path", "a dotted path string", value)
+    if not _PATH.fullmatch(value):
+        raise ValidationError(
+            "Ref",
+            "path",
+            "a dotted path such as 'data.user.token' (no spaces, no empty segments)",
+            value,
+        )
+
+
+@attrs.frozen(slots=True, repr=False)
+class Ref:
+    """A ``$ref`` accessor: a dotted path into the run context.
+
+    Args:
+        path: where the value lives when the automation runs, rooted at a run-context
+            property (``data``, ``profile``, ``brand``, ``template``, ``recipient``) or at
+            ``refs`` (the results of earlier steps).
+
+    Example:
+        >>> Ref("data.user.token").to_wire()
+        {'$ref': 'data.user.token'}
+    """
+
+    path: str = attrs.field(validator=_check_path)
+
+    def to_wire(self) -> dict[str, str]:
+        """Return the JSON form Courier reads: ``{"$ref": path}``."""
+        return {"$ref": self.path}
+
+    def __repr__(self) -> str:
+        return f"Ref({self.path!r})"
