@@ -30,25 +30,6 @@ from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, freeze, thaw
 from ._ref import Ref
 
-__all__ = [
-    "ENCODE",
-    "WIRE",
-    "boolean",
-    "choice",
-    "converted",
-    "encode_text",
-    "encoder",
-    "epoch_or_iso",
-    "integer",
-    "json_body",
-    "json_object",
-    "name",
-    "nested",
-    "takes_self",
-    "text",
-    "wire_name",
-]
-
 WIRE = "wire"
 """Metadata key holding a field's JSON name where it differs from the Python name."""
 ENCODE = "encode"

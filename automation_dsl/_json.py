@@ -23,8 +23,6 @@ from typing import Any, TypeAlias
 from ._errors import ValidationError, ValidationTypeError
 from ._ref import Ref
 
-__all__ = ["FrozenDict", "JSONValue", "freeze", "thaw"]
-
 JSONValue: TypeAlias = Any
 """A value that serializes to JSON: str, int, float, bool, None, a mapping or a sequence."""
 

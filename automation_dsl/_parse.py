@@ -29,8 +29,6 @@ from ._steps import (
     UpdateProfile,
 )
 
-__all__ = ["STEP_CLASSES", "parse_step"]
-
 STEP_CLASSES: dict[str, type[Step]] = {
     cls.action: cls
     for cls in (

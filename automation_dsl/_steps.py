@@ -494,8 +494,11 @@ class Delay(_Typed):
     def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
         """Return the JSON object, with ``until`` written in ``until_format``."""
         out = super().to_wire()
-        if isinstance(self.until, datetime):
-            out["until"] = format_until(self.until, until_format)
+        until = self.until
+        if isinstance(until, datetime):
+            out["until"] = format_until(until, until_format)
+        elif isinstance(until, Ref):
+            out["until"] = until.to_wire()
         return out
 
     def _chain_kwargs(self) -> dict[str, Any]:

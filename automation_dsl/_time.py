@@ -27,15 +27,7 @@ from dateutil.parser import isoparse
 
 from ._errors import ValidationError, ValidationTypeError
 
-__all__ = [
-    "UntilFormat",
-    "courier_duration",
-    "format_until",
-    "iso_duration",
-    "iso_duration_to_timedelta",
-    "to_utc",
-    "until_format_of",
-]
+__all__ = ["UntilFormat"]
 
 
 class UntilFormat(StrEnum):
@@ -91,10 +83,17 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
 
 def format_until(moment: datetime, fmt: UntilFormat) -> str:
     """Write a UTC datetime (from :func:`to_utc`) in the chosen wire format."""
-    millis = moment.microsecond // 1000
+    m = moment
+    millis = m.microsecond // 1000
     if fmt is UntilFormat.BASIC:
-        return f"{moment:%Y%m%dT%H%M%S}.{millis:03d}"
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+        return (
+            f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
+            f".{millis:03d}"
+        )
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{millis:03d}Z"
+    )
 
 
 _EXTENDED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")

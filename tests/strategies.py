@@ -1,0 +1,251 @@
+"""Hypothesis strategies that build every step type with every field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from automation_dsl import (
+    AddToBatch,
+    AddToDigest,
+    Automation,
+    BatchScope,
+    Cancel,
+    DataSource,
+    Delay,
+    FetchData,
+    HttpMethod,
+    Invoke,
+    MergeStrategy,
+    RawStep,
+    Ref,
+    Retain,
+    RetainType,
+    RunContext,
+    Send,
+    SendList,
+    SendMessage,
+    Step,
+    Throttle,
+    UpdateProfile,
+    Webhook,
+)
+
+text = st.text(min_size=1, max_size=12)
+names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True)
+refs = st.lists(names, min_size=1, max_size=4).map(lambda parts: Ref(".".join(parts)))
+text_or_ref = st.one_of(text, refs)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+json_objects = st.dictionaries(st.text(max_size=6), json_values, max_size=4)
+objects_or_ref = st.one_of(json_objects, refs)
+
+
+def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), strategy)
+
+
+common = {"if_": opt(text), "ref": opt(names)}
+expiry = opt(st.one_of(st.integers(min_value=1, max_value=2**40), text))
+moments = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)
+)
+whole_minutes = st.integers(min_value=1, max_value=10**6).map(lambda m: timedelta(minutes=m))
+iso_periods = st.integers(min_value=1, max_value=60 * 24 * 60).map(lambda m: timedelta(minutes=m))
+
+webhooks = st.builds(
+    Webhook,
+    url=text_or_ref,
+    method=st.sampled_from(HttpMethod),
+    headers=opt(st.dictionaries(text, st.text(max_size=8), max_size=3)),
+    body=opt(st.one_of(st.text(max_size=10), json_objects)),
+    params=opt(json_objects),
+)
+contexts = st.builds(
+    RunContext,
+    data=opt(objects_or_ref),
+    profile=opt(objects_or_ref),
+    recipient=opt(text_or_ref),
+    brand=opt(text_or_ref),
+    template=opt(text_or_ref),
+)
+
+
+@st.composite
+def retains(draw: st.DrawFn) -> Retain:
+    kind = draw(st.sampled_from(RetainType))
+    needs_key = kind in (RetainType.HIGHEST, RetainType.LOWEST)
+    return Retain(
+        type=kind,
+        count=draw(st.integers(min_value=1, max_value=100)),
+        sort_key=draw(text if needs_key else opt(text)),
+    )
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> AddToBatch:
+    scope = draw(opt(st.sampled_from(BatchScope)))
+    return AddToBatch(
+        wait_period=draw(iso_periods),
+        max_wait_period=draw(iso_periods),
+        retain=draw(retains()),
+        max_items=draw(opt(st.integers(min_value=1, max_value=1000))),
+        scope=scope,
+        batch_key=draw(text if scope is BatchScope.DYNAMIC else opt(text)),
+        batch_id=draw(opt(text)),
+        category_key=draw(opt(text)),
+        **{k: draw(v) for k, v in common.items()},
+    )
+
+
+@st.composite
+def throttles(draw: st.DrawFn) -> Throttle:
+    scope = draw(st.sampled_from(BatchScope))
+    return Throttle(
+        max_allowed=draw(st.integers(min_value=1, max_value=1000)),
+        period=draw(iso_periods),
+        scope=scope,
+        on_throttle=draw(text),
+        throttle_key=draw(text if scope is BatchScope.DYNAMIC else opt(text)),
+        should_alert=draw(opt(st.booleans())),
+        **{k: draw(v) for k, v in common.items()},
+    )
+
+
+@st.composite
+def delays(draw: st.DrawFn) -> Delay:
+    if draw(st.booleans()):
+        return Delay(
+            until=draw(st.one_of(moments, refs)), **{k: draw(v) for k, v in common.items()}
+        )
+    duration = draw(st.one_of(whole_minutes, refs, st.sampled_from(["1 month", "2 years"])))
+    return Delay(duration=duration, **{k: draw(v) for k, v in common.items()})
+
+
+send_messages = st.builds(
+    SendMessage,
+    message=st.builds(
+        lambda to, key, value: {"to": to, key: value},
+        json_objects,
+        st.sampled_from(["template", "content"]),
+        json_values,
+    ),
+    **common,
+)
+
+current_steps: st.SearchStrategy[Step] = st.one_of(
+    st.builds(
+        Send,
+        template=opt(text_or_ref),
+        recipient=opt(text_or_ref),
+        brand=opt(text_or_ref),
+        data=opt(objects_or_ref),
+        profile=opt(objects_or_ref),
+        override=opt(objects_or_ref),
+        idempotency_key=opt(text),
+        idempotency_expiry=expiry,
+        **common,
+    ),
+    st.builds(
+        SendList,
+        list=text_or_ref,
+        template=opt(text_or_ref),
+        brand=opt(text_or_ref),
+        data=opt(objects_or_ref),
+        override=opt(objects_or_ref),
+        data_source=opt(
+            st.builds(
+                DataSource, webhook=webhooks, merge_strategy=opt(st.sampled_from(MergeStrategy))
+            )
+        ),
+        idempotency_key=opt(text),
+        idempotency_expiry=expiry,
+        **common,
+    ),
+    delays(),
+    st.builds(Cancel, cancelation_token=text_or_ref, **common),
+    st.builds(Invoke, template=text_or_ref, context=opt(st.one_of(contexts, refs)), **common),
+    st.builds(
+        UpdateProfile,
+        profile=objects_or_ref,
+        recipient_id=opt(text_or_ref),
+        merge=opt(st.sampled_from(MergeStrategy)),
+        **common,
+    ),
+    st.builds(
+        FetchData,
+        webhook=webhooks,
+        merge_strategy=opt(st.sampled_from(MergeStrategy)),
+        idempotency_key=opt(text),
+        idempotency_expiry=expiry,
+        **common,
+    ),
+)
+legacy_steps: st.SearchStrategy[Step] = st.one_of(
+    batches(),
+    throttles(),
+    st.builds(AddToDigest, subscription_topic_id=text, **common),
+    send_messages,
+)
+any_steps = st.one_of(current_steps, legacy_steps)
+raw_steps = st.builds(
+    lambda action, extra: RawStep({"action": action, **extra}),
+    st.from_regex(r"x-[a-z]{1,8}", fullmatch=True),
+    json_objects.filter(lambda d: "action" not in d),
+)
+
+automations = st.builds(
+    Automation,
+    opt(text_or_ref),
+    steps=st.lists(st.one_of(any_steps, raw_steps), max_size=6),
+    until_format=st.sampled_from(["basic", "extended"]),
+)
+
+# Only what Courier's current spec has: the seven actions, their spec fields, no if/ref/$ref.
+spec_steps: st.SearchStrategy[Step] = st.one_of(
+    st.builds(
+        Send,
+        template=opt(text),
+        recipient=opt(text),
+        brand=opt(text),
+        data=opt(json_objects),
+        profile=opt(json_objects),
+    ),
+    st.builds(SendList, list=text, brand=opt(text), data=opt(json_objects)),
+    st.builds(Delay, until=moments),
+    st.builds(Delay, duration=whole_minutes),
+    st.builds(Cancel, cancelation_token=text),
+    st.builds(Invoke, template=text),
+    st.builds(
+        UpdateProfile,
+        profile=json_objects,
+        recipient_id=opt(text),
+        merge=opt(st.sampled_from(MergeStrategy)),
+    ),
+    st.builds(
+        FetchData,
+        webhook=st.builds(
+            Webhook,
+            url=text,
+            method=st.sampled_from(HttpMethod),
+            headers=opt(st.dictionaries(text, st.text(max_size=8), max_size=3)),
+            body=opt(st.one_of(st.text(max_size=10), json_objects)),
+        ),
+        merge_strategy=opt(st.sampled_from([m for m in MergeStrategy if m != "none"])),
+    ),
+)
