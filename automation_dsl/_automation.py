@@ -29,17 +29,19 @@ from ._ref import Ref
 from ._steps import (
     AddToBatch,
     AddToDigest,
-    BatchScope,
     Cancel,
     DataSource,
     Delay,
+    Expiry,
     FetchData,
     HttpMethod,
+    HttpMethodLike,
     Invoke,
-    MergeStrategy,
+    MergeLike,
     RawStep,
     Retain,
     RunContext,
+    ScopeLike,
     Send,
     SendList,
     SendMessage,
@@ -53,6 +55,7 @@ from ._time import UntilFormat, until_format_of
 __all__ = ["Automation"]
 
 P = ParamSpec("P")
+_new = object.__new__
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
@@ -107,15 +110,15 @@ class Automation:
 
     def _with(self, steps: tuple[Step, ...]) -> Automation:
         """A copy holding ``steps``, already validated: skips re-checking every step."""
-        new = object.__new__(Automation)
-        object.__setattr__(new, "cancelation_token", self.cancelation_token)
-        object.__setattr__(new, "steps", steps)
-        object.__setattr__(new, "until_format", self.until_format)
+        new = _new(Automation)
+        _set_token(new, self.cancelation_token)
+        _set_steps(new, steps)
+        _set_format(new, self.until_format)
         return new
 
-    def _add(self, kind: type[Step], **fields: Any) -> Automation:
-        """A copy with one more step of ``kind``; the step class validates the fields."""
-        return self._with((*self.steps, kind(**fields)))
+    def _append(self, step: Step) -> Automation:
+        """A copy with one more step, already validated by its class."""
+        return self._with((*self.steps, step))
 
     def step(self, step: Step) -> Automation:
         """Append any step object.
@@ -127,7 +130,7 @@ class Automation:
         """
         if not isinstance(step, Step):
             raise ValidationTypeError("Automation.step", "step", "a step object", step)
-        return self._with((*self.steps, step))
+        return self._append(step)
 
     def send(
         self,
@@ -140,7 +143,7 @@ class Automation:
         profile: Mapping[str, Any] | Ref | None = None,
         override: Mapping[str, Any] | Ref | None = None,
         idempotency_key: str | None = None,
-        idempotency_expiry: int | str | datetime | None = None,
+        idempotency_expiry: Expiry | None = None,
         if_: str | None = None,
         ref: str | None = None,
     ) -> Automation:
@@ -153,18 +156,19 @@ class Automation:
             >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
             [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
         """
-        return self._add(
-            Send,
-            template=template,
-            recipient=recipient,
-            brand=brand,
-            data=data,
-            profile=profile,
-            override=override,
-            idempotency_key=idempotency_key,
-            idempotency_expiry=idempotency_expiry,
-            if_=if_,
-            ref=ref,
+        return self._append(
+            Send(
+                template=template,
+                recipient=recipient,
+                brand=brand,
+                data=data,
+                profile=profile,
+                override=override,
+                idempotency_key=idempotency_key,
+                idempotency_expiry=idempotency_expiry,
+                if_=if_,
+                ref=ref,
+            )
         )
 
     def send_message(
@@ -177,7 +181,7 @@ class Automation:
             >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
             'WELCOME'
         """
-        return self._add(SendMessage, message=message, if_=if_, ref=ref)
+        return self._append(SendMessage(message=message, if_=if_, ref=ref))
 
     def send_list(
         self,
@@ -190,7 +194,7 @@ class Automation:
         override: Mapping[str, Any] | Ref | None = None,
         data_source: DataSource | Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
-        idempotency_expiry: int | str | datetime | None = None,
+        idempotency_expiry: Expiry | None = None,
         if_: str | None = None,
         ref: str | None = None,
     ) -> Automation:
@@ -200,18 +204,19 @@ class Automation:
             >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
             [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
         """
-        return self._add(
-            SendList,
-            list=list,
-            template=template,
-            brand=brand,
-            data=data,
-            override=override,
-            data_source=data_source,
-            idempotency_key=idempotency_key,
-            idempotency_expiry=idempotency_expiry,
-            if_=if_,
-            ref=ref,
+        return self._append(
+            SendList(
+                list=list,
+                template=template,
+                brand=brand,
+                data=data,
+                override=override,
+                data_source=data_source,
+                idempotency_key=idempotency_key,
+                idempotency_expiry=idempotency_expiry,
+                if_=if_,
+                ref=ref,
+            )
         )
 
     def delay(
@@ -246,7 +251,7 @@ class Automation:
                     duration,
                 )
             duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
-        return self._add(Delay, until=until, duration=duration, if_=if_, ref=ref)
+        return self._append(Delay(until=until, duration=duration, if_=if_, ref=ref))
 
     def cancel(
         self,
@@ -262,7 +267,7 @@ class Automation:
             >>> Automation().cancel("order-42").to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 'order-42'}]
         """
-        return self._add(Cancel, cancelation_token=cancelation_token, if_=if_, ref=ref)
+        return self._append(Cancel(cancelation_token=cancelation_token, if_=if_, ref=ref))
 
     def invoke(
         self,
@@ -281,7 +286,7 @@ class Automation:
             >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
             [{'action': 'invoke', 'template': 'onboarding-v2'}]
         """
-        return self._add(Invoke, template=template, context=context, if_=if_, ref=ref)
+        return self._append(Invoke(template=template, context=context, if_=if_, ref=ref))
 
     def update_profile(
         self,
@@ -289,7 +294,7 @@ class Automation:
         /,
         *,
         recipient_id: str | Ref | None = None,
-        merge: MergeStrategy | str | None = None,
+        merge: MergeLike | None = None,
         if_: str | None = None,
         ref: str | None = None,
     ) -> Automation:
@@ -299,22 +304,23 @@ class Automation:
             >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
             [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
         """
-        return self._add(
-            UpdateProfile, profile=profile, recipient_id=recipient_id, merge=merge, if_=if_, ref=ref
+        step = UpdateProfile(
+            profile=profile, recipient_id=recipient_id, merge=merge, if_=if_, ref=ref
         )
+        return self._append(step)
 
     def fetch_data(
         self,
         url: str | Ref,
         /,
         *,
-        method: HttpMethod | str = HttpMethod.GET,
+        method: HttpMethodLike = HttpMethod.GET,
         headers: Mapping[str, str] | None = None,
         body: str | Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
-        merge_strategy: MergeStrategy | str | None = None,
+        merge_strategy: MergeLike | None = None,
         idempotency_key: str | None = None,
-        idempotency_expiry: int | str | datetime | None = None,
+        idempotency_expiry: Expiry | None = None,
         if_: str | None = None,
         ref: str | None = None,
     ) -> Automation:
@@ -327,15 +333,16 @@ class Automation:
             ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
             {'url': 'https://x.test/u', 'method': 'POST', 'body': '{"id":1}'}
         """
-        webhook = {"url": url, "method": method, "headers": headers, "body": body, "params": params}
-        return self._add(
-            FetchData,
-            webhook=Webhook.from_wire({k: v for k, v in webhook.items() if v is not None}),
-            merge_strategy=merge_strategy,
-            idempotency_key=idempotency_key,
-            idempotency_expiry=idempotency_expiry,
-            if_=if_,
-            ref=ref,
+        webhook = Webhook(url=url, method=method, headers=headers, body=body, params=params)
+        return self._append(
+            FetchData(
+                webhook=webhook,
+                merge_strategy=merge_strategy,
+                idempotency_key=idempotency_key,
+                idempotency_expiry=idempotency_expiry,
+                if_=if_,
+                ref=ref,
+            )
         )
 
     def add_to_batch(
@@ -345,7 +352,7 @@ class Automation:
         max_wait_period: timedelta | str,
         retain: Retain | Mapping[str, Any],
         max_items: int | None = None,
-        scope: BatchScope | str | None = None,
+        scope: ScopeLike | None = None,
         batch_key: str | None = None,
         batch_id: str | None = None,
         category_key: str | None = None,
@@ -362,18 +369,19 @@ class Automation:
             >>> flow.to_dict()["steps"][0]["max_wait_period"]
             'PT1H'
         """
-        return self._add(
-            AddToBatch,
-            wait_period=wait_period,
-            max_wait_period=max_wait_period,
-            retain=retain,
-            max_items=max_items,
-            scope=scope,
-            batch_key=batch_key,
-            batch_id=batch_id,
-            category_key=category_key,
-            if_=if_,
-            ref=ref,
+        return self._append(
+            AddToBatch(
+                wait_period=wait_period,
+                max_wait_period=max_wait_period,
+                retain=retain,
+                max_items=max_items,
+                scope=scope,
+                batch_key=batch_key,
+                batch_id=batch_id,
+                category_key=category_key,
+                if_=if_,
+                ref=ref,
+            )
         )
 
     def add_to_digest(
@@ -385,14 +393,16 @@ class Automation:
             >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
             [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
         """
-        return self._add(AddToDigest, subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
+        return self._append(
+            AddToDigest(subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
+        )
 
     def throttle(
         self,
         *,
         max_allowed: int,
         period: timedelta | str,
-        scope: BatchScope | str,
+        scope: ScopeLike,
         on_throttle: str,
         throttle_key: str | None = None,
         should_alert: bool | None = None,
@@ -407,16 +417,17 @@ class Automation:
             ...                       on_throttle="node-2").to_dict()["steps"][0]["period"]
             'PT1H'
         """
-        return self._add(
-            Throttle,
-            max_allowed=max_allowed,
-            period=period,
-            scope=scope,
-            on_throttle=on_throttle,
-            throttle_key=throttle_key,
-            should_alert=should_alert,
-            if_=if_,
-            ref=ref,
+        return self._append(
+            Throttle(
+                max_allowed=max_allowed,
+                period=period,
+                scope=scope,
+                on_throttle=on_throttle,
+                throttle_key=throttle_key,
+                should_alert=should_alert,
+                if_=if_,
+                ref=ref,
+            )
         )
 
     def raw(self, step: Mapping[str, Any], /) -> Automation:
@@ -426,7 +437,7 @@ class Automation:
             >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
             [{'action': 'get-profile', 'user_id': 'u1'}]
         """
-        return self._add(RawStep, body=step)
+        return self._append(RawStep(step))
 
     # -- composing ------------------------------------------------------------------------
 
@@ -581,13 +592,17 @@ class Automation:
             "template": template,
         }
         overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-        if context is not None or overrides:
-            base = context if context is not None else RunContext()
-            if not isinstance(base, RunContext):
+        if context is not None:
+            if not isinstance(context, RunContext):
                 raise ValidationTypeError(
                     "Automation.to_payload", "context", "a RunContext", context
                 )
-            payload.update(attrs.evolve(base, **overrides).to_wire())
+            if overrides:
+                context = attrs.evolve(context, **overrides)
+        elif overrides:
+            context = RunContext(**overrides)
+        if context is not None:
+            payload.update(context.to_wire())
         return payload
 
     def to_json(
@@ -691,3 +706,9 @@ class Automation:
         if isinstance(data, Mapping) and "automation" in data:
             return cls.from_payload(data, lenient=lenient)[0]
         return cls.from_dict(data, lenient=lenient)
+
+
+# Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.
+_set_token = Automation.__dict__["cancelation_token"].__set__
+_set_steps = Automation.__dict__["steps"].__set__
+_set_format = Automation.__dict__["until_format"].__set__

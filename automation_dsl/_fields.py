@@ -1,8 +1,15 @@
-"""Field definitions shared by the step classes: validators and converters with clear errors.
+"""Field definitions shared by the step classes: converters with clear errors.
 
-Each factory returns an ``attrs.field`` whose errors name the owner (``type(instance).OWNER``,
-for example ``"send step"``), the field as Courier spells it, what was expected and what
-was given.
+Each factory returns an ``attrs.field`` with one converter, ``convert(value, instance,
+field)``, that returns the normalized value or raises an error naming the owner
+(``type(instance).OWNER``, for example ``"send step"``), the field as Courier spells it,
+what was expected and what was given. Its metadata also carries:
+
+* ``WIRE``: the JSON name, where it differs from the Python name (``if_`` is ``if``);
+* ``ENCODE``: how the value is written as JSON, where it is not JSON already;
+* ``FAST``: a Python expression over ``{v}`` that is true when the value needs no
+  conversion (``None``, a plain non-empty ``str`` ...), used by :mod:`._compile` to skip
+  the converter call on the hot path.
 
 Example:
     >>> import attrs
@@ -19,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
@@ -31,11 +39,14 @@ from ._json import FrozenDict, freeze, thaw
 from ._ref import Ref
 
 WIRE = "wire"
-"""Metadata key holding a field's JSON name where it differs from the Python name."""
+"""Metadata key: a field's JSON name where it differs from the Python name."""
 ENCODE = "encode"
-"""Metadata key holding the function that turns a field's value into JSON."""
+"""Metadata key: the function that turns a field's value into JSON."""
+FAST = "fast"
+"""Metadata key: ``(expression over {v}, names it uses)``, true when no conversion is needed."""
 
 E = TypeVar("E", bound=Enum)
+Convert = Callable[[Any, Any, "attrs.Attribute[Any]"], Any]
 
 
 def wire_name(field: attrs.Attribute[Any]) -> str:
@@ -43,25 +54,13 @@ def wire_name(field: attrs.Attribute[Any]) -> str:
     return str(field.metadata.get(WIRE, field.name))
 
 
-def _owner(instance: Any) -> str:
-    return str(type(instance).OWNER)
-
-
-def _field_kwargs(
-    required: bool, wire: str | None = None, encode: Callable[[Any], Any] | None = None
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {}
-    if wire:
-        metadata[WIRE] = wire
-    if encode:
-        metadata[ENCODE] = encode
-    kwargs: dict[str, Any] = {"metadata": metadata}
-    if not required:
-        kwargs["default"] = None
-    return kwargs
+def encoder(field: attrs.Attribute[Any]) -> Callable[[Any], Any] | None:
+    """Return the function that writes a field's value as JSON, or ``None`` if it is JSON."""
+    return field.metadata.get(ENCODE)
 
 
 def encode_text(value: Any) -> Any:
+    """Write a ``str | Ref`` value as JSON."""
     return value if value.__class__ is str else value.to_wire()
 
 
@@ -73,51 +72,100 @@ def _to_wire(value: Any) -> Any:
     return value.to_wire()
 
 
+def _owner(instance: Any) -> str:
+    return str(type(instance).OWNER)
+
+
+def _fail(
+    instance: Any,
+    field: attrs.Attribute[Any],
+    expected: str,
+    value: Any,
+    *,
+    type_ok: Any = str,
+    hint: str | None = None,
+) -> ValidationError:
+    """The error for a refused value: a TypeError too when the type itself is wrong."""
+    error = ValidationError if isinstance(value, type_ok) else ValidationTypeError
+    return error(_owner(instance), wire_name(field), expected, value, hint=hint)
+
+
 def _ref_mapping(value: Any) -> bool:
+    """True for Courier's accessor form, ``{"$ref": "path"}``."""
     return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("$ref"), str)
+
+
+def _field(
+    convert: Convert,
+    *,
+    required: bool,
+    fast: str | None = None,
+    names: Mapping[str, Any] | None = None,
+    wire: str | None = None,
+    encode: Callable[[Any], Any] | None = None,
+    default: Any = None,
+) -> Any:
+    metadata: dict[str, Any] = {}
+    if wire:
+        metadata[WIRE] = wire
+    if encode:
+        metadata[ENCODE] = encode
+    if fast:
+        metadata[FAST] = (fast, dict(names or {}))
+    kwargs: dict[str, Any] = {"metadata": metadata}
+    if not required or default is not None:
+        kwargs["default"] = default
+    return attrs.field(
+        converter=attrs.Converter(convert, takes_self=True, takes_field=True), **kwargs
+    )
+
+
+def _optional(fast: str, required: bool) -> str:
+    return fast if required else f"{{v}} is None or ({fast})"
 
 
 def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -> Any:
     """A non-empty string field; ``ref=True`` also accepts a :class:`Ref` (or ``{"$ref": ...}``)."""
     expected = "a non-empty string" + (" or a Ref" if ref else "")
 
-    def convert(value: Any) -> Any:
-        return Ref(value["$ref"]) if _ref_mapping(value) else value
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        kind = value.__class__
+        if kind is str:
+            if value:
+                return value
+        elif value is None:
+            if not required:
+                return None
+        elif ref and kind is Ref:
+            return value
+        elif ref and _ref_mapping(value):
+            return Ref(value["$ref"])
+        raise _fail(instance, field, expected, value)
 
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value.__class__ is str and value:
-            return
-        if value is None and not required:
-            return
-        if ref and isinstance(value, Ref):
-            return
-        error = ValidationError if isinstance(value, str) else ValidationTypeError
-        raise error(_owner(instance), wire_name(attribute), expected, value)
-
-    return attrs.field(
-        validator=check,
-        converter=convert if ref else None,
-        **_field_kwargs(required, wire, encode_text if ref else None),
+    return _field(
+        convert,
+        required=required,
+        fast=_optional("{v}.__class__ is str and {v}", required),
+        wire=wire,
+        encode=encode_text if ref else None,
     )
 
 
-def name(*, wire: str | None = None) -> Any:
+_NAME = re.compile(r"[^\s.]+")
+
+
+def name() -> Any:
     """An optional identifier (a step ``ref``): a non-empty string without spaces or dots."""
+    expected = "a name without spaces or dots, such as 'welcome'"
 
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None:
-            return
-        if not isinstance(value, str):
-            raise ValidationTypeError(_owner(instance), wire_name(attribute), "a string", value)
-        if not value or "." in value or any(ch.isspace() for ch in value):
-            raise ValidationError(
-                _owner(instance),
-                wire_name(attribute),
-                "a name without spaces or dots, such as 'welcome'",
-                value,
-            )
+            return None
+        if not isinstance(value, str) or not _NAME.fullmatch(value):
+            raise _fail(instance, field, expected, value)
+        return value
 
-    return attrs.field(default=None, validator=check, **_field_kwargs(True, wire))
+    return _field(convert, required=False, fast="{v} is None")
 
 
 def json_object(*, required: bool = False, ref: bool = True) -> Any:
@@ -126,21 +174,25 @@ def json_object(*, required: bool = False, ref: bool = True) -> Any:
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None:
-            return None
-        if isinstance(value, Mapping):
-            frozen = freeze(value, _owner(instance), wire_name(field))
-            if isinstance(frozen, FrozenDict) or (ref and isinstance(frozen, Ref)):
-                return frozen
-        elif ref and isinstance(value, Ref):
+            if not required:
+                return None
+        elif value.__class__ is FrozenDict:
             return value
-        raise ValidationTypeError(_owner(instance), wire_name(field), expected, value)
+        elif isinstance(value, Mapping):
+            frozen = freeze(value, _owner(instance), wire_name(field))
+            if frozen.__class__ is FrozenDict or (ref and frozen.__class__ is Ref):
+                return frozen
+        elif ref and value.__class__ is Ref:
+            return value
+        raise _fail(instance, field, expected, value, type_ok=())
 
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None and required:
-            raise ValidationTypeError(_owner(instance), wire_name(attribute), expected, value)
-
-    converter = takes_self(convert)
-    return attrs.field(converter=converter, validator=check, **_field_kwargs(required, None, thaw))
+    return _field(
+        convert,
+        required=required,
+        fast=_optional("{v}.__class__ is FrozenDict", required),
+        names={"FrozenDict": FrozenDict},
+        encode=thaw,
+    )
 
 
 def json_body() -> Any:
@@ -152,56 +204,61 @@ def json_body() -> Any:
         if isinstance(value, Mapping):
             freeze(value, _owner(instance), wire_name(field))  # refuses what JSON cannot hold
             return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        raise ValidationTypeError(
-            _owner(instance), wire_name(field), "a string, or a dict to JSON-encode", value
-        )
+        raise _fail(instance, field, "a string, or a dict to JSON-encode", value, type_ok=())
 
-    converter = takes_self(convert)
-    return attrs.field(default=None, converter=converter)
+    return _field(convert, required=False, fast="{v} is None or {v}.__class__ is str")
 
 
 def choice(enum: type[E], *, required: bool = False, default: E | None = None) -> Any:
     """A field holding one member of ``enum``; its string values are accepted too."""
     expected = "one of " + ", ".join(repr(member.value) for member in enum)
+    members = {member.value: member for member in enum}
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        if value.__class__ is enum:
+            return value
         if value is None and not required:
             return None
-        try:
-            return enum(value)
-        except ValueError:
-            error = ValidationError if isinstance(value, str) else ValidationTypeError
-            raise error(_owner(instance), wire_name(field), expected, value) from None
+        member = members.get(value) if isinstance(value, str) else None
+        if member is None:
+            raise _fail(instance, field, expected, value)
+        return member
 
-    kwargs = _field_kwargs(True, None, _encode_enum)
-    if default is not None or not required:
-        kwargs["default"] = default
-    return attrs.field(converter=takes_self(convert), **kwargs)
+    return _field(
+        convert,
+        required=required,
+        fast=_optional("{v}.__class__ is Enum", required and default is None),
+        names={"Enum": enum},
+        encode=_encode_enum,
+        default=default,
+    )
 
 
 def integer(*, required: bool = True, minimum: int = 1, maximum: int | None = None) -> Any:
     """An integer field within ``[minimum, maximum]`` (``bool`` is refused)."""
     expected = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
 
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None and not required:
-            return
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValidationTypeError(_owner(instance), wire_name(attribute), expected, value)
+            return None
+        if value.__class__ is not int:
+            raise _fail(instance, field, expected, value, type_ok=())
         if value < minimum or (maximum is not None and value > maximum):
-            raise ValidationError(_owner(instance), wire_name(attribute), expected, value)
+            raise _fail(instance, field, expected, value, type_ok=int)
+        return value
 
-    return attrs.field(validator=check, **_field_kwargs(required))
+    return _field(convert, required=required)
 
 
 def boolean() -> Any:
     """An optional ``bool`` field."""
 
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is not None and not isinstance(value, bool):
-            raise ValidationTypeError(_owner(instance), wire_name(attribute), "a bool", value)
+            raise _fail(instance, field, "a bool", value, type_ok=())
+        return value
 
-    return attrs.field(default=None, validator=check)
+    return _field(convert, required=False, fast="{v} is None")
 
 
 def epoch_or_iso() -> Any:
@@ -215,17 +272,10 @@ def epoch_or_iso() -> Any:
             return value
         if isinstance(value, datetime) and value.utcoffset() is not None:
             return int(value.timestamp())
-        error = ValidationError if isinstance(value, datetime | int | str) else ValidationTypeError
         hint = "attach a tzinfo" if isinstance(value, datetime) else None
-        raise error(_owner(instance), wire_name(field), expected, value, hint=hint)
+        raise _fail(instance, field, expected, value, type_ok=(datetime, int, str), hint=hint)
 
-    converter = takes_self(convert)
-    return attrs.field(default=None, converter=converter)
-
-
-def takes_self(convert: Callable[[Any, Any, attrs.Attribute[Any]], Any]) -> Any:
-    """Wrap ``convert(value, instance, field)`` as an attrs converter."""
-    return attrs.Converter(convert, takes_self=True, takes_field=True)
+    return _field(convert, required=False, fast="{v} is None")
 
 
 def nested(kind: Any, expected: str, *, required: bool = True, ref: bool = False) -> Any:
@@ -248,21 +298,21 @@ def nested(kind: Any, expected: str, *, required: bool = True, ref: bool = False
                 return kind.from_wire(value)
             except ValidationError as error:
                 raise error.at(wire_name(field)) from None
-        raise ValidationTypeError(_owner(instance), wire_name(field), expected, value)
+        raise _fail(instance, field, expected, value, type_ok=())
 
-    return attrs.field(converter=takes_self(convert), **_field_kwargs(required, None, _to_wire))
+    return _field(
+        convert,
+        required=required,
+        fast=_optional("{v}.__class__ is Kind", required),
+        names={"Kind": kind},
+        encode=_to_wire,
+    )
 
 
 def converted(
-    convert: Callable[[Any, Any, attrs.Attribute[Any]], Any],
-    *,
-    required: bool = True,
-    encode: Callable[[Any], Any] | None = None,
+    convert: Convert, *, required: bool = True, encode: Callable[[Any], Any] | None = None
 ) -> Any:
     """A field normalized by ``convert(value, instance, field)``, optionally encoded for JSON."""
-    return attrs.field(converter=takes_self(convert), **_field_kwargs(required, None, encode))
-
-
-def encoder(field: attrs.Attribute[Any]) -> Callable[[Any], Any] | None:
-    """Return the function that writes a field's value as JSON, or ``None`` if it is JSON."""
-    return field.metadata.get(ENCODE)
+    return _field(
+        convert, required=required, fast=None if required else "{v} is None", encode=encode
+    )

@@ -47,6 +47,14 @@ class FrozenDict(Mapping[str, Any]):
         self._items = dict(items)
         self._hash = None
 
+    @classmethod
+    def _adopt(cls, items: dict[str, Any]) -> FrozenDict:
+        """Wrap a dict nobody else holds, without copying it."""
+        new = object.__new__(cls)
+        new._items = items
+        new._hash = None
+        return new
+
     def __getitem__(self, key: str) -> Any:
         return self._items[key]
 
@@ -72,7 +80,7 @@ class FrozenDict(Mapping[str, Any]):
         return f"FrozenDict({self._items!r})"
 
 
-_FROZEN = (*_SCALARS, Ref, FrozenDict)
+_IMMUTABLE = frozenset({str, int, bool, type(None), Ref, FrozenDict})
 
 
 def freeze(value: Any, owner: str, field: str) -> JSONValue:
@@ -81,25 +89,34 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
     Mappings must have string keys; floats must be finite; ``{"$ref": "path"}``
     becomes a :class:`~automation_dsl.Ref`.
     """
-    if isinstance(value, _FROZEN):
+    kind = value.__class__
+    if kind in _IMMUTABLE:
         return value
-    if isinstance(value, float):
+    if kind is float:
         if not math.isfinite(value):
             raise ValidationError(
                 owner, field, "a finite number (JSON has no NaN or infinity)", value
             )
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         if len(value) == 1 and isinstance(value.get("$ref"), str):
             return Ref(value["$ref"])
         frozen: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if key.__class__ is not str:
                 raise ValidationTypeError(owner, field, "a mapping with string keys", key)
-            frozen[key] = freeze(item, owner, f"{field}[{key!r}]")
-        return FrozenDict(frozen)
-    if isinstance(value, list | tuple):
-        return tuple(freeze(item, owner, f"{field}[{i}]") for i, item in enumerate(value))
+            # scalars inline: the common case needs no call and no label
+            frozen[key] = (
+                item if item.__class__ in _IMMUTABLE else freeze(item, owner, f"{field}[{key!r}]")
+            )
+        return FrozenDict._adopt(frozen)
+    if kind is list or kind is tuple:
+        return tuple(
+            item if item.__class__ in _IMMUTABLE else freeze(item, owner, f"{field}[{i}]")
+            for i, item in enumerate(value)
+        )
+    if isinstance(value, _SCALARS):  # subclasses: str and int enums, for example
+        return value
     raise ValidationTypeError(
         owner, field, "a JSON value (str, int, float, bool, None, list or dict)", value
     )
@@ -107,10 +124,11 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
 
 def thaw(value: JSONValue) -> Any:
     """Return the plain JSON form of a frozen value: dicts, lists and ``$ref`` objects."""
-    if isinstance(value, FrozenDict):
+    kind = value.__class__
+    if kind is FrozenDict:
         return {key: thaw(item) for key, item in value._items.items()}
-    if isinstance(value, tuple):
+    if kind is tuple:
         return [thaw(item) for item in value]
-    if isinstance(value, Ref):
+    if kind is Ref:
         return value.to_wire()
     return value

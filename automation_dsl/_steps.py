@@ -18,13 +18,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
 from . import _fields as f
+from ._compile import compile_wire_items, fast_init, wire_plan
 from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, JSONValue, thaw
 from ._ref import Ref
@@ -122,12 +123,16 @@ class BatchScope(StrEnum):
     DYNAMIC = "dynamic"
 
 
-def _wire_plan(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
-    """The (python name, JSON name, encoder) of each field, in JSON order: own fields, if, ref."""
-    fields = attrs.fields(cls)
-    ordered = [a for a in fields if a.name not in ("if_", "ref")]
-    ordered += [a for a in fields if a.name in ("if_", "ref")]
-    return tuple((a.name, f.wire_name(a), f.encoder(a)) for a in ordered)
+MergeLike: TypeAlias = MergeStrategy | Literal["replace", "none", "overwrite", "soft-merge"]
+"""A merge strategy, as the enum or its string value."""
+HttpMethodLike: TypeAlias = HttpMethod | Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+"""An HTTP method, as the enum or its string value."""
+RetainTypeLike: TypeAlias = RetainType | Literal["first", "last", "highest", "lowest"]
+"""A retain type, as the enum or its string value."""
+ScopeLike: TypeAlias = BatchScope | Literal["user", "global", "dynamic"]
+"""A batch or throttle scope, as the enum or its string value."""
+Expiry: TypeAlias = int | str | datetime
+"""An idempotency expiry: epoch seconds, an ISO 8601 string, or an aware datetime."""
 
 
 class _Wire:
@@ -143,7 +148,7 @@ class _Wire:
         # Computed on first use: attrs replaces the class after its body has run.
         plan = cls.__dict__.get("_plan")
         if plan is None:
-            plan = _wire_plan(cls)
+            plan = wire_plan(cls)
             cls._plan = plan
             cls._by_wire = {wire: name for name, wire, _ in plan}
         return plan
@@ -165,12 +170,14 @@ class _Wire:
         return f"{type(self).__name__}({fields})"
 
     def _wire_items(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, wire, encode in self._wire_fields():
-            value = getattr(self, name)
-            if value is not None:
-                out[wire] = encode(value) if encode is not None else value
-        return out
+        """The JSON object of the set fields (and ``action`` for steps).
+
+        The first call compiles a function for the class, with one line per field, and
+        installs it as the class's ``_wire_items``: serialization is a hot path.
+        """
+        compiled = compile_wire_items(type(self), self._wire_fields())
+        type(self)._wire_items = compiled  # type: ignore[assignment,method-assign]
+        return compiled(self)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Any:
@@ -199,6 +206,7 @@ class _Wire:
         return kwargs
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Webhook(_Wire):
     """The HTTP request of a ``fetch-data`` step (or of a ``send-list`` data source).
@@ -219,9 +227,9 @@ class Webhook(_Wire):
     OWNER: ClassVar[str] = "webhook"
 
     url: str | Ref = f.text(ref=True)
-    method: HttpMethod = f.choice(HttpMethod, required=True, default=HttpMethod.GET)
+    method: HttpMethodLike = f.choice(HttpMethod, required=True, default=HttpMethod.GET)
     headers: JSONValue | None = f.json_object(ref=False)
-    body: str | None = f.json_body()
+    body: str | Mapping[str, Any] | None = f.json_body()
     params: JSONValue | None = f.json_object(ref=False)
 
     def __attrs_post_init__(self) -> None:
@@ -233,6 +241,7 @@ class Webhook(_Wire):
                     )
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class DataSource(_Wire):
     """Where a ``send-list`` step fetches per-recipient data (Courier's guides).
@@ -244,10 +253,11 @@ class DataSource(_Wire):
 
     OWNER: ClassVar[str] = "data_source"
 
-    webhook: Webhook = f.nested(Webhook, "a Webhook or a mapping")
-    merge_strategy: MergeStrategy | None = f.choice(MergeStrategy)
+    webhook: Webhook | Mapping[str, Any] = f.nested(Webhook, "a Webhook or a mapping")
+    merge_strategy: MergeLike | None = f.choice(MergeStrategy)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Retain(_Wire):
     """Which items an ``add-to-batch`` step keeps, and how many.
@@ -259,17 +269,18 @@ class Retain(_Wire):
 
     OWNER: ClassVar[str] = "retain"
 
-    type: RetainType = f.choice(RetainType, required=True)
+    type: RetainTypeLike = f.choice(RetainType, required=True)
     count: int = f.integer(maximum=100)
     sort_key: str | None = f.text(required=False)
 
     def __attrs_post_init__(self) -> None:
         if self.type in (RetainType.HIGHEST, RetainType.LOWEST) and self.sort_key is None:
             raise ValidationError(
-                self.OWNER, "sort_key", f"a sort key when type is {self.type.value!r}", None
+                self.OWNER, "sort_key", f"a sort key when type is '{self.type}'", None
             )
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class RunContext(_Wire):
     """The run context: ``data``, ``profile``, ``recipient``, ``brand`` and ``template``.
@@ -312,9 +323,7 @@ class Step(_Wire):
 
     def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
         """Return the step as the JSON object Courier reads, unset fields omitted."""
-        out: dict[str, Any] = {"action": self.action}
-        out.update(self._wire_items())
-        return out
+        return self._wire_items()
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Step:
@@ -346,6 +355,7 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class _Typed(Step):
     """A step with Courier's common ``if`` and ``ref`` fields."""
@@ -354,6 +364,7 @@ class _Typed(Step):
     ref: str | None = f.name()
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Send(_Typed):
     """``send``: send a notification template to a recipient.
@@ -387,9 +398,10 @@ class Send(_Typed):
     profile: JSONValue | None = f.json_object()
     override: JSONValue | None = f.json_object()
     idempotency_key: str | None = f.text(required=False)
-    idempotency_expiry: int | str | None = f.epoch_or_iso()
+    idempotency_expiry: Expiry | None = f.epoch_or_iso()
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class SendMessage(_Typed):
     """``send`` (v2, legacy): send a Send API ``message`` (``to``, and ``template`` or ``content``).
@@ -417,6 +429,7 @@ class SendMessage(_Typed):
             )
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class SendList(_Typed):
     """``send-list``: send a template to every subscriber of a list.
@@ -436,11 +449,11 @@ class SendList(_Typed):
     brand: str | Ref | None = f.text(required=False, ref=True)
     data: JSONValue | None = f.json_object()
     override: JSONValue | None = f.json_object()
-    data_source: DataSource | None = f.nested(
+    data_source: DataSource | Mapping[str, Any] | None = f.nested(
         DataSource, "a DataSource or a mapping", required=False
     )
     idempotency_key: str | None = f.text(required=False)
-    idempotency_expiry: int | str | None = f.epoch_or_iso()
+    idempotency_expiry: Expiry | None = f.epoch_or_iso()
 
 
 def _ref_or(
@@ -458,6 +471,7 @@ def _ref_or(
     return wrapped
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Delay(_Typed):
     """``delay``: wait until a moment, or for a duration. Exactly one of the two.
@@ -477,8 +491,8 @@ class Delay(_Typed):
     OWNER: ClassVar[str] = "delay step"
     _method: ClassVar[str] = "delay"
 
-    until: datetime | Ref | None = f.converted(_ref_or(to_utc), required=False)
-    duration: str | Ref | None = f.converted(
+    until: datetime | date | str | Ref | None = f.converted(_ref_or(to_utc), required=False)
+    duration: timedelta | str | Ref | None = f.converted(
         _ref_or(courier_duration), required=False, encode=f.encode_text
     )
 
@@ -508,6 +522,7 @@ class Delay(_Typed):
         return kwargs
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Cancel(_Typed):
     """``cancel``: cancel every in-progress run whose ``cancelation_token`` matches.
@@ -525,6 +540,7 @@ class Cancel(_Typed):
     cancelation_token: str | Ref = f.text(ref=True)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Invoke(_Typed):
     """``invoke``: start another automation template, optionally with its own run context.
@@ -540,11 +556,12 @@ class Invoke(_Typed):
     _positional: ClassVar[tuple[str, ...]] = ("template",)
 
     template: str | Ref = f.text(ref=True)
-    context: RunContext | Ref | None = f.nested(
+    context: RunContext | Mapping[str, Any] | Ref | None = f.nested(
         RunContext, "a RunContext or a mapping", required=False, ref=True
     )
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class UpdateProfile(_Typed):
     """``update-profile``: merge values into a recipient's stored profile.
@@ -561,9 +578,10 @@ class UpdateProfile(_Typed):
 
     profile: JSONValue = f.json_object(required=True)
     recipient_id: str | Ref | None = f.text(required=False, ref=True)
-    merge: MergeStrategy | None = f.choice(MergeStrategy)
+    merge: MergeLike | None = f.choice(MergeStrategy)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class FetchData(_Typed):
     """``fetch-data``: call a webhook and merge its JSON response into the run's ``data``.
@@ -579,10 +597,10 @@ class FetchData(_Typed):
     _method: ClassVar[str] = "fetch_data"
     _positional: ClassVar[tuple[str, ...]] = ("url",)
 
-    webhook: Webhook = f.nested(Webhook, "a Webhook or a mapping")
-    merge_strategy: MergeStrategy | None = f.choice(MergeStrategy)
+    webhook: Webhook | Mapping[str, Any] = f.nested(Webhook, "a Webhook or a mapping")
+    merge_strategy: MergeLike | None = f.choice(MergeStrategy)
     idempotency_key: str | None = f.text(required=False)
-    idempotency_expiry: int | str | None = f.epoch_or_iso()
+    idempotency_expiry: Expiry | None = f.epoch_or_iso()
 
     def _chain_kwargs(self) -> dict[str, Any]:
         kwargs = super()._chain_kwargs()
@@ -596,6 +614,7 @@ class FetchData(_Typed):
 _iso_period = _ref_or(iso_duration)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class AddToBatch(_Typed):
     """``add-to-batch`` (public beta): collect events and release them together.
@@ -611,17 +630,17 @@ class AddToBatch(_Typed):
     OWNER: ClassVar[str] = "add-to-batch step"
     _method: ClassVar[str] = "add_to_batch"
 
-    wait_period: str = f.converted(_iso_period)
-    max_wait_period: str = f.converted(_iso_period)
-    retain: Retain = f.nested(Retain, "a Retain or a mapping")
+    wait_period: timedelta | str = f.converted(_iso_period)
+    max_wait_period: timedelta | str = f.converted(_iso_period)
+    retain: Retain | Mapping[str, Any] = f.nested(Retain, "a Retain or a mapping")
     max_items: int | None = f.integer(required=False)
-    scope: BatchScope | None = f.choice(BatchScope)
+    scope: ScopeLike | None = f.choice(BatchScope)
     batch_key: str | None = f.text(required=False)
     batch_id: str | None = f.text(required=False)
     category_key: str | None = f.text(required=False)
 
     def __attrs_post_init__(self) -> None:
-        longest = iso_duration_to_timedelta(self.max_wait_period)
+        longest = iso_duration_to_timedelta(str(self.max_wait_period))
         if longest is not None and longest.days > 60:
             raise ValidationError(
                 self.OWNER, "max_wait_period", "at most 60 days", self.max_wait_period
@@ -630,6 +649,7 @@ class AddToBatch(_Typed):
             raise ValidationError(self.OWNER, "batch_key", "a key when scope is 'dynamic'", None)
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class AddToDigest(_Typed):
     """``add-to-digest`` (legacy): add the event to a digest of a subscription topic.
@@ -656,6 +676,7 @@ def _node(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:
     return value
 
 
+@fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Throttle(_Typed):
     """``throttle`` (private beta): allow at most ``max_allowed`` runs per ``period``.
@@ -674,9 +695,9 @@ class Throttle(_Typed):
     _method: ClassVar[str] = "throttle"
 
     max_allowed: int = f.integer()
-    period: str = f.converted(_iso_period)
-    scope: BatchScope = f.choice(BatchScope, required=True)
-    on_throttle: str = f.converted(_node)
+    period: timedelta | str = f.converted(_iso_period)
+    scope: ScopeLike = f.choice(BatchScope, required=True)
+    on_throttle: str | Mapping[str, str] = f.converted(_node)
     throttle_key: str | None = f.text(required=False)
     should_alert: bool | None = f.boolean()
 

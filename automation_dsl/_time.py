@@ -23,8 +23,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from dateutil.parser import isoparse
-
 from ._errors import ValidationError, ValidationTypeError
 
 __all__ = ["UntilFormat"]
@@ -57,6 +55,8 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
     A ``date`` means midnight UTC of that day; a string is parsed as ISO 8601 in
     basic or extended form, and read as UTC when it has no offset.
     """
+    if value.__class__ is datetime and value.tzinfo is UTC and not value.microsecond % 1000:
+        return value  # already normalized: the common case, kept cheap
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationError(
@@ -66,6 +66,8 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
     elif isinstance(value, str):
+        from dateutil.parser import isoparse  # on first use: it is slow to import
+
         try:
             moment = isoparse(value)
         except (ValueError, OverflowError):

@@ -1,0 +1,142 @@
+"""Generated hot paths: a step's ``__init__`` and its JSON serializer.
+
+attrs writes each class's ``__init__`` as straight-line Python. Ours differs in one way:
+a field whose value needs no conversion (``None``, a plain non-empty ``str`` ...), as
+told by the ``FAST`` expression in its metadata, skips the converter call. Building
+a step is the builder's hot path, and most fields of most steps are unset.
+
+:func:`fast_init` replaces the ``__init__`` attrs made (type checkers still read the
+attrs signature); :func:`compile_wire_items` writes the serializer.
+
+Example:
+    >>> import inspect
+    >>> from automation_dsl import Cancel
+    >>> _ = Cancel(cancelation_token="t")  # the first call compiles it
+    >>> print(inspect.getsource(Cancel.__init__).splitlines()[0])
+    def __init__(self, *, if_=default0, ref=default1, cancelation_token):
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from ._fields import FAST, encode_text, encoder, wire_name
+
+T = TypeVar("T", bound=type)
+
+
+def _define(cls: type, name: str, lines: list[str], env: dict[str, Any]) -> Any:
+    """Compile ``lines`` as the function ``name``, with its source visible to ``inspect``."""
+    source = "\n".join(lines) + "\n"
+    filename = f"<automation_dsl generated {name} {cls.__module__}.{cls.__qualname__}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), env)
+    return env[name]
+
+
+def _slot(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    raise AssertionError(f"{cls.__name__} has no slot {name!r}")  # pragma: no cover
+
+
+def fast_init(cls: T) -> T:
+    """Give an attrs class (all fields keyword-only, converters taking self and field)
+    an ``__init__`` that skips converters for values that need none.
+
+    The ``__init__`` is compiled on the first call, so importing the package does not pay
+    for step classes a program never builds; ``inspect.signature`` reads the attrs one.
+    """
+    attrs_init = cls.__dict__["__init__"]
+
+    def __init__(self: Any, **fields: Any) -> None:
+        compiled = _compile_init(cls)
+        cls.__init__ = compiled  # type: ignore[misc]
+        compiled(self, **fields)
+
+    __init__.__wrapped__ = attrs_init  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
+
+
+def _compile_init(cls: type) -> Callable[..., None]:
+    params: list[str] = []
+    body: list[str] = []
+    env: dict[str, Any] = {}
+    for index, field in enumerate(attrs.fields(cls)):
+        name = field.name
+        if field.default is attrs.NOTHING:
+            params.append(name)
+        else:
+            env[f"default{index}"] = field.default
+            params.append(f"{name}=default{index}")
+        converter = field.converter
+        if converter is not None:
+            assert isinstance(converter, attrs.Converter), f"{cls.__name__}.{name}"
+            env[f"convert{index}"] = converter.converter  # type: ignore[attr-defined]
+            env[f"field{index}"] = field
+            call = f"{name} = convert{index}({name}, self, field{index})"
+            fast = field.metadata.get(FAST)
+            if fast is None:
+                body.append(f"    {call}")
+            else:
+                expression, names = fast
+                prefix = f"f{index}_"
+                for key, value in names.items():
+                    env[prefix + key] = value
+                    expression = expression.replace(key, prefix + key)
+                body.append(f"    if not ({expression.format(v=name)}):")
+                body.append(f"        {call}")
+        assert field.validator is None, f"{cls.__name__}.{name}: use a converter"
+        # the slot's own setter: cheaper than object.__setattr__ on a frozen class
+        env[f"set{index}"] = _slot(cls, name).__set__
+        body.append(f"    set{index}(self, {name})")
+    if hasattr(cls, "__attrs_post_init__"):
+        body.append("    self.__attrs_post_init__()")
+    lines = [f"def __init__(self, *, {', '.join(params)}):", *(body or ["    pass"])]
+    init = _define(cls, "__init__", lines, env)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init  # type: ignore[no-any-return]
+
+
+def compile_wire_items(
+    cls: type, plan: tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
+) -> Callable[[Any], dict[str, Any]]:
+    """Write ``_wire_items(self)`` for ``cls``: one ``if`` per field of ``plan``, in order.
+
+    ``plan`` holds (Python name, JSON name, encoder) triples; a step class's ``action``
+    opens the object.
+    """
+    action = cls.__dict__.get("action")
+    first = f"out = {{'action': {action!r}}}" if isinstance(action, str) else "out = {}"
+    lines = ["def _wire_items(self):", f"    {first}"]
+    env: dict[str, Any] = {}
+    for index, (name, wire, encode) in enumerate(plan):
+        if encode is None:
+            value = "value"
+        elif encode is encode_text:
+            value = "value if value.__class__ is str else value.to_wire()"
+        else:
+            env[f"encode{index}"] = encode
+            value = f"encode{index}(value)"
+        lines += [
+            f"    value = self.{name}",
+            "    if value is not None:",
+            f"        out[{wire!r}] = {value}",
+        ]
+    lines.append("    return out")
+    return _define(cls, "_wire_items", lines, env)  # type: ignore[no-any-return]
+
+
+def wire_plan(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+    """The (Python name, JSON name, encoder) of each field, in JSON order: own fields, if, ref."""
+    fields = attrs.fields(cls)
+    ordered = [a for a in fields if a.name not in ("if_", "ref")]
+    ordered += [a for a in fields if a.name in ("if_", "ref")]
+    return tuple((a.name, wire_name(a), encoder(a)) for a in ordered)
