@@ -13,8 +13,26 @@ Build an automation with a chain of calls; each returns a new automation:
     {'action': 'delay', 'until': '20240408T080910.123'}
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._automation import Automation
-from ._errors import AutomationError, ValidationError, ValidationTypeError
+from ._errors import (
+    AuthenticationError,
+    AutomationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    CourierAPIError,
+    CourierConnectionError,
+    CourierTimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnprocessableEntityError,
+    ValidationError,
+    ValidationTypeError,
+)
 from ._ref import Ref
 from ._schema import invoke_schema
 from ._steps import (
@@ -42,31 +60,77 @@ from ._steps import (
 )
 from ._time import UntilFormat
 
+if TYPE_CHECKING:
+    from ._client import AsyncCourierClient, CourierClient
+    from ._retry import RetryPolicy
+    from ._runs import AutomationRun, RunStep
+
 __version__ = "0.1.0"
+
+# Building automations never imports httpx: the client modules load on first use.
+_LAZY = {
+    "AsyncCourierClient": "._client",
+    "AutomationRun": "._runs",
+    "CourierClient": "._client",
+    "RetryPolicy": "._retry",
+    "RunStep": "._runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'automation_dsl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AddToBatch",
     "AddToDigest",
+    "AsyncCourierClient",
+    "AuthenticationError",
     "Automation",
     "AutomationError",
+    "AutomationRun",
+    "BadRequestError",
     "BatchScope",
     "Cancel",
+    "ConfigurationError",
+    "ConflictError",
+    "CourierAPIError",
+    "CourierClient",
+    "CourierConnectionError",
+    "CourierTimeoutError",
     "DataSource",
     "Delay",
     "FetchData",
     "HttpMethod",
     "Invoke",
     "MergeStrategy",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
     "RawStep",
     "Ref",
     "Retain",
     "RetainType",
+    "RetryPolicy",
     "RunContext",
+    "RunStep",
     "Send",
     "SendList",
     "SendMessage",
+    "ServerError",
     "Step",
     "Throttle",
+    "UnprocessableEntityError",
     "UntilFormat",
     "UpdateProfile",
     "ValidationError",

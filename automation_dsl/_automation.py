@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 
 import attrs
 
@@ -51,6 +51,9 @@ from ._steps import (
     Webhook,
 )
 from ._time import UntilFormat, until_format_of
+
+if TYPE_CHECKING:
+    from ._client import AsyncCourierClient, CourierClient
 
 __all__ = ["Automation"]
 
@@ -620,6 +623,84 @@ class Automation:
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
         return json.dumps(self.to_payload(context, **fields), indent=indent, ensure_ascii=False)
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        client: CourierClient | None = None,
+    ) -> str:
+        """Invoke this automation and return the ``runId``: the one-liner for scripts.
+
+        Without ``client``, a :class:`~automation_dsl.CourierClient` is made from the
+        environment (``COURIER_API_KEY``, ``COURIER_BASE_URL``) for this call. Each call
+        is a new run unless ``idempotency_key`` is pinned: re-running a notebook cell with
+        the same key does not start a second run.
+
+        Example:
+            >>> from automation_dsl.sandbox import Sandbox
+            >>> with Sandbox() as sandbox:
+            ...     run_id = Automation().send("WELCOME").run(
+            ...         recipient="user-1", client=sandbox.client())
+            >>> run_id.startswith("1-")
+            True
+        """
+        from ._client import CourierClient  # the client, and httpx, load on first use
+
+        context: dict[str, Any] = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        if client is not None:
+            return client.invoke(self, idempotency_key=idempotency_key, **context)
+        with CourierClient() as own:
+            return own.invoke(self, idempotency_key=idempotency_key, **context)
+
+    async def arun(
+        self,
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        client: AsyncCourierClient | None = None,
+    ) -> str:
+        """The asyncio twin of :meth:`run`.
+
+        Example:
+            >>> import asyncio
+            >>> from automation_dsl.sandbox import Sandbox
+            >>> with Sandbox() as sandbox:
+            ...     run_id = asyncio.run(Automation().send("WELCOME").arun(
+            ...         recipient="user-1", client=sandbox.async_client()))
+            >>> run_id.startswith("1-")
+            True
+        """
+        from ._client import AsyncCourierClient
+
+        context: dict[str, Any] = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        if client is not None:
+            return await client.invoke(self, idempotency_key=idempotency_key, **context)
+        async with AsyncCourierClient() as own:
+            return await own.invoke(self, idempotency_key=idempotency_key, **context)
 
     # -- parsing --------------------------------------------------------------------------
 

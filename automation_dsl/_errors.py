@@ -6,9 +6,24 @@ builtin they resemble, so code that already catches ``ValueError`` or
 ``TypeError`` keeps working::
 
     AutomationError
-    └── ValidationError (+ ValueError)      bad input: names the field, what was
-        │                                   expected and what was given
-        └── ValidationTypeError (+ TypeError)  the value has the wrong type
+    ├── ValidationError (+ ValueError)        bad input: names the field, what was
+    │   │                                     expected and what was given
+    │   └── ValidationTypeError (+ TypeError) the value has the wrong type
+    ├── ConfigurationError (+ ValueError)     no API key, or a base URL refused
+    ├── CourierAPIError                       Courier answered with an error status
+    │   ├── BadRequestError                   400
+    │   ├── AuthenticationError               401
+    │   ├── PermissionDeniedError             403
+    │   ├── NotFoundError                     404
+    │   ├── ConflictError                     409
+    │   ├── UnprocessableEntityError          422
+    │   ├── RateLimitError                    429
+    │   └── ServerError                       5xx
+    └── CourierConnectionError                no answer: connection failed or dropped
+        └── CourierTimeoutError               no answer in time
+
+Errors from the client say how many attempts were made (``attempts``) and never
+contain the API key.
 
 Example:
     >>> from automation_dsl import Automation, ValidationError
@@ -21,9 +36,26 @@ Example:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-__all__ = ["AutomationError", "ValidationError", "ValidationTypeError"]
+__all__ = [
+    "AuthenticationError",
+    "AutomationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "CourierAPIError",
+    "CourierConnectionError",
+    "CourierTimeoutError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "ValidationTypeError",
+]
 
 
 class AutomationError(Exception):
@@ -114,20 +146,11 @@ class ValidationError(AutomationError, ValueError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        args = (self.owner, self.field, self.expected, self.got, self.hint, self.path)
-        return (_rebuild, (type(self), *args))
-
-
-def _rebuild(
-    cls: type[ValidationError],
-    owner: str,
-    field: str,
-    expected: str,
-    got: Any,
-    hint: str | None,
-    path: str | None,
-) -> ValidationError:
-    return cls(owner, field, expected, got, hint=hint, path=path)
+        return (
+            partial(type(self), self.owner, self.field, self.expected, self.got),
+            (),
+            {"hint": self.hint, "path": self.path},
+        )
 
 
 class ValidationTypeError(ValidationError, TypeError):
@@ -141,3 +164,194 @@ class ValidationTypeError(ValidationError, TypeError):
         ...     print("send step" in str(exc))
         True
     """
+
+
+class ConfigurationError(AutomationError, ValueError):
+    """The client cannot be used as configured: no API key, or a base URL it refuses.
+
+    Example:
+        >>> from automation_dsl import ConfigurationError, CourierClient
+        >>> try:
+        ...     CourierClient(api_key="k", base_url="http://example.com")
+        ... except ConfigurationError as exc:
+        ...     print("https" in str(exc))
+        True
+    """
+
+
+class CourierAPIError(AutomationError):
+    """Courier answered with an error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        message: Courier's ``message``, or the response text.
+        type: Courier's error ``type`` (``invalid_request_error`` ...), if given.
+        request_id: the request id header of the response, if any.
+        attempts: how many attempts were made before giving up.
+        body: the parsed JSON body, or ``None``.
+
+    Example:
+        >>> err = CourierAPIError(400, "Invalid Steps Definition", type="invalid_request_error")
+        >>> str(err)
+        '400 invalid_request_error: Invalid Steps Definition'
+    """
+
+    status_code: int
+    message: str
+    type: str | None
+    request_id: str | None
+    attempts: int
+    body: Any
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        type: str | None = None,
+        request_id: str | None = None,
+        attempts: int = 1,
+        body: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        self.message = message
+        self.type = type
+        self.request_id = request_id
+        self.attempts = attempts
+        self.body = body
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        kind = f" {self.type}" if self.type else ""
+        text = f"{self.status_code}{kind}: {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        if self.attempts > 1:
+            text += f" after {self.attempts} attempts"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "type": self.type,
+            "request_id": self.request_id,
+            "attempts": self.attempts,
+            "body": self.body,
+        }
+        return (partial(type(self), self.status_code, self.message, **kwargs), ())
+
+
+class BadRequestError(CourierAPIError):
+    """400: the request was refused as malformed (Courier's ``message`` says why).
+
+    Example:
+        >>> issubclass(BadRequestError, CourierAPIError)
+        True
+    """
+
+
+class AuthenticationError(CourierAPIError):
+    """401: the API key is missing or wrong (test and production keys differ).
+
+    Example:
+        >>> AuthenticationError(401, "Unauthorized").status_code
+        401
+    """
+
+
+class PermissionDeniedError(CourierAPIError):
+    """403: the key has no access to this workspace or resource.
+
+    Example:
+        >>> PermissionDeniedError(403, "Forbidden").status_code
+        403
+    """
+
+
+class NotFoundError(CourierAPIError):
+    """404: the template, run or route does not exist here.
+
+    Example:
+        >>> NotFoundError(404, "Not found").status_code
+        404
+    """
+
+
+class ConflictError(CourierAPIError):
+    """409: a request with the same ``Idempotency-Key`` is still being processed.
+
+    Example:
+        >>> ConflictError(409, "In progress").status_code
+        409
+    """
+
+
+class UnprocessableEntityError(CourierAPIError):
+    """422: the request was understood but cannot be processed.
+
+    Example:
+        >>> UnprocessableEntityError(422, "Unprocessable").status_code
+        422
+    """
+
+
+class RateLimitError(CourierAPIError):
+    """429: too many requests; the client waits as ``Retry-After`` says, up to a cap.
+
+    Example:
+        >>> RateLimitError(429, "Slow down").status_code
+        429
+    """
+
+
+class ServerError(CourierAPIError):
+    """5xx: Courier failed; retried with backoff before this is raised.
+
+    Example:
+        >>> ServerError(503, "Unavailable").status_code
+        503
+    """
+
+
+class CourierConnectionError(AutomationError):
+    """No answer from Courier: the connection failed or was dropped.
+
+    Attributes:
+        attempts: how many attempts were made before giving up.
+
+    Example:
+        >>> str(CourierConnectionError("connection refused", attempts=3))
+        'connection refused after 3 attempts'
+    """
+
+    message: str
+    attempts: int
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        self.message = message
+        self.attempts = attempts
+        suffix = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f"{message}{suffix}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (partial(type(self), self.message, attempts=self.attempts), ())
+
+
+class CourierTimeoutError(CourierConnectionError):
+    """No answer from Courier in time.
+
+    Example:
+        >>> issubclass(CourierTimeoutError, CourierConnectionError)
+        True
+    """
+
+
+STATUS_ERRORS: dict[int, type[CourierAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+"""The exception class of each documented error status (5xx is :class:`ServerError`)."""

@@ -1,0 +1,745 @@
+"""The executor: ``CourierClient`` and ``AsyncCourierClient`` on httpx.
+
+Thin, and safe to retry: every logical invoke carries one ``Idempotency-Key`` (yours, or
+one generated for that call), sent unchanged on every retry, so a timeout or a 5xx never
+starts a run twice.
+
+Example:
+    >>> import httpx
+    >>> from automation_dsl import Automation, CourierClient
+    >>> transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"runId": "r-1"}))
+    >>> with CourierClient(api_key="pk_test", transport=transport) as client:
+    ...     client.invoke(Automation().send("WELCOME"), recipient="user-1")
+    'r-1'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ._automation import Automation
+from ._errors import (
+    STATUS_ERRORS,
+    ConfigurationError,
+    CourierAPIError,
+    CourierConnectionError,
+    CourierTimeoutError,
+    ServerError,
+    ValidationError,
+    ValidationTypeError,
+)
+from ._retry import RetryPolicy
+from ._runs import AutomationRun, RunStep
+from ._steps import RunContext
+
+__all__ = ["AsyncCourierClient", "CourierClient"]
+
+logger = logging.getLogger("automation_dsl")
+
+DEFAULT_BASE_URL = "https://api.courier.com"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+_USER_AGENT = "automation-dsl/0.1.0"
+_REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id")
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+Expiration = datetime | timedelta | int
+"""When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
+
+
+class _Secret:
+    """Holds the API key; its repr never shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a client holding an API key cannot be pickled")
+
+
+def _resolve_api_key(api_key: str | None) -> str | None:
+    return api_key or os.environ.get("COURIER_API_KEY") or os.environ.get("COURIER_AUTH_TOKEN")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    url = (base_url or os.environ.get("COURIER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"base_url: expected an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"base_url: plain http is refused except for loopback hosts (the API key would "
+            f"travel unencrypted); use https, got {url!r}"
+        )
+    return url
+
+
+def _expiration_header(value: Expiration) -> str:
+    if isinstance(value, bool) or not isinstance(value, datetime | timedelta | int):
+        raise ValidationTypeError(
+            "invoke", "idempotency_expiration", "a datetime, a timedelta or epoch seconds", value
+        )
+    if isinstance(value, timedelta):
+        return str(int((datetime.now(UTC) + value).timestamp()))
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValidationError(
+                "invoke",
+                "idempotency_expiration",
+                "an aware datetime",
+                value,
+                hint="attach a tzinfo, for example timezone.utc",
+            )
+        return str(int(value.timestamp()))
+    return str(value)
+
+
+def _invoke_body(automation: Automation | Mapping[str, Any], context: dict[str, Any]) -> Any:
+    """The invoke body: an automation with its run context, or a ready payload."""
+    given = {key: value for key, value in context.items() if value is not None}
+    if isinstance(automation, Automation):
+        return automation.to_payload(**given)
+    if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
+        return {**automation, **RunContext(**given).to_wire()}
+    raise ValidationTypeError(
+        "invoke",
+        "automation",
+        "an Automation or an invoke body with an 'automation' key",
+        automation,
+    )
+
+
+def _headers(idempotency_key: str | None, expiration: Expiration | None) -> dict[str, str]:
+    """One Idempotency-Key per logical call: the caller's, or a fresh one."""
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not idempotency_key
+    ):
+        raise ValidationTypeError(
+            "invoke", "idempotency_key", "a non-empty string", idempotency_key
+        )
+    headers = {"Idempotency-Key": idempotency_key or f"automation-dsl-{uuid.uuid4().hex}"}
+    if expiration is not None:
+        headers["x-idempotency-expiration"] = _expiration_header(expiration)
+    return headers
+
+
+def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
+    """Map an error response to its exception, with Courier's ``message`` and ``type``."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = response.text[:500] or response.reason_phrase
+    kind = None
+    if isinstance(body, Mapping):
+        message = str(body.get("message", message))
+        kind = body.get("type") if isinstance(body.get("type"), str) else None
+    status = response.status_code
+    cls = STATUS_ERRORS.get(status, ServerError if status >= 500 else CourierAPIError)
+    request_id = next(
+        (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+    )
+    return cls(status, message, type=kind, request_id=request_id, attempts=attempts, body=body)
+
+
+def _run_id(response: httpx.Response, attempts: int) -> str:
+    try:
+        run_id = response.json().get("runId")
+    except (ValueError, AttributeError):
+        run_id = None
+    if not isinstance(run_id, str):
+        raise CourierAPIError(
+            response.status_code,
+            f"expected a JSON body with a 'runId', got {response.text[:200]!r}",
+            attempts=attempts,
+        )
+    return run_id
+
+
+class _Attempts:
+    """The sans-IO half of the retry loop, shared by the sync and async clients.
+
+    Each attempt's outcome goes in; out comes the response to keep, the seconds to wait
+    before trying again, or the exception to raise when retrying is over.
+    """
+
+    def __init__(self, retry: RetryPolicy, request: httpx.Request) -> None:
+        self.retry = retry
+        self.request = request
+        self.count = 0
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.count += 1
+        self.started = time.perf_counter()
+
+    def _log(self, outcome: object) -> None:
+        logger.debug(
+            "%s %s -> %s attempt=%d elapsed=%.3fs",
+            self.request.method,
+            self.request.url.path,
+            outcome,
+            self.count,
+            time.perf_counter() - self.started,
+        )
+
+    def response(self, response: httpx.Response) -> float | None:
+        """``None`` to keep the response; else the wait before the next attempt."""
+        self._log(response.status_code)
+        status = response.status_code
+        if status < 400:
+            return None
+        if not self.retry.should_retry_status(status) or self.count > self.retry.max_retries:
+            raise _api_error(response, self.count)
+        return self.retry.delay(self.count, response.headers.get("retry-after"))
+
+    def failure(self, error: httpx.TransportError) -> float:
+        """The wait before the next attempt after a transport error, or raise."""
+        self._log(type(error).__name__)
+        if self.count > self.retry.max_retries:
+            if isinstance(error, httpx.TimeoutException):
+                raise CourierTimeoutError(
+                    f"{self.request.method} {self.request.url.path} timed out", attempts=self.count
+                ) from None
+            raise CourierConnectionError(
+                f"{self.request.method} {self.request.url.path} failed: {type(error).__name__}",
+                attempts=self.count,
+            ) from None
+        return self.retry.delay(self.count)
+
+
+class _ClientBase:
+    """Configuration and request building shared by both clients."""
+
+    base_url: str
+    retry: RetryPolicy
+    timeout: httpx.Timeout
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: httpx.Timeout | float | None,
+        max_retries: int | None,
+        retry: RetryPolicy | None,
+    ) -> None:
+        self.__api_key = _Secret(_resolve_api_key(api_key))
+        self.base_url = _resolve_base_url(base_url)
+        self.timeout = (
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else (DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout))
+        )
+        policy = retry or RetryPolicy()
+        self.retry = (
+            policy
+            if max_retries is None
+            else RetryPolicy(
+                max_retries=max_retries,
+                backoff=policy.backoff,
+                max_backoff=policy.max_backoff,
+                max_retry_after=policy.max_retry_after,
+            )
+        )
+
+    def __repr__(self) -> str:
+        key = "set" if self.__api_key.value else "missing"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<{key}>)"
+
+    def _auth(self) -> str:
+        if not self.__api_key.value:
+            raise ConfigurationError(
+                "no Courier API key: pass api_key=... or set the COURIER_API_KEY environment "
+                "variable (COURIER_AUTH_TOKEN, from older SDKs, works too)"
+            )
+        return f"Bearer {self.__api_key.value}"
+
+    def _request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> httpx.Request:
+        all_headers = {
+            "Authorization": self._auth(),
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+            **(headers or {}),
+        }
+        content = None
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            all_headers["Content-Type"] = "application/json"
+        return http.build_request(
+            method,
+            self.base_url + path,
+            content=content,
+            params=params,
+            headers=all_headers,
+            timeout=self.timeout if timeout is None else timeout,
+        )
+
+    @staticmethod
+    def _runs_params(
+        cursor: str | None,
+        template_id: str | None,
+        status: str | None,
+        start_date: str | None,
+        end_date: str | None,
+        page_size: int | None,
+    ) -> dict[str, str]:
+        given = {
+            "cursor": cursor,
+            "template_id": template_id,
+            "status": status,
+            "start_date": start_date,
+            "end_date": end_date,
+            "limit": None if page_size is None else str(page_size),
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+def _template_path(template_id: str) -> str:
+    if not isinstance(template_id, str) or not template_id:
+        raise ValidationTypeError(
+            "invoke_template", "template_id", "a non-empty string", template_id
+        )
+    return f"/automations/{quote(template_id, safe='')}/invoke"
+
+
+class CourierClient(_ClientBase):
+    """A synchronous Courier automations client.
+
+    Args:
+        api_key: your Courier API key; else ``COURIER_API_KEY``, else ``COURIER_AUTH_TOKEN``.
+            A missing key is reported on first use.
+        base_url: else ``COURIER_BASE_URL``, else ``https://api.courier.com``. Plain
+            ``http://`` is accepted only for loopback hosts (a local sandbox).
+        timeout: an ``httpx.Timeout`` or seconds; default 30 s (5 s to connect).
+        max_retries: retries after the first attempt (default 3).
+        retry: a :class:`~automation_dsl.RetryPolicy` for finer control.
+        http_client: an ``httpx.Client`` to use (you keep ownership: it is not closed).
+        transport: an httpx transport for a client this one creates (tests use
+            ``httpx.MockTransport``).
+
+    Example:
+        >>> import httpx
+        >>> from automation_dsl import Automation, CourierClient
+        >>> seen = []
+        >>> def handler(request):
+        ...     seen.append(request.headers["Idempotency-Key"])
+        ...     return httpx.Response(200, json={"runId": "r-1"})
+        >>> client = CourierClient(api_key="pk_test", transport=httpx.MockTransport(handler))
+        >>> client.invoke(Automation().send("WELCOME"), idempotency_key="signup-42")
+        'r-1'
+        >>> seen
+        ['signup-42']
+        >>> client.close()
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries, retry)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(transport=transport)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections this client opened (not an ``http_client`` you passed)."""
+        if self._owns_http:
+            self._http.close()
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        attempts = _Attempts(self.retry, request)
+        while True:
+            attempts.start()
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as error:
+                wait = attempts.failure(error)
+            else:
+                response.read()
+                retry_in = attempts.response(response)
+                if retry_in is None:
+                    response.extensions["automation_dsl.attempts"] = attempts.count
+                    return response
+                wait = retry_in
+            time.sleep(wait)
+
+    def invoke(
+        self,
+        automation: Automation | Mapping[str, Any],
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiration: Expiration | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> str:
+        """Run an automation (``POST /automations/invoke``) and return its ``runId``.
+
+        ``automation`` is an :class:`~automation_dsl.Automation` or a ready invoke body.
+        The call sends one ``Idempotency-Key`` (``idempotency_key``, or a fresh one) on
+        every attempt, so retries never start a second run; pin the key to make
+        re-running the same code (a notebook cell) safe too.
+
+        Example:
+            >>> import httpx
+            >>> from automation_dsl import Automation, CourierClient
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-9"}))
+            >>> CourierClient(api_key="k", transport=ok).invoke({"automation": {"steps": []}})
+            'r-9'
+        """
+        context = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        request = self._request(
+            self._http,
+            "POST",
+            "/automations/invoke",
+            body=_invoke_body(automation, context),
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+        response = self._send(request)
+        return _run_id(response, response.extensions["automation_dsl.attempts"])
+
+    def invoke_template(
+        self,
+        template_id: str,
+        *,
+        recipient: str | None,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiration: Expiration | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> str:
+        """Run a saved automation template (``POST /automations/{id}/invoke``); return the runId.
+
+        ``recipient`` is always sent, ``null`` included, as Courier's current spec requires.
+
+        Example:
+            >>> import httpx
+            >>> from automation_dsl import CourierClient
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-7"}))
+            >>> client = CourierClient(api_key="k", transport=ok)
+            >>> client.invoke_template("onboarding", recipient="u1")
+            'r-7'
+        """
+        body = {
+            "recipient": recipient,
+            **RunContext(data=data, profile=profile, brand=brand, template=template).to_wire(),
+        }
+        request = self._request(
+            self._http,
+            "POST",
+            _template_path(template_id),
+            body=body,
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+        response = self._send(request)
+        return _run_id(response, response.extensions["automation_dsl.attempts"])
+
+    def list_runs(
+        self,
+        *,
+        template_id: str | None = None,
+        status: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[AutomationRun]:
+        """Iterate over runs (``GET /automations/runs``), fetching pages as needed.
+
+        Filters are Courier's: comma-separated ``template_id`` and ``status`` lists, and
+        ISO 8601 ``start_date``/``end_date`` bounds.
+
+        Example:
+            >>> import httpx
+            >>> from automation_dsl import CourierClient
+            >>> page = {"runs": [{"run_id": "r-1", "status": "PROCESSED", "source": []}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=page))
+            >>> [run.run_id for run in CourierClient(api_key="k", transport=ok).list_runs()]
+            ['r-1']
+        """
+        cursor: str | None = None
+        while True:
+            params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
+            response = self._send(
+                self._request(self._http, "GET", "/automations/runs", params=params)
+            )
+            page = response.json()
+            yield from (AutomationRun.from_wire(item) for item in page.get("runs", []))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def run_steps(self, run_id: str) -> list[RunStep]:
+        """The steps of a run (``GET /automations/runs/{id}/steps``).
+
+        Example:
+            >>> import httpx
+            >>> from automation_dsl import CourierClient
+            >>> body = {"steps": [{"action": "send", "status": "PROCESSED"}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+            >>> CourierClient(api_key="k", transport=ok).run_steps("r-1")[0].status
+            'PROCESSED'
+        """
+        path = f"/automations/runs/{quote(run_id, safe='')}/steps"
+        response = self._send(self._request(self._http, "GET", path))
+        return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
+
+
+class AsyncCourierClient(_ClientBase):
+    """The asyncio twin of :class:`CourierClient`: the same arguments, awaitable methods.
+
+    Example:
+        >>> import asyncio, httpx
+        >>> from automation_dsl import Automation, AsyncCourierClient
+        >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-1"}))
+        >>> async def main():
+        ...     async with AsyncCourierClient(api_key="k", transport=ok) as client:
+        ...         return await client.invoke(Automation().send("WELCOME"))
+        >>> asyncio.run(main())
+        'r-1'
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries, retry)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(transport=transport)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections this client opened (not an ``http_client`` you passed)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        attempts = _Attempts(self.retry, request)
+        while True:
+            attempts.start()
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as error:
+                wait = attempts.failure(error)
+            else:
+                await response.aread()
+                retry_in = attempts.response(response)
+                if retry_in is None:
+                    response.extensions["automation_dsl.attempts"] = attempts.count
+                    return response
+                wait = retry_in
+            await asyncio.sleep(wait)
+
+    async def invoke(
+        self,
+        automation: Automation | Mapping[str, Any],
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiration: Expiration | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> str:
+        """Run an automation and return its ``runId``; see :meth:`CourierClient.invoke`.
+
+        Example:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import Automation, AsyncCourierClient
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-2"}))
+            >>> client = AsyncCourierClient(api_key="k", transport=ok)
+            >>> asyncio.run(client.invoke(Automation().send("A")))
+            'r-2'
+        """
+        context = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        request = self._request(
+            self._http,
+            "POST",
+            "/automations/invoke",
+            body=_invoke_body(automation, context),
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+        response = await self._send(request)
+        return _run_id(response, response.extensions["automation_dsl.attempts"])
+
+    async def invoke_template(
+        self,
+        template_id: str,
+        *,
+        recipient: str | None,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_expiration: Expiration | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> str:
+        """Run a saved automation template; see :meth:`CourierClient.invoke_template`.
+
+        Example:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import AsyncCourierClient
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-3"}))
+            >>> client = AsyncCourierClient(api_key="k", transport=ok)
+            >>> asyncio.run(client.invoke_template("onboarding", recipient=None))
+            'r-3'
+        """
+        body = {
+            "recipient": recipient,
+            **RunContext(data=data, profile=profile, brand=brand, template=template).to_wire(),
+        }
+        request = self._request(
+            self._http,
+            "POST",
+            _template_path(template_id),
+            body=body,
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+        response = await self._send(request)
+        return _run_id(response, response.extensions["automation_dsl.attempts"])
+
+    async def list_runs(
+        self,
+        *,
+        template_id: str | None = None,
+        status: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[AutomationRun]:
+        """Iterate over runs, fetching pages as needed; see :meth:`CourierClient.list_runs`.
+
+        Example:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import AsyncCourierClient
+            >>> page = {"runs": [{"run_id": "r-1", "source": []}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=page))
+            >>> async def ids():
+            ...     return [run.run_id async for run in AsyncCourierClient(
+            ...         api_key="k", transport=ok).list_runs()]
+            >>> asyncio.run(ids())
+            ['r-1']
+        """
+        cursor: str | None = None
+        while True:
+            params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
+            response = await self._send(
+                self._request(self._http, "GET", "/automations/runs", params=params)
+            )
+            page = response.json()
+            for item in page.get("runs", []):
+                yield AutomationRun.from_wire(item)
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    async def run_steps(self, run_id: str) -> list[RunStep]:
+        """The steps of a run; see :meth:`CourierClient.run_steps`.
+
+        Example:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import AsyncCourierClient
+            >>> body = {"steps": [{"action": "delay", "status": "WAITING"}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+            >>> asyncio.run(AsyncCourierClient(api_key="k", transport=ok).run_steps("r"))[0].action
+            'delay'
+        """
+        path = f"/automations/runs/{quote(run_id, safe='')}/steps"
+        response = await self._send(self._request(self._http, "GET", path))
+        return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
