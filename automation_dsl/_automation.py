@@ -54,6 +54,7 @@ from ._time import UntilFormat, until_format_of
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
+    from ._simulate import Timeline
 
 __all__ = ["Automation"]
 
@@ -623,6 +624,64 @@ class Automation:
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
         return json.dumps(self.to_payload(context, **fields), indent=indent, ensure_ascii=False)
+
+    # -- simulating -----------------------------------------------------------------------
+
+    def simulate(
+        self,
+        *,
+        start: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        templates: Mapping[str, Automation] | None = None,
+        webhooks: Mapping[str, Any] | None = None,
+        profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Timeline:
+        """Run this automation on a virtual clock, offline, and return what it would do.
+
+        Args:
+            start: the clock's start (an aware datetime); now by default.
+            data, profile, recipient, brand, template: the run context.
+            templates: automation templates that ``invoke`` steps may start, by id.
+            webhooks: JSON replies for ``fetch-data`` URLs (no request is ever made).
+            profiles: stored profiles, by recipient, before the run.
+
+        Delays pass instantly; conditions outside the supported JavaScript subset are
+        reported as not evaluated (the step does not run). See :mod:`automation_dsl.sandbox`
+        for the same simulator behind Courier's HTTP API.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> flow = Automation().send("WELCOME", ref="welcome").delay(days=2).send(
+            ...     "NUDGE", if_="refs.welcome.status < MessageStatus.Opened")
+            >>> timeline = flow.simulate(start=datetime(2024, 4, 8, tzinfo=timezone.utc),
+            ...                          recipient="user-1")
+            >>> [(e.at.day, e.outcome) for e in timeline if e.step is not None]
+            [(8, 'sent'), (8, 'waiting'), (10, 'resumed'), (10, 'sent')]
+        """
+        from ._simulate import Engine, VirtualClock
+
+        clock = VirtualClock(start)
+        engine = Engine(
+            clock.now,
+            templates=templates,
+            profiles={key: dict(value) for key, value in (profiles or {}).items()},
+            webhooks=webhooks,
+            max_runs=1000,
+        )
+        given: dict[str, Any] = {
+            "data": data,
+            "profile": profile,
+            "recipient": recipient,
+            "brand": brand,
+            "template": template,
+        }
+        engine.start(self, RunContext(**{k: v for k, v in given.items() if v is not None}))
+        engine.advance(clock)
+        return engine.timeline()
 
     # -- running --------------------------------------------------------------------------
 

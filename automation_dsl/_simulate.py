@@ -1,0 +1,654 @@
+"""The simulator: runs automations on a clock and records what they would have done.
+
+The sandbox server and :meth:`Automation.simulate` share it. Sends become recorded
+messages, composed as Courier composes them (step values win over run values); delays
+are scheduled on the clock; ``cancel`` cancels the in-progress runs with the same token;
+``invoke`` starts a registered template; ``update-profile`` merges into a per-recipient
+profile store; ``fetch-data`` records the request it would make (and merges a reply you
+registered for its URL); ``if`` is evaluated by :mod:`._conditions`. Steps the
+simulator does not model (batch, digest, throttle, raw steps) are recorded as such.
+
+Durations in months and years are read as 30 and 365 days.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from automation_dsl import Automation
+    >>> start = datetime(2024, 4, 8, 9, 0, tzinfo=timezone.utc)
+    >>> timeline = Automation().send("WELCOME").delay(days=1).send("NUDGE").simulate(
+    ...     start=start, recipient="user-1")
+    >>> [(e.at.isoformat(), e.action, e.outcome) for e in timeline if e.action == "send"]
+    [('2024-04-08T09:00:00+00:00', 'send', 'sent'), ('2024-04-09T09:00:00+00:00', 'send', 'sent')]
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ._conditions import MessageStatus, NotEvaluated, evaluate
+from ._json import thaw
+from ._ref import Ref
+from ._steps import (
+    Cancel,
+    Delay,
+    FetchData,
+    Invoke,
+    MergeStrategy,
+    RunContext,
+    Send,
+    SendList,
+    SendMessage,
+    Step,
+    UpdateProfile,
+)
+from ._time import to_utc
+
+__all__ = ["Engine", "Event", "Message", "Timeline", "VirtualClock"]
+
+# Run statuses, as Courier names them.
+PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
+    "PROCESSING",
+    "WAITING",
+    "PROCESSED",
+    "CANCELED",
+    "ERROR",
+)
+_ACTIVE = (PROCESSING, WAITING)
+_UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
+_DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id shaped like Courier's: ``1-<8 hex seconds>-<24 hex>``.
+
+    Example:
+        >>> new_run_id(datetime(2024, 1, 1, tzinfo=UTC)).startswith("1-65920080-")
+        True
+    """
+    return f"1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"
+
+
+def duration_length(text: str) -> timedelta:
+    """The length of a Courier duration (``"3 days"``); months are 30 days, years 365.
+
+    Example:
+        >>> duration_length("36 hours")
+        datetime.timedelta(days=1, seconds=43200)
+    """
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a Courier duration: {text!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    if unit == "minute":
+        return timedelta(minutes=count)
+    if unit == "hour":
+        return timedelta(hours=count)
+    return timedelta(days=count * _UNIT_DAYS[unit])
+
+
+class VirtualClock:
+    """A clock that moves only when told: runs are simulated instantly and repeatably.
+
+    Example:
+        >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
+        >>> clock.set(clock.now() + timedelta(days=1))
+        >>> clock.now().day
+        2
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = to_utc(start or datetime.now(UTC), "VirtualClock", "start")
+
+    def now(self) -> datetime:
+        """The clock's current time."""
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        """Move the clock (never backwards)."""
+        self._now = max(self._now, moment)
+
+
+@attrs.frozen(slots=True)
+class Event:
+    """One thing that happened in a run.
+
+    Attributes:
+        at: when, on the simulator's clock.
+        run_id: the run.
+        step: the step's index, or ``None`` for the run itself.
+        action: the step's action, or ``"run"``.
+        outcome: ``started``, ``sent``, ``waiting``, ``resumed``, ``skipped``,
+            ``not-evaluated``, ``canceled``, ``invoked``, ``profile-updated``, ``fetched``,
+            ``not-simulated``, ``error`` or ``completed``.
+        detail: what the outcome concerns (a message id, a reason ...).
+
+    Example:
+        >>> Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent").outcome
+        'sent'
+    """
+
+    at: datetime
+    run_id: str
+    step: int | None
+    action: str
+    outcome: str
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready values (the time in ISO 8601)."""
+        return {
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "run_id": self.run_id,
+            "step": self.step,
+            "action": self.action,
+            "outcome": self.outcome,
+            "detail": dict(self.detail),
+        }
+
+
+@attrs.frozen(slots=True)
+class Message:
+    """A notification the simulator would have sent.
+
+    Example:
+        >>> Message("m-1", "r-1", 0, datetime(2024, 1, 1, tzinfo=UTC), "WELCOME", "u1").status
+        'SENT'
+    """
+
+    message_id: str
+    run_id: str
+    step: int
+    at: datetime
+    template: str | None
+    recipient: str | None
+    brand: str | None = None
+    list: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+    profile: Mapping[str, Any] = attrs.field(factory=dict)
+    status: str = "SENT"
+
+
+class Timeline(tuple[Event, ...]):
+    """The events of a simulation, in time order; prints as a table.
+
+    Example:
+        >>> from automation_dsl import Automation
+        >>> timeline = Automation().send("A").simulate(
+        ...     start=datetime(2024, 1, 1, tzinfo=UTC), recipient="u1")
+        >>> print(timeline)  # doctest: +NORMALIZE_WHITESPACE
+        time                  run   step  action  outcome    detail
+        2024-01-01 00:00:00Z  #1    -     run     started
+        2024-01-01 00:00:00Z  #1    0     send    sent       template=A recipient=u1
+        2024-01-01 00:00:00Z  #1    -     run     completed
+    """
+
+    __slots__ = ()
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per event, for ``pandas.DataFrame(timeline.to_records())``."""
+        return [event.to_dict() for event in self]
+
+    def __str__(self) -> str:
+        numbers: dict[str, int] = {}
+        rows = [("time", "run", "step", "action", "outcome", "detail")]
+        for event in self:
+            number = numbers.setdefault(event.run_id, len(numbers) + 1)
+            detail = " ".join(
+                f"{key}={value}"
+                for key, value in event.detail.items()
+                if value is not None and key != "message_id"
+            )
+            rows.append(
+                (
+                    event.at.strftime("%Y-%m-%d %H:%M:%SZ"),
+                    f"#{number}",
+                    "-" if event.step is None else str(event.step),
+                    event.action,
+                    event.outcome,
+                    detail,
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+            + ("  " + row[5] if row[5] else "")
+            for row in rows
+        ).rstrip()
+
+
+@attrs.define
+class RunState:
+    """A run inside the engine (mutable; the engine owns it)."""
+
+    run_id: str
+    automation: Any
+    context: dict[str, Any]
+    created_at: datetime
+    template_id: str | None = None
+    cancelation_token: str | None = None
+    status: str = PROCESSING
+    position: int = 0
+    resume_at: datetime | None = None
+    refs: dict[str, Any] = attrs.field(factory=dict)
+    step_status: dict[int, dict[str, Any]] = attrs.field(factory=dict)
+
+
+def _merge(
+    strategy: MergeStrategy | None, existing: dict[str, Any] | None, incoming: dict[str, Any]
+) -> dict[str, Any]:
+    """Courier's merge strategies: A (incoming) into B (existing); replace by default."""
+    strategy = strategy or MergeStrategy.REPLACE
+    if strategy is MergeStrategy.REPLACE or existing is None:
+        return dict(incoming)
+    if strategy is MergeStrategy.OVERWRITE:
+        return {**existing, **incoming}
+    if strategy is MergeStrategy.SOFT_MERGE:
+        return {**incoming, **existing}
+    return dict(existing)  # none: B exists, so it is left alone
+
+
+class StepError(Exception):
+    """A step could not run (a missing template, an unresolved $ref ...)."""
+
+
+class Engine:
+    """Runs automations step by step on a clock, recording events and messages.
+
+    ``on_change(run, events, messages)`` is called after each change, so a store can
+    persist it.
+
+    Example:
+        >>> from automation_dsl import Automation
+        >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
+        >>> engine = Engine(clock.now)
+        >>> run = engine.start(Automation().delay(hours=2).send("A"), {"recipient": "u1"})
+        >>> run.status
+        'WAITING'
+        >>> engine.advance(clock, timedelta(hours=2))
+        >>> run.status, len(engine.messages)
+        ('PROCESSED', 1)
+    """
+
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        *,
+        templates: Mapping[str, Any] | None = None,
+        profiles: dict[str, dict[str, Any]] | None = None,
+        webhooks: Mapping[str, Any] | None = None,
+        on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
+        max_runs: int | None = None,
+    ) -> None:
+        self.now = now
+        self.templates: dict[str, Any] = dict(templates or {})
+        self.profiles: dict[str, dict[str, Any]] = profiles if profiles is not None else {}
+        self.webhooks = dict(webhooks or {})
+        self.on_change = on_change
+        self.max_runs = max_runs
+        self.runs: dict[str, RunState] = {}
+        self.events: list[Event] = []
+        self.messages: list[Message] = []
+        self._pending_events: list[Event] = []
+        self._pending_messages: list[Message] = []
+
+    # -- recording ------------------------------------------------------------------------
+
+    def _event(
+        self, run: RunState, step: int | None, action: str, outcome: str, **detail: Any
+    ) -> None:
+        event = Event(self.now(), run.run_id, step, action, outcome, detail)
+        self.events.append(event)
+        self._pending_events.append(event)
+
+    def _flush(self, run: RunState) -> None:
+        events, messages = self._pending_events, self._pending_messages
+        self._pending_events, self._pending_messages = [], []
+        if self.on_change is not None:
+            self.on_change(run, events, messages)
+
+    # -- running --------------------------------------------------------------------------
+
+    def start(
+        self,
+        automation: Any,
+        context: RunContext | Mapping[str, Any],
+        *,
+        run_id: str | None = None,
+        template_id: str | None = None,
+    ) -> RunState:
+        """Accept a run and execute it until it waits or ends."""
+        if self.max_runs is not None and len(self.runs) >= self.max_runs:
+            raise StepError(f"more than {self.max_runs} runs: does a template invoke itself?")
+        if isinstance(context, RunContext):
+            context = context.to_wire()
+        now = self.now()
+        run = RunState(
+            run_id=run_id or new_run_id(now),
+            automation=automation,
+            context={key: thaw(value) for key, value in context.items()},
+            created_at=now,
+            template_id=template_id,
+        )
+        self.runs[run.run_id] = run
+        token = automation.cancelation_token
+        try:
+            run.cancelation_token = self._resolve(run, token) if token is not None else None
+        except StepError as error:
+            self._event(run, None, "run", "error", reason=str(error))
+            run.status = ERROR
+            self._flush(run)
+            return run
+        self._event(run, None, "run", "started", template_id=template_id)
+        self._continue(run)
+        return run
+
+    def due(self) -> datetime | None:
+        """When the next waiting run resumes, if any."""
+        times = [r.resume_at for r in self.runs.values() if r.status == WAITING and r.resume_at]
+        return min(times, default=None)
+
+    def run_due(self) -> None:
+        """Resume every waiting run whose time has come, in time order."""
+        now = self.now()
+        waiting = sorted(
+            (
+                r
+                for r in self.runs.values()
+                if r.status == WAITING and r.resume_at is not None and r.resume_at <= now
+            ),
+            key=lambda r: (r.resume_at, r.created_at),
+        )
+        for run in waiting:
+            if run.status != WAITING:  # canceled by a run resumed just before
+                continue
+            run.status = PROCESSING
+            run.resume_at = None
+            self._event(run, run.position, "delay", "resumed")
+            run.step_status[run.position]["status"] = PROCESSED
+            run.step_status[run.position]["updated_at"] = now
+            run.position += 1
+            self._continue(run)
+
+    def advance(
+        self, clock: VirtualClock, by: timedelta | None = None, *, to: datetime | None = None
+    ) -> None:
+        """Move a virtual clock forward, resuming runs at the times they are due.
+
+        With neither ``by`` nor ``to``, runs until no run is waiting.
+        """
+        target = to if to is not None else (clock.now() + by if by is not None else None)
+        while (due := self.due()) is not None and (target is None or due <= target):
+            clock.set(due)
+            self.run_due()
+        if target is not None:
+            clock.set(target)
+
+    def set_message_status(self, message_id: str, status: MessageStatus | str) -> None:
+        """Change a message's status (``OPENED`` ...), as later conditions will read it."""
+        status = status if isinstance(status, MessageStatus) else MessageStatus[status.upper()]
+        for index, message in enumerate(self.messages):
+            if message.message_id == message_id:
+                self.messages[index] = attrs.evolve(message, status=status.value)
+                run = self.runs[message.run_id]
+                for ref in run.refs.values():
+                    if isinstance(ref, dict) and ref.get("message_id") == message_id:
+                        ref["status"] = status
+                self._pending_messages.append(self.messages[index])
+                self._flush(run)
+                return
+        raise KeyError(f"no message {message_id!r}")
+
+    def _continue(self, run: RunState) -> None:
+        steps = run.automation.steps
+        while run.status == PROCESSING and run.position < len(steps):
+            index = run.position
+            step = steps[index]
+            now = self.now()
+            record = {"status": PROCESSED, "created_at": now, "updated_at": now}
+            run.step_status[index] = record
+            if not self._condition_holds(run, index, step):
+                record["status"] = "SKIPPED"
+                run.position += 1
+                continue
+            try:
+                self._execute(run, index, step, record)
+            except StepError as error:
+                self._event(run, index, step.action, "error", reason=str(error))
+                record["status"] = ERROR
+                run.status = ERROR
+                break
+            if run.status == WAITING:
+                record["status"] = WAITING
+                break
+            run.position += 1
+        if run.status == PROCESSING:
+            run.status = PROCESSED
+            self._event(run, None, "run", "completed")
+        self._flush(run)
+
+    def _scope(self, run: RunState) -> dict[str, Any]:
+        context = run.context
+        data, profile = context.get("data") or {}, context.get("profile") or {}
+        return {
+            "data": data,
+            "profile": profile,
+            "brand": context.get("brand"),
+            "template": context.get("template"),
+            "recipient": context.get("recipient"),
+            "refs": {**run.refs, "data": data, "profile": profile},
+        }
+
+    def _condition_holds(self, run: RunState, index: int, step: Step) -> bool:
+        condition = getattr(step, "if_", None)
+        if condition is None:
+            return True
+        try:
+            holds = evaluate(condition, self._scope(run))
+        except NotEvaluated as reason:
+            self._event(
+                run, index, step.action, "not-evaluated", condition=condition, reason=str(reason)
+            )
+            return False
+        if not holds:
+            self._event(run, index, step.action, "skipped", condition=condition)
+        return holds
+
+    def _resolve(self, run: RunState, value: Any) -> Any:
+        """A step value with any ``Ref`` read from the run's scope."""
+        if not isinstance(value, Ref):
+            return thaw(value)
+        node: Any = self._scope(run)
+        for part in value.path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise StepError(f"$ref {value.path!r} is not set in this run")
+            node = node[part]
+        return node
+
+    def _execute(self, run: RunState, index: int, step: Step, record: dict[str, Any]) -> None:
+        ref = getattr(step, "ref", None)
+        if isinstance(step, Send | SendList | SendMessage):
+            message = self._send(run, index, step)
+            record["message_id"] = message.message_id
+            if ref:
+                run.refs[ref] = {"status": MessageStatus.SENT, "message_id": message.message_id}
+            return
+        if isinstance(step, Delay):
+            self._delay(run, index, step)
+        elif isinstance(step, Cancel):
+            token = self._resolve(run, step.cancelation_token)
+            canceled = []
+            for other in self.runs.values():
+                if (
+                    other is not run
+                    and other.cancelation_token == token
+                    and other.status in _ACTIVE
+                ):
+                    other.status = CANCELED
+                    other.resume_at = None
+                    self._event(other, None, "run", "canceled", by=run.run_id)
+                    if other.position in other.step_status:
+                        other.step_status[other.position]["status"] = CANCELED
+                    self._flush(other)
+                    canceled.append(other.run_id)
+            self._event(run, index, "cancel", "canceled", token=token, runs=len(canceled))
+        elif isinstance(step, Invoke):
+            self._invoke(run, index, step)
+        elif isinstance(step, UpdateProfile):
+            recipient = self._resolve(run, step.recipient_id) or run.context.get("recipient")
+            if not recipient:
+                raise StepError("update-profile needs recipient_id or a run recipient")
+            incoming = self._resolve(run, step.profile)
+            merged = _merge(step.merge, self.profiles.get(recipient), incoming)  # type: ignore[arg-type]
+            self.profiles[recipient] = merged
+            self._event(
+                run,
+                index,
+                "update-profile",
+                "profile-updated",
+                recipient=recipient,
+                merge=str(step.merge or "replace"),
+            )
+        elif isinstance(step, FetchData):
+            self._fetch(run, index, step)
+        else:
+            self._event(run, index, step.action, "not-simulated")
+        if ref:
+            run.refs[ref] = {"status": record["status"]}
+
+    def _send(self, run: RunState, index: int, step: Send | SendList | SendMessage) -> Message:
+        context = run.context
+        now = self.now()
+        message_id = f"1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"
+        if isinstance(step, SendMessage):
+            body = thaw(step.message)
+            to = body.get("to")
+            recipient = (to.get("user_id") or to.get("email")) if isinstance(to, dict) else to
+            message = Message(
+                message_id,
+                run.run_id,
+                index,
+                now,
+                body.get("template"),
+                recipient,
+                data=body.get("data") or {},
+            )
+        else:
+            template = self._resolve(run, step.template) or context.get("template")
+            if not template:
+                raise StepError("no template: set one on the step or in the run context")
+            data = {**(context.get("data") or {}), **(self._resolve(run, step.data) or {})}
+            if isinstance(step, SendList):
+                message = Message(
+                    message_id,
+                    run.run_id,
+                    index,
+                    now,
+                    template,
+                    None,
+                    brand=self._resolve(run, step.brand) or context.get("brand"),
+                    list=self._resolve(run, step.list),
+                    data=data,
+                )
+            else:
+                recipient = self._resolve(run, step.recipient) or context.get("recipient")
+                stored = self.profiles.get(recipient, {}) if recipient else {}
+                profile = {
+                    **stored,
+                    **(context.get("profile") or {}),
+                    **(self._resolve(run, step.profile) or {}),
+                }
+                message = Message(
+                    message_id,
+                    run.run_id,
+                    index,
+                    now,
+                    template,
+                    recipient,
+                    brand=self._resolve(run, step.brand) or context.get("brand"),
+                    data=data,
+                    profile=profile,
+                )
+        self.messages.append(message)
+        self._pending_messages.append(message)
+        target = f"list={message.list}" if message.list else f"recipient={message.recipient}"
+        self._event(
+            run,
+            index,
+            step.action,
+            "sent",
+            template=message.template,
+            **dict([target.split("=", 1)]),
+            message_id=message_id,
+        )
+        return message
+
+    def _delay(self, run: RunState, index: int, step: Delay) -> None:
+        now = self.now()
+        if step.until is not None:
+            until = self._resolve(run, step.until) if isinstance(step.until, Ref) else step.until
+            try:
+                resume = to_utc(until, "delay step", "until")
+            except ValueError as error:
+                raise StepError(str(error)) from None
+        else:
+            text = self._resolve(run, step.duration)
+            try:
+                resume = now + duration_length(str(text))
+            except ValueError as error:
+                raise StepError(str(error)) from None
+        if resume <= now:
+            self._event(run, index, "delay", "resumed", until=_iso(resume))
+            return
+        run.status = WAITING
+        run.resume_at = resume
+        self._event(run, index, "delay", "waiting", until=_iso(resume))
+
+    def _invoke(self, run: RunState, index: int, step: Invoke) -> None:
+        template_id = self._resolve(run, step.template)
+        automation = self.templates.get(template_id)
+        if automation is None:
+            raise StepError(f"no automation template {template_id!r} is registered")
+        if step.context is None:
+            context = dict(run.context)
+        elif isinstance(step.context, Ref):
+            context = dict(self._resolve(run, step.context) or {})
+        else:
+            context = {
+                k: self._resolve(run, v)
+                for k, v in attrs.asdict(step.context, recurse=False).items()
+                if v is not None
+            }
+        child = self.start(automation, context, template_id=template_id)
+        self._event(run, index, "invoke", "invoked", template_id=template_id, child=child.run_id)
+
+    def _fetch(self, run: RunState, index: int, step: FetchData) -> None:
+        webhook = step.webhook
+        assert not isinstance(webhook, Mapping)
+        url = self._resolve(run, webhook.url)
+        reply = self.webhooks.get(url)
+        if isinstance(reply, Mapping):
+            data = run.context.get("data")
+            run.context["data"] = _merge(step.merge_strategy, data, dict(reply))  # type: ignore[arg-type]
+        self._event(
+            run,
+            index,
+            "fetch-data",
+            "fetched",
+            method=str(webhook.method),
+            url=url,
+            replied=reply is not None,
+        )
+
+    def timeline(self, run_ids: set[str] | None = None) -> Timeline:
+        """The recorded events (of some runs), in time order."""
+        chosen: Iterator[Event] = (e for e in self.events if run_ids is None or e.run_id in run_ids)
+        return Timeline(chosen)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
