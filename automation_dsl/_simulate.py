@@ -613,16 +613,13 @@ class Engine:
         automation = self.templates.get(template_id)
         if automation is None:
             raise StepError(f"no automation template {template_id!r} is registered")
-        if step.context is None:
-            context = dict(run.context)
+        if isinstance(step.context, RunContext):
+            given = step.context._set_fields()
+            context = {key: self._resolve(run, value) for key, value in given.items()}
         elif isinstance(step.context, Ref):
             context = dict(self._resolve(run, step.context) or {})
         else:
-            context = {
-                k: self._resolve(run, v)
-                for k, v in attrs.asdict(step.context, recurse=False).items()
-                if v is not None
-            }
+            context = dict(run.context)
         child = self.start(automation, context, template_id=template_id)
         self._event(run, index, "invoke", "invoked", template_id=template_id, child=child.run_id)
 
