@@ -16,6 +16,7 @@ Build an automation with a chain of calls; each returns a new automation:
 from typing import TYPE_CHECKING, Any
 
 from ._automation import Automation
+from ._conditions import MessageStatus, NotEvaluated
 from ._errors import (
     AuthenticationError,
     AutomationError,
@@ -35,6 +36,7 @@ from ._errors import (
 )
 from ._ref import Ref
 from ._schema import invoke_schema
+from ._simulate import Event, Message, Timeline
 from ._steps import (
     AddToBatch,
     AddToDigest,
@@ -110,10 +112,14 @@ __all__ = [
     "CourierTimeoutError",
     "DataSource",
     "Delay",
+    "Event",
     "FetchData",
     "HttpMethod",
     "Invoke",
     "MergeStrategy",
+    "Message",
+    "MessageStatus",
+    "NotEvaluated",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -130,6 +136,7 @@ __all__ = [
     "ServerError",
     "Step",
     "Throttle",
+    "Timeline",
     "UnprocessableEntityError",
     "UntilFormat",
     "UpdateProfile",

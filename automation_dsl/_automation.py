@@ -705,9 +705,8 @@ class Automation:
 
         Example:
             >>> from automation_dsl.sandbox import Sandbox
-            >>> with Sandbox() as sandbox:
-            ...     run_id = Automation().send("WELCOME").run(
-            ...         recipient="user-1", client=sandbox.client())
+            >>> with Sandbox() as sandbox, sandbox.client() as client:
+            ...     run_id = Automation().send("WELCOME").run(recipient="user-1", client=client)
             >>> run_id.startswith("1-")
             True
         """
@@ -741,9 +740,11 @@ class Automation:
         Example:
             >>> import asyncio
             >>> from automation_dsl.sandbox import Sandbox
+            >>> async def main(sandbox):
+            ...     async with sandbox.async_client() as client:
+            ...         return await Automation().send("WELCOME").arun(client=client)
             >>> with Sandbox() as sandbox:
-            ...     run_id = asyncio.run(Automation().send("WELCOME").arun(
-            ...         recipient="user-1", client=sandbox.async_client()))
+            ...     run_id = asyncio.run(main(sandbox))
             >>> run_id.startswith("1-")
             True
         """

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["MessageStatus", "NotEvaluated", "evaluate", "parse_condition"]
+__all__ = ["MessageStatus", "NotEvaluated"]
 
 ROOTS = frozenset({"data", "profile", "refs", "brand", "template", "recipient"})
 

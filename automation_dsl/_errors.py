@@ -146,11 +146,16 @@ class ValidationError(AutomationError, ValueError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            partial(type(self), self.owner, self.field, self.expected, self.got),
-            (),
-            {"hint": self.hint, "path": self.path},
+        rebuild = partial(
+            type(self),
+            self.owner,
+            self.field,
+            self.expected,
+            self.got,
+            hint=self.hint,
+            path=self.path,
         )
+        return (rebuild, ())
 
 
 class ValidationTypeError(ValidationError, TypeError):

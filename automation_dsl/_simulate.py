@@ -48,7 +48,7 @@ from ._steps import (
 )
 from ._time import to_utc
 
-__all__ = ["Engine", "Event", "Message", "Timeline", "VirtualClock"]
+__all__ = ["Event", "Message", "Timeline"]
 
 # Run statuses, as Courier names them.
 PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
