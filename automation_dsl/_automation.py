@@ -568,7 +568,7 @@ class Automation:
 
     def to_payload(
         self,
-        context: RunContext | None = None,
+        context: RunContext | Mapping[str, Any] | None = None,
         /,
         *,
         data: Mapping[str, Any] | None = None,
@@ -581,7 +581,7 @@ class Automation:
         """Return the whole body of ``POST /automations/invoke``.
 
         The run context is given as keywords, or as a :class:`~automation_dsl.RunContext`
-        (keywords then override its fields). Unset fields are omitted.
+        or a mapping of its fields (keywords then override them). Unset fields are omitted.
 
         Example:
             >>> Automation().send("A").to_payload(recipient="user-1")
@@ -597,9 +597,11 @@ class Automation:
         }
         overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         if context is not None:
+            if isinstance(context, Mapping):
+                context = RunContext.from_wire(context)
             if not isinstance(context, RunContext):
                 raise ValidationTypeError(
-                    "Automation.to_payload", "context", "a RunContext", context
+                    "Automation.to_payload", "context", "a RunContext or a mapping", context
                 )
             if overrides:
                 context = attrs.evolve(context, **overrides)
@@ -611,7 +613,7 @@ class Automation:
 
     def to_json(
         self,
-        context: RunContext | None = None,
+        context: RunContext | Mapping[str, Any] | None = None,
         /,
         *,
         indent: int | None = None,

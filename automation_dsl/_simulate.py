@@ -215,10 +215,13 @@ class Timeline(tuple[Event, ...]):
             )
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         return "\n".join(
-            "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
-            + ("  " + row[5] if row[5] else "")
+            (
+                "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+                + "  "
+                + row[5]
+            ).rstrip()
             for row in rows
-        ).rstrip()
+        )
 
 
 @attrs.define
@@ -648,4 +651,4 @@ class Engine:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -23,6 +23,15 @@ Example:
 from .._simulate import Event, Message, Timeline
 from ._faults import FAULT_KINDS, Faults
 from ._server import Sandbox
-from ._service import SandboxRun
+from ._service import InvokeRequest, SandboxRun
 
-__all__ = ["FAULT_KINDS", "Event", "Faults", "Message", "Sandbox", "SandboxRun", "Timeline"]
+__all__ = [
+    "FAULT_KINDS",
+    "Event",
+    "Faults",
+    "InvokeRequest",
+    "Message",
+    "Sandbox",
+    "SandboxRun",
+    "Timeline",
+]

@@ -28,7 +28,7 @@ from .._automation import Automation
 from .._errors import ValidationError
 from .._steps import RunContext
 from ._faults import Faults
-from ._service import IDEMPOTENCY_TTL, Service
+from ._service import IDEMPOTENCY_TTL, InvokeRequest, Service
 
 __all__ = ["create_app"]
 
@@ -139,9 +139,18 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             raise HTTPException(400, "Invalid JSON body") from None
 
     async def invoke(request: Request, template_id: str | None) -> Response:
+        path = request.url.path
+        key = request.headers.get("idempotency-key")
+
+        def log(outcome: str, run_id: str | None = None) -> None:
+            service.log(InvokeRequest(path, key, outcome, run_id))
+
         if (refused := authorized(request)) is not None:
+            log("unauthorized")
             return refused
         fault = faults.draw()
+        if fault != "ok" and fault != "drop-after":
+            log(fault)
         if fault in ("500", "503"):
             return error(int(fault), "Injected failure (sandbox fault injection)", "api_error")
         if fault == "429":
@@ -154,12 +163,14 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             )
         if fault == "drop-before":
             return _DropConnection()
-        path = request.url.path
-        key = request.headers.get("idempotency-key")
         if key is not None:
             stored = service.remembered(path, key)
             if stored is not None:
                 status, body = stored
+                if fault == "drop-after":  # the replay is the processing: drop its answer
+                    log("drop-after", json.loads(body).get("runId"))
+                    return _DropConnection()
+                log("replayed", json.loads(body).get("runId"))
                 return Response(
                     body,
                     status_code=status,
@@ -167,6 +178,7 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
                     headers={"Idempotent-Replayed": "true"},
                 )
             if not service.claim(path, key):
+                log("conflict")
                 return error(
                     409, "A request with this Idempotency-Key is being processed", _INVALID
                 )
@@ -174,7 +186,11 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             if faults.latency:
                 await asyncio.sleep(faults.latency)
             payload = await body_of(request)
-            automation, context = _parse(payload, template_id, service)
+            try:
+                automation, context = _parse(payload, template_id, service)
+            except HTTPException:
+                log("invalid")
+                raise
             answer = None
             if key is not None:
                 answer = (path, key, _expiry(request.headers.get("x-idempotency-expiration")))
@@ -183,7 +199,9 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             if key is not None:
                 service.release(path, key)
         if fault == "drop-after":
+            log("drop-after", run_id)
             return _DropConnection()
+        log("accepted", run_id)
         return JSONResponse({"runId": run_id})
 
     async def invoke_ad_hoc(request: Request) -> Response:

@@ -30,7 +30,7 @@ from .._automation import Automation
 from .._simulate import Message, Timeline
 from ._app import create_app
 from ._faults import Faults
-from ._service import SandboxRun, Service
+from ._service import InvokeRequest, SandboxRun, Service
 
 if TYPE_CHECKING:
     from .._client import AsyncCourierClient, CourierClient
@@ -216,6 +216,11 @@ class Sandbox:
             if run.run_id == run_id:
                 return run
         raise KeyError(f"no run {run_id!r} in this sandbox")
+
+    def requests(self) -> list[InvokeRequest]:
+        """Every invoke request received, in order, with what became of it."""
+        with self._service.lock:
+            return list(self._service.requests)
 
     def messages(self) -> list[Message]:
         """Every message the sandbox's runs sent, in order."""

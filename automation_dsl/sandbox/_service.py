@@ -67,6 +67,29 @@ class SandboxRun:
     messages: tuple[Message, ...]
 
 
+@attrs.frozen(slots=True)
+class InvokeRequest:
+    """An invoke request as the sandbox saw it, for checking what a client sent.
+
+    Attributes:
+        path: the request path.
+        idempotency_key: its ``Idempotency-Key`` header, if any.
+        outcome: ``accepted``, ``replayed``, ``conflict``, ``invalid``, ``unauthorized``,
+            or the injected fault (``500``, ``503``, ``429``, ``drop-before``,
+            ``drop-after``).
+        run_id: the run it started or replayed, if any.
+
+    Example:
+        >>> InvokeRequest("/automations/invoke", "k-1", "accepted", "1-abc").outcome
+        'accepted'
+    """
+
+    path: str
+    idempotency_key: str | None
+    outcome: str
+    run_id: str | None = None
+
+
 class Service:
     """Everything the sandbox knows and does, behind one lock."""
 
@@ -97,6 +120,7 @@ class Service:
             on_change=self._persist,
         )
         self.in_flight: set[tuple[str, str]] = set()
+        self.requests: list[InvokeRequest] = []
         self._restore()
 
     # -- persistence ----------------------------------------------------------------------
@@ -188,6 +212,11 @@ class Service:
                 body = json.dumps({"runId": run.run_id})
                 self.store.remember(path, key, 200, body, expires_at)
             return run.run_id
+
+    def log(self, request: InvokeRequest) -> None:
+        """Record an invoke request (kept in memory only)."""
+        with self.lock:
+            self.requests.append(request)
 
     # -- time -----------------------------------------------------------------------------
 
