@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -54,6 +55,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _USER_AGENT = "automation-dsl/0.1.0"
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+# Requests go out as headers then body: without TCP_NODELAY, Nagle's algorithm can hold
+# the body back until the server acknowledges the headers.
+_SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 Expiration = datetime | timedelta | int
 """When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
@@ -383,7 +387,9 @@ class CourierClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, retry)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport)
+        self._http = http_client or httpx.Client(
+            transport=transport or httpx.HTTPTransport(socket_options=_SOCKET_OPTIONS)
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -580,7 +586,9 @@ class AsyncCourierClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, retry)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport)
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport or httpx.AsyncHTTPTransport(socket_options=_SOCKET_OPTIONS)
+        )
 
     async def __aenter__(self) -> Self:
         return self
