@@ -672,7 +672,6 @@ class Automation:
             templates=templates,
             profiles={key: dict(value) for key, value in (profiles or {}).items()},
             webhooks=webhooks,
-            max_runs=1000,
         )
         given: dict[str, Any] = {
             "data": data,

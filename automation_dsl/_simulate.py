@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +60,8 @@ PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
     "ERROR",
 )
 _ACTIVE = (PROCESSING, WAITING)
+MAX_INVOKE_DEPTH = 32
+"""How deep ``invoke`` steps may nest (a template invoking itself stops there)."""
 _UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
 _DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
 
@@ -239,6 +242,7 @@ class RunState:
     resume_at: datetime | None = None
     refs: dict[str, Any] = attrs.field(factory=dict)
     step_status: dict[int, dict[str, Any]] = attrs.field(factory=dict)
+    depth: int = 0
 
 
 def _merge(
@@ -285,14 +289,13 @@ class Engine:
         profiles: dict[str, dict[str, Any]] | None = None,
         webhooks: Mapping[str, Any] | None = None,
         on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
-        max_runs: int | None = None,
     ) -> None:
         self.now = now
         self.templates: dict[str, Any] = dict(templates or {})
         self.profiles: dict[str, dict[str, Any]] = profiles if profiles is not None else {}
         self.webhooks = dict(webhooks or {})
         self.on_change = on_change
-        self.max_runs = max_runs
+        self._ready: deque[RunState] = deque()
         self.runs: dict[str, RunState] = {}
         self.events: list[Event] = []
         self.messages: list[Message] = []
@@ -324,9 +327,21 @@ class Engine:
         run_id: str | None = None,
         template_id: str | None = None,
     ) -> RunState:
-        """Accept a run and execute it until it waits or ends."""
-        if self.max_runs is not None and len(self.runs) >= self.max_runs:
-            raise StepError(f"more than {self.max_runs} runs: does a template invoke itself?")
+        """Accept a run and execute it (and the runs it invokes) until each waits or ends."""
+        run = self._accept(automation, context, run_id=run_id, template_id=template_id, depth=0)
+        self._drain()
+        return run
+
+    def _accept(
+        self,
+        automation: Any,
+        context: RunContext | Mapping[str, Any],
+        *,
+        run_id: str | None,
+        template_id: str | None,
+        depth: int,
+    ) -> RunState:
+        """Record a new run and queue it to execute."""
         if isinstance(context, RunContext):
             context = context.to_wire()
         now = self.now()
@@ -336,6 +351,7 @@ class Engine:
             context={key: thaw(value) for key, value in context.items()},
             created_at=now,
             template_id=template_id,
+            depth=depth,
         )
         self.runs[run.run_id] = run
         token = automation.cancelation_token
@@ -347,8 +363,13 @@ class Engine:
             self._flush(run)
             return run
         self._event(run, None, "run", "started", template_id=template_id)
-        self._continue(run)
+        self._ready.append(run)
         return run
+
+    def _drain(self) -> None:
+        """Execute queued runs in turn: invoked runs start after the step that invoked them."""
+        while self._ready:
+            self._continue(self._ready.popleft())
 
     def due(self) -> datetime | None:
         """When the next waiting run resumes, if any."""
@@ -375,7 +396,8 @@ class Engine:
             run.step_status[run.position]["status"] = PROCESSED
             run.step_status[run.position]["updated_at"] = now
             run.position += 1
-            self._continue(run)
+            self._ready.append(run)
+            self._drain()
 
     def advance(
         self, clock: VirtualClock, by: timedelta | None = None, *, to: datetime | None = None
@@ -623,7 +645,13 @@ class Engine:
             context = dict(self._resolve(run, step.context) or {})
         else:
             context = dict(run.context)
-        child = self.start(automation, context, template_id=template_id)
+        if run.depth >= MAX_INVOKE_DEPTH:
+            raise StepError(
+                f"invoke nested more than {MAX_INVOKE_DEPTH} deep: does a template invoke itself?"
+            )
+        child = self._accept(
+            automation, context, run_id=None, template_id=template_id, depth=run.depth + 1
+        )
         self._event(run, index, "invoke", "invoked", template_id=template_id, child=child.run_id)
 
     def _fetch(self, run: RunState, index: int, step: FetchData) -> None:
