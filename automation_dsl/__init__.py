@@ -16,7 +16,6 @@ Build an automation with a chain of calls; each returns a new automation:
 from typing import TYPE_CHECKING, Any
 
 from ._automation import Automation
-from ._conditions import MessageStatus, NotEvaluated
 from ._errors import (
     AuthenticationError,
     AutomationError,
@@ -36,7 +35,6 @@ from ._errors import (
 )
 from ._ref import Ref
 from ._schema import invoke_schema
-from ._simulate import Event, Message, Timeline
 from ._steps import (
     AddToBatch,
     AddToDigest,
@@ -64,18 +62,26 @@ from ._time import UntilFormat
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
+    from ._conditions import MessageStatus, NotEvaluated
     from ._retry import RetryPolicy
     from ._runs import AutomationRun, RunStep
+    from ._simulate import Event, Message, Timeline
 
 __version__ = "0.1.0"
 
-# Building automations never imports httpx: the client modules load on first use.
+# Building automations never imports httpx: the client, the simulator and their helpers
+# load on first use.
 _LAZY = {
     "AsyncCourierClient": "._client",
     "AutomationRun": "._runs",
     "CourierClient": "._client",
+    "Event": "._simulate",
+    "Message": "._simulate",
+    "MessageStatus": "._conditions",
+    "NotEvaluated": "._conditions",
     "RetryPolicy": "._retry",
     "RunStep": "._runs",
+    "Timeline": "._simulate",
 }
 
 

@@ -115,7 +115,8 @@ def compile_wire_items(
     """
     action = cls.__dict__.get("action")
     first = f"out = {{'action': {action!r}}}" if isinstance(action, str) else "out = {}"
-    lines = ["def _wire_items(self):", f"    {first}"]
+    # ``until_format`` is accepted and unused: the function also serves as ``to_wire``
+    lines = ["def _wire_items(self, until_format=None):", f"    {first}"]
     env: dict[str, Any] = {}
     for index, (name, wire, encode) in enumerate(plan):
         if encode is None:

@@ -175,8 +175,11 @@ class _Wire:
         The first call compiles a function for the class, with one line per field, and
         installs it as the class's ``_wire_items``: serialization is a hot path.
         """
-        compiled = compile_wire_items(type(self), self._wire_fields())
-        type(self)._wire_items = compiled  # type: ignore[assignment,method-assign]
+        cls = type(self)
+        compiled = compile_wire_items(cls, self._wire_fields())
+        cls._wire_items = compiled  # type: ignore[assignment,method-assign]
+        if cls.to_wire in (_Wire.to_wire, Step.to_wire):  # not overridden: skip a call
+            cls.to_wire = compiled  # type: ignore[assignment,method-assign]
         return compiled(self)
 
     @classmethod
