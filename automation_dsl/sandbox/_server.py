@@ -116,7 +116,7 @@ class Sandbox:
         app = create_app(self._service, self.api_key, self.faults)
         return uvicorn.Config(
             app,
-            http="h11",
+            http="auto",  # httptools when installed (the sandbox extra has it), else h11
             loop="asyncio",
             lifespan="off",
             log_level="warning",
