@@ -465,9 +465,12 @@ def _ref_or(
     """A converter that keeps ``None`` and Refs and hands other values to ``convert``."""
 
     def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        if value is None or isinstance(value, Ref):
+        kind = value.__class__
+        if kind is not Ref and kind is not dict and not isinstance(value, Mapping):
+            return convert(value, instance.OWNER, field.name)  # the common case first
+        if kind is Ref:
             return value
-        if isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("$ref"), str):
+        if len(value) == 1 and isinstance(value.get("$ref"), str):
             return Ref(value["$ref"])
         return convert(value, instance.OWNER, field.name)
 

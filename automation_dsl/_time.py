@@ -118,6 +118,7 @@ _EXACT_UNITS = (
     ("hour", timedelta(hours=1)),
     ("minute", timedelta(minutes=1)),
 )
+_SEEN_DURATIONS: set[str] = set()  # strings already validated: flows repeat a few durations
 _COURIER_DURATION = re.compile(r"([1-9]\d*) (minute|hour|day|week|month|year)s?")
 _COURIER_EXPECTED = (
     "a positive timedelta of whole minutes, or a string '<n> <unit>' with unit "
@@ -133,8 +134,11 @@ def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
     ``"36 hours"``); a string is validated and kept as written.
     """
     if isinstance(value, str):
-        if not _COURIER_DURATION.fullmatch(value):
-            raise ValidationError(owner, field, _COURIER_EXPECTED, value)
+        if value not in _SEEN_DURATIONS:
+            if not _COURIER_DURATION.fullmatch(value):
+                raise ValidationError(owner, field, _COURIER_EXPECTED, value)
+            if len(_SEEN_DURATIONS) < 4096:
+                _SEEN_DURATIONS.add(value)
         return value
     if not isinstance(value, timedelta):
         raise ValidationTypeError(owner, field, _COURIER_EXPECTED, value)

@@ -87,7 +87,7 @@ def test_errors_are_raised_at_once_with_courier_messages(sandbox: Sandbox) -> No
     assert bad.value.type == "invalid_request_error"
     assert "no-such-template" in missing.value.message
     outcomes = [r.outcome for r in sandbox.requests()]
-    assert outcomes == ["unauthorized", "invalid", "invalid"]
+    assert outcomes == ["unauthorized", "invalid", "not-found"]
     assert sandbox.runs() == []
 
 

@@ -90,6 +90,18 @@ def test_validation_failures_are_not_remembered(sandbox: Sandbox, http: httpx.Cl
     assert len(sandbox.runs()) == 1
 
 
+def test_error_answers_are_replayed_too(sandbox: Sandbox, http: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "k-404"}
+    first = http.post("/automations/later/invoke", json={"recipient": "u"}, headers=headers)
+    sandbox.register_template("later", FLOW)
+    again = http.post("/automations/later/invoke", json={"recipient": "u"}, headers=headers)
+    fresh = http.post("/automations/later/invoke", json={"recipient": "u"})
+    assert (first.status_code, again.status_code, fresh.status_code) == (404, 404, 200)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [r.outcome for r in sandbox.requests()] == ["not-found", "replayed", "accepted"]
+
+
 def test_expired_keys_are_forgotten(sandbox: Sandbox, http: httpx.Client) -> None:
     past = str(int(time.time()) - 10)
     first = invoke(

@@ -186,14 +186,17 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             if faults.latency:
                 await asyncio.sleep(faults.latency)
             payload = await body_of(request)
+            expires = _expiry(request.headers.get("x-idempotency-expiration"))
             try:
                 automation, context = _parse(payload, template_id, service)
-            except HTTPException:
-                log("invalid")
+            except HTTPException as problem:
+                log("invalid" if problem.status_code == 400 else "not-found")
+                if key is not None and problem.status_code != 400:
+                    # Courier keeps every answer but a failed validation for the key
+                    body = json.dumps({"message": problem.detail, "type": _INVALID})
+                    service.remember(path, key, problem.status_code, body, expires)
                 raise
-            answer = None
-            if key is not None:
-                answer = (path, key, _expiry(request.headers.get("x-idempotency-expiration")))
+            answer = (path, key, expires) if key is not None else None
             run_id = service.accept(automation, context, template_id=template_id, answer=answer)
         finally:
             if key is not None:
@@ -275,11 +278,10 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
                 )
         return JSONResponse({"steps": steps})
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return error(404, f"No route {request.method} {request.url.path}", _INVALID)
-
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route
+            return error(404, f"No route {request.method} {request.url.path}", _INVALID)
         if exc.status_code == 405:
             return error(
                 405,
@@ -296,7 +298,7 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             Route("/automations/runs/{run_id}/steps", run_steps, methods=["GET"]),
             Route("/automations/{template_id}/invoke", invoke_template, methods=["POST"]),
         ],
-        exception_handlers={404: not_found, HTTPException: http_error},
+        exception_handlers={HTTPException: http_error},
     )
 
 

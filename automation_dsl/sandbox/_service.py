@@ -74,7 +74,8 @@ class InvokeRequest:
     Attributes:
         path: the request path.
         idempotency_key: its ``Idempotency-Key`` header, if any.
-        outcome: ``accepted``, ``replayed``, ``conflict``, ``invalid``, ``unauthorized``,
+        outcome: ``accepted``, ``replayed``, ``conflict``, ``invalid``, ``not-found``,
+            ``unauthorized``,
             or the injected fault (``500``, ``503``, ``429``, ``drop-before``,
             ``drop-after``).
         run_id: the run it started or replayed, if any.
@@ -182,6 +183,11 @@ class Service:
         """The stored answer for an idempotency key on a path."""
         with self.lock:
             return self.store.remembered(path, key, time.time())
+
+    def remember(self, path: str, key: str, status: int, body: str, expires_at: float) -> None:
+        """Store an answer (an error) for an idempotency key on a path."""
+        with self.lock, self.store.transaction():
+            self.store.remember(path, key, status, body, expires_at)
 
     def claim(self, path: str, key: str) -> bool:
         """Mark a key in flight; False when a request with it is being processed."""
