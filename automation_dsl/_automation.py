@@ -49,6 +49,7 @@ from ._steps import (
     Throttle,
     UpdateProfile,
     Webhook,
+    given_context,
 )
 from ._time import UntilFormat, until_format_of
 
@@ -588,14 +589,9 @@ class Automation:
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
         """
         payload: dict[str, Any] = {"automation": self.to_dict(until_format=until_format)}
-        given = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
-        overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        overrides = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        )
         if context is not None:
             if isinstance(context, Mapping):
                 context = RunContext.from_wire(context)
@@ -673,14 +669,10 @@ class Automation:
             profiles={key: dict(value) for key, value in (profiles or {}).items()},
             webhooks=webhooks,
         )
-        given: dict[str, Any] = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
-        engine.start(self, RunContext(**{k: v for k, v in given.items() if v is not None}))
+        given = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        )
+        engine.start(self, RunContext(**given))
         engine.advance(clock)
         return engine.timeline()
 
@@ -713,13 +705,9 @@ class Automation:
         """
         from ._client import CourierClient  # the client, and httpx, load on first use
 
-        context: dict[str, Any] = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
+        context = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        )
         if client is not None:
             return client.invoke(self, idempotency_key=idempotency_key, **context)
         with CourierClient() as own:
@@ -751,13 +739,9 @@ class Automation:
         """
         from ._client import AsyncCourierClient
 
-        context: dict[str, Any] = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
+        context = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        )
         if client is not None:
             return await client.invoke(self, idempotency_key=idempotency_key, **context)
         async with AsyncCourierClient() as own:

@@ -44,7 +44,7 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 from ._runs import AutomationRun, RunStep
-from ._steps import RunContext
+from ._steps import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
 
@@ -126,9 +126,8 @@ def _expiration_header(value: Expiration) -> str:
     return str(value)
 
 
-def _invoke_body(automation: Automation | Mapping[str, Any], context: dict[str, Any]) -> Any:
+def _invoke_body(automation: Automation | Mapping[str, Any], given: dict[str, Any]) -> Any:
     """The invoke body: an automation with its run context, or a ready payload."""
-    given = {key: value for key, value in context.items() if value is not None}
     if isinstance(automation, Automation):
         return automation.to_payload(**given)
     if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
@@ -174,7 +173,7 @@ def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
     return cls(status, message, type=kind, request_id=request_id, attempts=attempts, body=body)
 
 
-def _run_id(response: httpx.Response, attempts: int) -> str:
+def _run_id(response: httpx.Response) -> str:
     try:
         run_id = response.json().get("runId")
     except (ValueError, AttributeError):
@@ -183,7 +182,7 @@ def _run_id(response: httpx.Response, attempts: int) -> str:
         raise CourierAPIError(
             response.status_code,
             f"expected a JSON body with a 'runId', got {response.text[:200]!r}",
-            attempts=attempts,
+            attempts=response.extensions["automation_dsl.attempts"],
         )
     return run_id
 
@@ -246,6 +245,7 @@ class _ClientBase:
     base_url: str
     retry: RetryPolicy
     timeout: httpx.Timeout
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(
         self,
@@ -316,6 +316,41 @@ class _ClientBase:
             timeout=self.timeout if timeout is None else timeout,
         )
 
+    def _invoke_request(
+        self,
+        automation: Automation | Mapping[str, Any],
+        context: dict[str, Any],
+        idempotency_key: str | None,
+        idempotency_expiration: Expiration | None,
+        timeout: httpx.Timeout | float | None,
+    ) -> httpx.Request:
+        return self._request(
+            self._http,
+            "POST",
+            "/automations/invoke",
+            body=_invoke_body(automation, context),
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+
+    def _template_request(
+        self,
+        template_id: str,
+        recipient: str | None,
+        context: dict[str, Any],
+        idempotency_key: str | None,
+        idempotency_expiration: Expiration | None,
+        timeout: httpx.Timeout | float | None,
+    ) -> httpx.Request:
+        return self._request(
+            self._http,
+            "POST",
+            _template_path(template_id),
+            body={"recipient": recipient, **RunContext(**context).to_wire()},
+            headers=_headers(idempotency_key, idempotency_expiration),
+            timeout=timeout,
+        )
+
     @staticmethod
     def _runs_params(
         cursor: str | None,
@@ -373,6 +408,8 @@ class CourierClient(_ClientBase):
         ['signup-42']
         >>> client.close()
     """
+
+    _http: httpx.Client
 
     def __init__(
         self,
@@ -451,23 +488,13 @@ class CourierClient(_ClientBase):
             >>> CourierClient(api_key="k", transport=ok).invoke({"automation": {"steps": []}})
             'r-9'
         """
-        context = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
-        request = self._request(
-            self._http,
-            "POST",
-            "/automations/invoke",
-            body=_invoke_body(automation, context),
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+        context = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
-        response = self._send(request)
-        return _run_id(response, response.extensions["automation_dsl.attempts"])
+        request = self._invoke_request(
+            automation, context, idempotency_key, idempotency_expiration, timeout
+        )
+        return _run_id(self._send(request))
 
     def invoke_template(
         self,
@@ -494,20 +521,11 @@ class CourierClient(_ClientBase):
             >>> client.invoke_template("onboarding", recipient="u1")
             'r-7'
         """
-        body = {
-            "recipient": recipient,
-            **RunContext(data=data, profile=profile, brand=brand, template=template).to_wire(),
-        }
-        request = self._request(
-            self._http,
-            "POST",
-            _template_path(template_id),
-            body=body,
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+        context = given_context(data=data, profile=profile, brand=brand, template=template)
+        request = self._template_request(
+            template_id, recipient, context, idempotency_key, idempotency_expiration, timeout
         )
-        response = self._send(request)
-        return _run_id(response, response.extensions["automation_dsl.attempts"])
+        return _run_id(self._send(request))
 
     def list_runs(
         self,
@@ -572,6 +590,8 @@ class AsyncCourierClient(_ClientBase):
         >>> asyncio.run(main())
         'r-1'
     """
+
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -646,23 +666,13 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(client.invoke(Automation().send("A")))
             'r-2'
         """
-        context = {
-            "data": data,
-            "profile": profile,
-            "recipient": recipient,
-            "brand": brand,
-            "template": template,
-        }
-        request = self._request(
-            self._http,
-            "POST",
-            "/automations/invoke",
-            body=_invoke_body(automation, context),
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+        context = given_context(
+            data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
-        response = await self._send(request)
-        return _run_id(response, response.extensions["automation_dsl.attempts"])
+        request = self._invoke_request(
+            automation, context, idempotency_key, idempotency_expiration, timeout
+        )
+        return _run_id(await self._send(request))
 
     async def invoke_template(
         self,
@@ -687,20 +697,11 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(client.invoke_template("onboarding", recipient=None))
             'r-3'
         """
-        body = {
-            "recipient": recipient,
-            **RunContext(data=data, profile=profile, brand=brand, template=template).to_wire(),
-        }
-        request = self._request(
-            self._http,
-            "POST",
-            _template_path(template_id),
-            body=body,
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+        context = given_context(data=data, profile=profile, brand=brand, template=template)
+        request = self._template_request(
+            template_id, recipient, context, idempotency_key, idempotency_expiration, timeout
         )
-        response = await self._send(request)
-        return _run_id(response, response.extensions["automation_dsl.attempts"])
+        return _run_id(await self._send(request))
 
     async def list_runs(
         self,

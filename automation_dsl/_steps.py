@@ -283,6 +283,30 @@ class Retain(_Wire):
             )
 
 
+def given_context(
+    *,
+    data: Any = None,
+    profile: Any = None,
+    recipient: Any = None,
+    brand: Any = None,
+    template: Any = None,
+) -> dict[str, Any]:
+    """The run-context fields that were given (not ``None``), by name.
+
+    Example:
+        >>> given_context(recipient="u1", data=None)
+        {'recipient': 'u1'}
+    """
+    fields = {
+        "data": data,
+        "profile": profile,
+        "recipient": recipient,
+        "brand": brand,
+        "template": template,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 @fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class RunContext(_Wire):
