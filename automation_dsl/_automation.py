@@ -547,6 +547,35 @@ class Automation:
             args.append(f"until_format={self.until_format.value!r}")
         return f"Automation({', '.join(args)})" + "".join(step.chain() for step in self.steps)
 
+    # -- showing ------------------------------------------------------------------------
+
+    def explain(self) -> str:
+        """A plain-text table of the steps: action, key fields, ``if``/``ref``, and when.
+
+        Example:
+            >>> print(Automation().send("A", ref="a").delay(hours=36).send("B").explain())
+            #  action  details              when
+            0  send    template=A  [ref a]  start
+            1  delay   duration=36 hours    start
+            2  send    template=B           start + 36 hours
+        """
+        from ._render import explain
+
+        return explain(self)
+
+    def _repr_html_(self) -> str:
+        from ._render import automation_html
+
+        return automation_html(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Jupyter's rich display: an HTML table, the ``automation`` JSON, and the repr."""
+        return {
+            "text/plain": repr(self),
+            "text/html": self._repr_html_(),
+            "application/json": self.to_dict(),
+        }
+
     # -- serialization --------------------------------------------------------------------
 
     def to_dict(self, *, until_format: UntilFormat | str | None = None) -> dict[str, Any]:

@@ -196,6 +196,11 @@ class Timeline(tuple[Event, ...]):
         """One dict per event, for ``pandas.DataFrame(timeline.to_records())``."""
         return [event.to_dict() for event in self]
 
+    def _repr_html_(self) -> str:
+        from ._render import timeline_html
+
+        return timeline_html(self)
+
     def __str__(self) -> str:
         numbers: dict[str, int] = {}
         rows = [("time", "run", "step", "action", "outcome", "detail")]

@@ -66,6 +66,11 @@ class SandboxRun:
     events: tuple[Event, ...]
     messages: tuple[Message, ...]
 
+    def _repr_html_(self) -> str:
+        from .._render import timeline_html
+
+        return timeline_html(self.events, f"Run {self.run_id} ({self.status})")
+
 
 @attrs.frozen(slots=True)
 class InvokeRequest:
