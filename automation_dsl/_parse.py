@@ -78,3 +78,44 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
         if lenient and error.hint == "unknown field":
             return RawStep(data)
         raise error.at(path) from None
+
+
+def find_errors(document: Any, *, lenient: bool) -> list[ValidationError]:
+    """Every error in an invoke body or ``automation`` object, not only the first.
+
+    Each step is parsed on its own, so one bad step does not hide the next.
+    """
+    from ._automation import Automation
+
+    if isinstance(document, Mapping) and "automation" in document:
+        prefix, body = "automation.", document["automation"]
+        context = {key: value for key, value in document.items() if key != "automation"}
+    else:
+        prefix, body, context = "", document, {}
+    errors: list[ValidationError] = []
+    if not isinstance(body, Mapping) or not isinstance(body.get("steps"), list | tuple):
+        try:
+            Automation.from_dict(body, lenient=lenient)
+        except ValidationError as error:
+            return [_prefixed(error, prefix)]
+    for index, step in enumerate(body["steps"]):
+        try:
+            parse_step(step, f"steps[{index}]", lenient=lenient)
+        except ValidationError as error:
+            errors.append(_prefixed(error, prefix))
+    try:
+        Automation.from_dict({**body, "steps": []}, lenient=lenient)
+        if context:
+            Automation.from_payload({"automation": {"steps": []}, **context})
+    except ValidationError as error:
+        errors.append(error)
+    return errors
+
+
+def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
+    if not prefix:
+        return error
+    path = prefix + (error.path or error.field)
+    return type(error)(
+        error.owner, error.field, error.expected, error.got, hint=error.hint, path=path
+    )
