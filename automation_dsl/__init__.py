@@ -61,6 +61,7 @@ from ._steps import (
 from ._time import UntilFormat
 
 if TYPE_CHECKING:
+    from ._bulk import BulkFailure, BulkResult
     from ._client import AsyncCourierClient, CourierClient
     from ._conditions import MessageStatus, NotEvaluated
     from ._retry import RetryPolicy
@@ -73,6 +74,8 @@ __version__ = "0.1.0"
 # load on first use.
 _LAZY = {
     "AsyncCourierClient": "._client",
+    "BulkFailure": "._bulk",
+    "BulkResult": "._bulk",
     "AutomationRun": "._runs",
     "CourierClient": "._client",
     "Event": "._simulate",
@@ -109,6 +112,8 @@ __all__ = [
     "AutomationRun",
     "BadRequestError",
     "BatchScope",
+    "BulkFailure",
+    "BulkResult",
     "Cancel",
     "ConfigurationError",
     "ConflictError",
