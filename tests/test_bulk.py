@@ -1,0 +1,239 @@
+"""invoke_many: exactly once under faults, resumable after a kill, lazy, with a journal."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from automation_dsl import (
+    Automation,
+    BulkResult,
+    ConfigurationError,
+    RetryPolicy,
+    RunContext,
+    ValidationError,
+)
+from automation_dsl._bulk import RateLimiter
+from automation_dsl.sandbox import Faults, Sandbox
+
+FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
+RETRY = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02)
+
+
+def faulty() -> Faults:
+    """About a quarter of requests meet a 5xx, a 429 with Retry-After, or a dropped line."""
+    return Faults(
+        error_500=0.06,
+        error_503=0.06,
+        rate_limit=0.06,
+        retry_after=0.01,
+        drop_before=0.02,
+        drop_after=0.04,
+        seed=7,
+    )
+
+
+def users(count: int, start: int = 0) -> Iterator[dict[str, object]]:
+    return ({"recipient": f"user-{i}", "data": {"i": i}} for i in range(start, count))
+
+
+def assert_exactly_once(sandbox: Sandbox, count: int) -> None:
+    runs = sandbox.runs()
+    recipients = [run.context["recipient"] for run in runs]
+    assert len(runs) == count
+    assert len(set(recipients)) == count  # none duplicated, none lost
+
+
+def test_ten_thousand_items_under_faults_exactly_once_even_when_run_twice() -> None:
+    with Sandbox(faults=faulty()) as sandbox:
+
+        async def batch() -> BulkResult:
+            async with sandbox.async_client(retry=RETRY) as client:
+                return await client.invoke_many(FLOW, users(10_000), progress=False)
+
+        first = asyncio.run(batch())
+        outcomes = [request.outcome for request in sandbox.requests()]
+        faulted = sum(o not in ("accepted", "replayed") for o in outcomes) / len(outcomes)
+        assert faulted >= 0.2
+        assert first.succeeded == 10_000
+        assert first.failed == 0
+        assert first.retried > 1000
+        assert_exactly_once(sandbox, 10_000)
+
+        second = asyncio.run(batch())  # the same batch again: the keys are the same
+        assert second.run_ids == first.run_ids
+        assert_exactly_once(sandbox, 10_000)
+
+
+KILLED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from automation_dsl import Automation, CourierClient, RetryPolicy
+    url, key, journal = sys.argv[1:]
+    flow = Automation().send("WELCOME").delay(days=1).send("NUDGE")
+    retry = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02)
+    contexts = ({"recipient": f"user-{i}", "data": {"i": i}} for i in range(10_000))
+    with CourierClient(api_key=key, base_url=url, retry=retry) as client:
+        client.invoke_many(flow, contexts, concurrency=16, journal=journal, progress=False)
+    """
+)
+
+
+def journaled(path: Path) -> int:
+    try:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_killed_midway_then_resumed_from_the_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "batch.journal"
+    script = tmp_path / "batch.py"
+    script.write_text(KILLED_SCRIPT)
+    with Sandbox(faults=faulty()) as sandbox:
+        process = subprocess.Popen(
+            [sys.executable, str(script), sandbox.url, sandbox.api_key, str(journal)]
+        )
+        deadline = time.monotonic() + 120
+        while journaled(journal) < 2_000:
+            assert process.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        done_before = journaled(journal)
+        assert 2_000 <= done_before < 10_000
+
+        with sandbox.client(retry=RETRY) as client:
+            result = client.invoke_many(
+                FLOW, users(10_000), journal=journal, resume=True, concurrency=16, progress=False
+            )
+        assert result.resumed >= done_before - 16  # only in-flight items can be missing
+        assert result.succeeded == 10_000
+        assert_exactly_once(sandbox, 10_000)
+        assert journaled(journal) == 10_000
+
+
+def test_ctrl_c_stops_scheduling_and_keeps_the_journal_consistent(tmp_path: Path) -> None:
+    journal = tmp_path / "j.db"
+
+    def interrupted_after(count: int) -> Iterator[dict[str, object]]:
+        for i, context in enumerate(users(200)):
+            if i == count:
+                raise KeyboardInterrupt
+            yield context
+
+    with Sandbox() as sandbox, sandbox.client() as client:
+        result = client.invoke_many(
+            FLOW, interrupted_after(120), journal=journal, concurrency=8, progress=False
+        )
+        assert result.interrupted
+        assert not result.ok
+        assert result.succeeded == 120 == journaled(journal)
+        resumed = client.invoke_many(FLOW, users(200), journal=journal, resume=True, progress=False)
+        assert (resumed.resumed, resumed.succeeded) == (120, 200)
+        assert resumed.run_ids[:120] == result.run_ids[:120]
+        assert_exactly_once(sandbox, 200)
+
+
+def test_journal_guards_against_mixing_batches(tmp_path: Path) -> None:
+    journal = tmp_path / "j.db"
+    with Sandbox() as sandbox, sandbox.client() as client:
+        client.invoke_many(FLOW, users(3), journal=journal, progress=False)
+        with pytest.raises(ConfigurationError, match="resume=True"):
+            client.invoke_many(FLOW, users(3), journal=journal, progress=False)
+        with pytest.raises(ConfigurationError, match="different automation"):
+            client.invoke_many(
+                FLOW.send("MORE"), users(3), journal=journal, resume=True, progress=False
+            )
+
+
+def test_custom_keys_contexts_and_failures() -> None:
+    contexts = [RunContext(recipient="a"), {"recipient": "b"}, {"recipient": "c"}]
+    with Sandbox() as sandbox:
+        sandbox.faults.script.extend(["ok", "ok", "500", "500"])
+        with sandbox.client(max_retries=1, retry=RetryPolicy(backoff=0)) as client:
+            result = client.invoke_many(
+                FLOW,
+                contexts,
+                key=lambda ctx: f"welcome-{ctx['recipient']}",
+                concurrency=1,
+                progress=False,
+            )
+        keys = [request.idempotency_key for request in sandbox.requests()]
+        assert keys[:3] == ["welcome-a", "welcome-b", "welcome-c"]
+        assert result.succeeded == 2
+        (failure,) = result.failures
+        assert (failure.index, failure.key, failure.context) == (2, "welcome-c", {"recipient": "c"})
+        assert failure.error.attempts == 2  # type: ignore[attr-defined]
+        records = result.to_records()
+        assert [r["status"] for r in records] == ["ok", "ok", "failed"]
+        assert "ServerError" in str(result)
+        assert "failed: 1" in str(result)
+        assert "<table" in result._repr_html_()
+
+
+def test_bad_contexts_name_their_place() -> None:
+    with Sandbox() as sandbox, sandbox.client() as client:
+        with pytest.raises(ValidationError) as caught:
+            client.invoke_many(FLOW, [{"recipient": "a"}, {"recipent": "typo"}], progress=False)
+        assert caught.value.path == "contexts[1].recipent"
+        with pytest.raises(ValidationError, match="concurrency"):
+            client.invoke_many(FLOW, [], concurrency=0)
+
+
+def test_async_iterables_are_consumed_lazily() -> None:
+    pulled: list[int] = []
+
+    async def stream() -> AsyncIterator[dict[str, object]]:
+        for i in range(300):
+            pulled.append(i)
+            yield {"recipient": f"user-{i}"}
+
+    async def main(sandbox: Sandbox) -> BulkResult:
+        async with sandbox.async_client() as client:
+            return await client.invoke_many(FLOW, stream(), concurrency=4, progress=False)
+
+    with Sandbox() as sandbox:
+        sandbox.faults.latency = 0.001
+        result = asyncio.run(main(sandbox))
+    assert result.succeeded == 300
+    assert pulled == list(range(300))
+
+
+def test_rate_limiter_spreads_starts_evenly() -> None:
+    limiter = RateLimiter(100)
+    waits = [limiter.reserve() for _ in range(5)]
+    assert waits[0] == 0
+    for earlier, later in itertools.pairwise(waits):
+        assert later - earlier == pytest.approx(0.01, abs=0.002)
+    assert RateLimiter(None).reserve() == 0
+    with pytest.raises(ValidationError, match="rate_limit"):
+        RateLimiter(0)
+
+
+def test_progress_bar_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    with Sandbox() as sandbox, sandbox.client() as client:
+        client.invoke_many(FLOW, list(users(20)), progress=True)
+    err = capsys.readouterr().err
+    assert "invoke_many" in err
+    assert "20/20" in err
+    assert "done=20" in err
+
+
+def test_nothing_is_sent_for_an_empty_batch() -> None:
+    with Sandbox() as sandbox, sandbox.client() as client:
+        result = client.invoke_many(FLOW, [], progress=False)
+        assert (result.run_ids, result.ok) == ([], True)
+        assert sandbox.requests() == []
