@@ -237,3 +237,18 @@ def test_nothing_is_sent_for_an_empty_batch() -> None:
         result = client.invoke_many(FLOW, [], progress=False)
         assert (result.run_ids, result.ok) == ([], True)
         assert sandbox.requests() == []
+
+
+def test_the_httpx_path_when_the_caller_chose_the_transport() -> None:
+    import httpx
+
+    async def main(sandbox: Sandbox) -> BulkResult:
+        transport = httpx.AsyncHTTPTransport()
+        async with sandbox.async_client(transport=transport, retry=RETRY) as client:
+            assert not client._direct
+            return await client.invoke_many(FLOW, users(60), concurrency=6, progress=False)
+
+    with Sandbox(faults=faulty()) as sandbox:
+        result = asyncio.run(main(sandbox))
+        assert result.succeeded == 60
+        assert_exactly_once(sandbox, 60)
