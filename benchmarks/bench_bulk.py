@@ -4,9 +4,10 @@ Run: ``.venv/bin/python benchmarks/bench_bulk.py``. One run, one trivial loopbac
 (in its own process, answering a fixed runId), the same 3-step automation and the same
 concurrency (32 in flight) for every contender:
 
-* ``AsyncCourierClient.invoke_many`` (this library; the ``fast`` extra's aiohttp transport,
-  deterministic keys, retries armed, no journal, no progress bar);
-* the same through httpx's own async transport (the fallback without the extra);
+* ``AsyncCourierClient.invoke_many`` (this library: straight through aiohttp with the
+  ``fast`` extra; deterministic keys, retries armed, no journal, no progress bar);
+* the same with httpx's own async transport (the path without the extra);
+* ``CourierClient.invoke_many`` (the sync client: threads over httpx);
 * a plain ``aiohttp.ClientSession`` loop (the floor);
 * a plain ``httpx.AsyncClient`` loop;
 * trycourier's ``AsyncCourier.automations.invoke.invoke_ad_hoc``, with its default
@@ -31,7 +32,7 @@ import aiohttp
 import httpx
 from _trivial_server import start
 
-from automation_dsl import AsyncCourierClient, Automation
+from automation_dsl import AsyncCourierClient, Automation, CourierClient
 
 COUNT = 4000
 CONCURRENCY = 32
@@ -128,6 +129,7 @@ def main() -> None:
         measure("trycourier AsyncCourier", sdk(None), COUNT),
         measure("trycourier + DefaultAioHttpClient", sdk(courier.DefaultAioHttpClient), COUNT),
     ]
+    rows.append(measure("sync invoke_many (threads, httpx)", sync_client, COUNT))
     floor = rows[2][1]
     ours_cpu = rows[0][1]
     best_sdk = min(rows[4][1], rows[5][1])
