@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
@@ -387,6 +388,15 @@ class _ClientBase:
         key = "set" if self.__api_key.value else "missing"
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<{key}>)"
 
+    def _twin_options(self) -> dict[str, Any]:
+        """The settings of this client, for a twin of the other kind."""
+        return {
+            "api_key": self.__api_key.value,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "retry": self.retry,
+        }
+
     def _auth(self) -> str:
         if not self.__api_key.value:
             raise ConfigurationError(
@@ -546,6 +556,8 @@ class CourierClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, retry)
         self._owns_http = http_client is None
+        # bulk invokes take the async fast path unless the caller chose the transport
+        self._direct = http_client is None and transport is None and _has_aiohttp()
         self._http = http_client or httpx.Client(
             transport=transport or httpx.HTTPTransport(socket_options=_SOCKET_OPTIONS)
         )
@@ -710,6 +722,8 @@ class CourierClient(_ClientBase):
             total=_length(contexts),
         )
         limiter = RateLimiter(rate_limit)
+        if self._direct:
+            return self._run_bulk_in_loop(plan, contexts, concurrency, limiter, timeout)
 
         def send(item: BulkItem) -> httpx.Response:
             wait = limiter.reserve()
@@ -754,6 +768,33 @@ class CourierClient(_ClientBase):
                 if raised:
                     plan.finish()  # close the journal and the bar; the error goes on up
         return plan.finish(interrupted=interrupted)
+
+    def _run_bulk_in_loop(
+        self,
+        plan: BulkPlan,
+        contexts: Iterable[Any],
+        concurrency: int,
+        limiter: RateLimiter,
+        timeout: httpx.Timeout | float | None,
+    ) -> BulkResult:
+        """The fast path: the async bulk sender in an event loop of its own thread (so it
+        also works where a loop already runs, as in a notebook). Ctrl-C stops the
+        scheduling; the requests in flight finish and the partial result comes back."""
+        stop = threading.Event()
+
+        async def batch() -> BulkResult:
+            async with AsyncCourierClient(**self._twin_options()) as twin:
+                return await twin._run_bulk(plan, contexts, concurrency, limiter, timeout, stop)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="invoke_many") as pool:
+            future = pool.submit(asyncio.run, batch())
+            while True:
+                try:  # short waits: a Ctrl-C is seen at once, whatever the platform
+                    return future.result(timeout=0.2)
+                except TimeoutError:
+                    continue
+                except KeyboardInterrupt:
+                    stop.set()
 
     def list_runs(
         self,
@@ -979,7 +1020,22 @@ class AsyncCourierClient(_ClientBase):
             progress=progress,
             total=_length(contexts),
         )
-        limiter = RateLimiter(rate_limit)
+        return await self._run_bulk(
+            plan, contexts, concurrency, RateLimiter(rate_limit), timeout, stop=None
+        )
+
+    async def _run_bulk(
+        self,
+        plan: BulkPlan,
+        contexts: Iterable[Any] | AsyncIterable[Any],
+        concurrency: int,
+        limiter: RateLimiter,
+        timeout: httpx.Timeout | float | None,
+        stop: threading.Event | None,
+    ) -> BulkResult:
+        """Send a planned batch; ``stop`` (from another thread) ends the scheduling, as a
+        KeyboardInterrupt raised by the contexts' iterator does."""
+        stop = stop or threading.Event()
         source: Iterator[Any] | AsyncIterator[Any] = (
             aiter(contexts) if isinstance(contexts, AsyncIterable) else iter(contexts)
         )
@@ -989,7 +1045,7 @@ class AsyncCourierClient(_ClientBase):
         async def next_item() -> BulkItem | None:
             nonlocal counter
             async with lock:
-                while True:
+                while not stop.is_set():
                     try:
                         if isinstance(source, AsyncIterator):
                             raw = await anext(source)
@@ -997,10 +1053,14 @@ class AsyncCourierClient(_ClientBase):
                             raw = next(source)
                     except (StopIteration, StopAsyncIteration):
                         return None
+                    except KeyboardInterrupt:
+                        stop.set()
+                        return None
                     counter += 1
                     item = plan.admit(counter - 1, raw)
                     if item is not None:
                         return item
+                return None
 
         direct = _DirectSender(self, concurrency, timeout) if self._direct else None
 
@@ -1030,7 +1090,7 @@ class AsyncCourierClient(_ClientBase):
         finally:
             if direct is not None:
                 await direct.close()
-        return plan.finish()
+        return plan.finish(interrupted=stop.is_set())
 
     async def list_runs(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import itertools
 import signal
@@ -9,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -145,6 +147,27 @@ def test_ctrl_c_stops_scheduling_and_keeps_the_journal_consistent(tmp_path: Path
         assert (resumed.resumed, resumed.succeeded) == (120, 200)
         assert resumed.run_ids[:120] == result.run_ids[:120]
         assert_exactly_once(sandbox, 200)
+
+
+def test_a_real_ctrl_c_in_the_main_thread(tmp_path: Path) -> None:
+    journal = tmp_path / "j.db"
+    with Sandbox() as sandbox, sandbox.client() as client:
+        sandbox.faults.latency = 0.002
+
+        def interrupt_when_underway() -> None:
+            deadline = time.monotonic() + 30
+            while journaled(journal) < 100 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            _thread.interrupt_main()  # what Ctrl-C does: KeyboardInterrupt in the main thread
+
+        threading.Thread(target=interrupt_when_underway, daemon=True).start()
+        result = client.invoke_many(
+            FLOW, users(5_000), journal=journal, concurrency=8, progress=False
+        )
+        assert result.interrupted
+        assert 100 <= result.succeeded < 5_000
+        assert journaled(journal) == result.succeeded
+        assert_exactly_once(sandbox, result.succeeded)
 
 
 def test_journal_guards_against_mixing_batches(tmp_path: Path) -> None:
