@@ -7,7 +7,7 @@ concurrency (32 in flight) for every contender:
 * ``AsyncCourierClient.invoke_many`` (this library: straight through aiohttp with the
   ``fast`` extra; deterministic keys, retries armed, no journal, no progress bar);
 * the same with httpx's own async transport (the path without the extra);
-* ``CourierClient.invoke_many`` (the sync client: threads over httpx);
+* ``CourierClient.invoke_many`` (the sync client: the same fast path in a thread);
 * a plain ``aiohttp.ClientSession`` loop (the floor);
 * a plain ``httpx.AsyncClient`` loop;
 * trycourier's ``AsyncCourier.automations.invoke.invoke_ad_hoc``, with its default
@@ -136,7 +136,7 @@ def main() -> None:
         measure("trycourier AsyncCourier", sdk(None), COUNT),
         measure("trycourier + DefaultAioHttpClient", sdk(courier.DefaultAioHttpClient), COUNT),
     ]
-    rows.append(measure("sync invoke_many (threads, httpx)", sync_client, COUNT))
+    rows.append(measure("sync invoke_many (fast extra)", sync_client, COUNT))
     floor = rows[2][1]
     ours_cpu = rows[0][1]
     best_sdk = min(rows[4][1], rows[5][1])
