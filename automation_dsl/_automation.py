@@ -82,6 +82,29 @@ def _until_format(value: Any) -> UntilFormat:
         ) from None
 
 
+def _check_refs(steps: tuple[Step, ...], start: int) -> None:
+    """Typed conditions from ``steps[start]`` on may read only refs set by earlier steps."""
+    for index in range(start, len(steps)):
+        condition = getattr(steps[index], "if_", None)
+        if condition is None or isinstance(condition, str):
+            continue
+        earlier = [getattr(step, "ref", None) for step in steps[:index]]
+        for name in sorted(condition.refs_read() - set(earlier)):
+            later = [i for i, step in enumerate(steps) if getattr(step, "ref", None) == name]
+            owner = f"{steps[index].OWNER} #{index}"
+            if later:
+                hint = (
+                    f"ref={name!r} is set by a later step, {steps[later[0]].OWNER} "
+                    f"#{later[0]}: move it before step #{index}"
+                )
+            else:
+                known = ", ".join(repr(ref) for ref in earlier if ref) or "none"
+                hint = f"no earlier step has ref={name!r} (earlier refs: {known})"
+            raise ValidationError(
+                owner, "if", f"refs.{name} set by an earlier step", condition.to_js(), hint=hint
+            )
+
+
 @attrs.frozen(slots=True, repr=False)
 class Automation:
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
@@ -123,7 +146,11 @@ class Automation:
 
     def _append(self, step: Step) -> Automation:
         """A copy with one more step, already validated by its class."""
-        return self._with((*self.steps, step))
+        steps = (*self.steps, step)
+        condition = getattr(step, "if_", None)
+        if condition is not None and condition.__class__ is not str:
+            _check_refs(steps, len(steps) - 1)
+        return self._with(steps)
 
     def step(self, step: Step) -> Automation:
         """Append any step object.
@@ -470,7 +497,9 @@ class Automation:
                     other.cancelation_token,
                 )
             token = other.cancelation_token
-        return attrs.evolve(self, cancelation_token=token, steps=self.steps + other.steps)
+        steps = self.steps + other.steps
+        _check_refs(steps, len(self.steps))
+        return attrs.evolve(self, cancelation_token=token, steps=steps)
 
     def __add__(self, other: Automation) -> Automation:
         if not isinstance(other, Automation):

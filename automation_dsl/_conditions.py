@@ -112,7 +112,7 @@ UNDEFINED = _Undefined()
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+        (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
       | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
       | (?P<op>===|!==|==|!=|<=|>=|&&|\|\||[<>!()\[\].])
       | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
@@ -208,13 +208,8 @@ class _Parser:
     def primary(self) -> Node:
         kind, value = self.take()
         if kind == "number":
-            number = float(value)
-            return Node(
-                "literal",
-                int(number)
-                if number.is_integer() and "." not in value and "e" not in value.lower()
-                else number,
-            )
+            integer = "." not in value and "e" not in value.lower()
+            return Node("literal", int(value) if integer else float(value))
         if kind == "string":
             return Node("literal", _unescape(value[1:-1]))
         if (kind, value) == ("op", "("):

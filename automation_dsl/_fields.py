@@ -36,7 +36,7 @@ import attrs
 
 from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, freeze, thaw
-from ._ref import Ref
+from ._ref import Ref, as_ref
 
 WIRE = "wire"
 """Metadata key: a field's JSON name where it differs from the Python name."""
@@ -90,11 +90,6 @@ def _fail(
     return error(_owner(instance), wire_name(field), expected, value, hint=hint)
 
 
-def _ref_mapping(value: Any) -> bool:
-    """True for Courier's accessor form, ``{"$ref": "path"}``."""
-    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("$ref"), str)
-
-
 def _field(
     convert: Convert,
     *,
@@ -136,10 +131,8 @@ def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -
         elif value is None:
             if not required:
                 return None
-        elif ref and kind is Ref:
-            return value
-        elif ref and _ref_mapping(value):
-            return Ref(value["$ref"])
+        elif ref and (accessor := as_ref(value)) is not None:
+            return accessor
         raise _fail(instance, field, expected, value)
 
     return _field(
@@ -148,6 +141,35 @@ def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -
         fast=_optional("{v}.__class__ is str and {v}", required),
         wire=wire,
         encode=encode_text if ref else None,
+    )
+
+
+def _encode_condition(value: Any) -> str:
+    return value if value.__class__ is str else str(value.to_js())
+
+
+def condition() -> Any:
+    """A step's ``if``: a JavaScript condition string, or a typed condition
+    (:mod:`automation_dsl.conditions`), kept as given and written as JavaScript."""
+    from .conditions import Condition, Path
+
+    expected = "a JavaScript condition string or a typed condition such as data.plan == 'pro'"
+
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        if value is None or isinstance(value, Condition):
+            return value
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, Path):
+            return value._var  # a bare path: a truthiness test
+        raise _fail(instance, field, expected, value)
+
+    return _field(
+        convert,
+        required=False,
+        fast="{v} is None or ({v}.__class__ is str and {v})",
+        wire="if",
+        encode=_encode_condition,
     )
 
 
@@ -182,8 +204,8 @@ def json_object(*, required: bool = False, ref: bool = True) -> Any:
             frozen = freeze(value, _owner(instance), wire_name(field))
             if frozen.__class__ is FrozenDict or (ref and frozen.__class__ is Ref):
                 return frozen
-        elif ref and value.__class__ is Ref:
-            return value
+        elif ref and (accessor := as_ref(value)) is not None:
+            return accessor
         raise _fail(instance, field, expected, value, type_ok=())
 
     return _field(
@@ -289,10 +311,10 @@ def nested(kind: Any, expected: str, *, required: bool = True, ref: bool = False
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None and not required:
             return None
-        if isinstance(value, kind) or (ref and isinstance(value, Ref)):
+        if isinstance(value, kind):
             return value
-        if ref and _ref_mapping(value):
-            return Ref(value["$ref"])
+        if ref and (accessor := as_ref(value)) is not None:
+            return accessor
         if isinstance(value, Mapping):
             try:
                 return kind.from_wire(value)

@@ -72,6 +72,13 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
             hint=hint,
             path=f"{path}.action",
         )
+    condition = data.get("if")
+    if isinstance(condition, str):
+        from .conditions import parse  # typed where it compiles back to the same text
+
+        typed = parse(condition)
+        if typed is not None:
+            data = {**data, "if": typed}
     try:
         return cls.from_wire(data)
     except ValidationError as error:

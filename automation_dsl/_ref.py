@@ -21,6 +21,20 @@ from ._errors import ValidationError, ValidationTypeError
 
 __all__ = ["Ref"]
 
+
+def as_ref(value: Any) -> Ref | None:
+    """The ``Ref`` a value stands for: a ``Ref``, ``{"$ref": path}``, or an object with an
+    ``__automation_ref__()`` method (a typed path such as ``data.order.token``)."""
+    if isinstance(value, Ref):
+        return value
+    hook = getattr(type(value), "__automation_ref__", None)
+    if hook is not None:
+        return hook(value)  # type: ignore[no-any-return]
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("$ref"), str):
+        return Ref(value["$ref"])
+    return None
+
+
 _PATH = re.compile(r"[^\s.]+(?:\.[^\s.]+)*")
 
 

@@ -477,6 +477,8 @@ class Engine:
         condition = getattr(step, "if_", None)
         if condition is None:
             return True
+        if not isinstance(condition, str):  # a typed condition: the same grammar
+            condition = condition.to_js()
         try:
             holds = evaluate(condition, self._scope(run))
         except NotEvaluated as reason:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
@@ -28,7 +28,11 @@ from . import _fields as f
 from ._compile import compile_wire_items, fast_init, wire_plan
 from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, JSONValue, thaw
-from ._ref import Ref
+from ._ref import Ref, as_ref
+
+if TYPE_CHECKING:
+    from .conditions import Condition
+
 from ._time import (
     UntilFormat,
     courier_duration,
@@ -375,6 +379,8 @@ class Step(_Wire):
 
 
 def _show(value: Any) -> str:
+    if hasattr(value, "to_js"):  # a typed condition: shown as the string it equals
+        return repr(value.to_js())
     if isinstance(value, FrozenDict | tuple):
         return repr(thaw(value))
     if isinstance(value, StrEnum):
@@ -387,7 +393,7 @@ def _show(value: Any) -> str:
 class _Typed(Step):
     """A step with Courier's common ``if`` and ``ref`` fields."""
 
-    if_: str | None = f.text(required=False, wire="if")
+    if_: str | Condition | None = f.condition()
     ref: str | None = f.name()
 
 
@@ -490,12 +496,11 @@ def _ref_or(
 
     def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         kind = value.__class__
-        if kind is not Ref and kind is not dict and not isinstance(value, Mapping):
+        if kind is str or kind is datetime or kind is timedelta:
             return convert(value, instance.OWNER, field.name)  # the common case first
-        if kind is Ref:
-            return value
-        if len(value) == 1 and isinstance(value.get("$ref"), str):
-            return Ref(value["$ref"])
+        accessor = as_ref(value)
+        if accessor is not None:
+            return accessor
         return convert(value, instance.OWNER, field.name)
 
     return wrapped

@@ -1,0 +1,508 @@
+"""Typed conditions and references: Python expressions that compile to Courier's ``if``
+strings and ``$ref`` accessors.
+
+Courier's ``if`` is a JavaScript expression in a string, and a ``$ref`` is a dotted path in
+a string: a typo in either shows up only when a run misbehaves. Here they are Python
+expressions, checked while they are built:
+
+* roots: ``data``, ``profile``, ``refs``, ``brand``, ``template``, ``recipient``, with
+  attribute and item access (``data.user.plan``, ``data["plan-id"]``);
+* comparisons: ``==`` compiles to ``===``, ``!=`` to ``!==``, and ``<``, ``<=``, ``>``,
+  ``>=``; literals (str, int, float, bool, ``None`` as ``null``) are quoted and escaped for
+  JavaScript; ``MessageStatus.OPENED`` compiles to ``MessageStatus.Opened``;
+* combinators: ``&`` (and), ``|`` (or), ``~`` (not). Python's ``and``/``or``/``not`` and
+  unparenthesized ``a == 1 & b == 2`` raise a ``TypeError`` that says how to write it.
+
+A path used as a value is a ``$ref``: ``.cancel(data.order.token)``.
+
+Example:
+    >>> from automation_dsl import Automation
+    >>> from automation_dsl.conditions import MessageStatus, data, refs
+    >>> flow = (Automation().send("WELCOME", ref="welcome")
+    ...         .send("NUDGE", if_=(refs.welcome.status < MessageStatus.OPENED)
+    ...                            & (data.plan == "pro")))
+    >>> flow.to_dict()["steps"][1]["if"]
+    "refs.welcome.status < MessageStatus.Opened && data.plan === 'pro'"
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import ClassVar
+
+import attrs
+
+from ._conditions import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
+from ._errors import ValidationError, ValidationTypeError
+from ._ref import Ref
+
+__all__ = [
+    "And",
+    "Compare",
+    "Condition",
+    "Literal",
+    "MessageStatus",
+    "Not",
+    "Or",
+    "Path",
+    "Status",
+    "Var",
+    "brand",
+    "data",
+    "parse",
+    "profile",
+    "recipient",
+    "refs",
+    "template",
+]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_PYTHON_OPERATORS = {"==": "===", "!=": "!==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_MIRRORED = {"===": "===", "!==": "!==", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+# JavaScript precedence, loosest first: what needs parentheses where.
+_OR, _AND, _EQUALITY, _RELATIONAL, _NOT, _ATOM = range(6)
+_BOOL_HINT = (
+    "conditions combine with & (and), | (or) and ~ (not), each comparison in parentheses: "
+    "(data.plan == 'pro') & ~data.muted"
+)
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal, single-quoted, as Courier's guides write them."""
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20 or char in "\u2028\u2029\x7f":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "'" + "".join(out) + "'"
+
+
+class Condition:
+    """A typed condition: it compiles to JavaScript with :meth:`to_js` (or ``str()``).
+
+    Combine conditions with ``&``, ``|`` and ``~``.
+
+    Example:
+        >>> from automation_dsl.conditions import data
+        >>> str(~(data.plan == "free") | data.vip)
+        "!(data.plan === 'free') || data.vip"
+    """
+
+    __slots__ = ()
+    precedence: ClassVar[int] = _ATOM
+
+    def to_js(self) -> str:
+        """The JavaScript expression Courier evaluates."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.to_js()
+
+    def __and__(self, other: object) -> And:
+        return And(self, _condition(other, "&"))
+
+    def __rand__(self, other: object) -> And:
+        return And(_condition(other, "&"), self)
+
+    def __or__(self, other: object) -> Or:
+        return Or(self, _condition(other, "|"))
+
+    def __ror__(self, other: object) -> Or:
+        return Or(_condition(other, "|"), self)
+
+    def __invert__(self) -> Not:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"a condition has no truth value in Python; {_BOOL_HINT}")
+
+    def _wrapped(self, level: int) -> str:
+        text = self.to_js()
+        return f"({text})" if self.precedence < level else text
+
+    def refs_read(self) -> set[str]:
+        """The step ``ref`` names this condition reads (``refs.<name>``)."""
+        return set()
+
+    def __eq__(self, other: object) -> bool:
+        """Conditions are equal when they compile to the same JavaScript, and a condition
+        equals that JavaScript string: ``Send(if_="data.a === 1")`` and
+        ``Send(if_=data.a == 1)`` are the same step."""
+        if isinstance(other, Condition):
+            return self.to_js() == other.to_js()
+        if isinstance(other, str):
+            return self.to_js() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.to_js())
+
+
+def _condition(value: object, operator: str) -> Condition:
+    if isinstance(value, Path):
+        return value._var
+    if isinstance(value, Condition):
+        return value
+    raise TypeError(
+        f"{operator} combines conditions, got {value!r} ({type(value).__name__}); {_BOOL_HINT}"
+    )
+
+
+@attrs.frozen(slots=True, eq=False)
+class Var(Condition):
+    """A path into the run context, as a condition operand (``data.user.plan``).
+
+    Example:
+        >>> print(Var(("data", "plan-id")).to_js())
+        data['plan-id']
+    """
+
+    parts: tuple[str, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.parts or self.parts[0] not in ROOTS:
+            raise ValidationError(
+                "condition", "root", "one of " + ", ".join(sorted(ROOTS)), self.parts[:1]
+            )
+
+    def to_js(self) -> str:
+        text = self.parts[0]
+        for part in self.parts[1:]:
+            text += f".{part}" if _IDENTIFIER.fullmatch(part) else f"[{_js_string(part)}]"
+        return text
+
+    def refs_read(self) -> set[str]:
+        if (
+            self.parts[0] == "refs"
+            and len(self.parts) > 1
+            and self.parts[1]
+            not in (
+                "data",
+                "profile",
+            )
+        ):
+            return {self.parts[1]}
+        return set()
+
+
+@attrs.frozen(slots=True)
+class Literal:
+    """A literal operand: str, int, float, bool or ``None`` (JavaScript's ``null``).
+
+    Example:
+        >>> Literal("it's").to_js()
+        "'it\\\\'s'"
+    """
+
+    value: str | int | float | bool | None
+
+    def __attrs_post_init__(self) -> None:
+        value = self.value
+        if value is not None and not isinstance(value, str | int | float):
+            raise ValidationTypeError(
+                "condition", "literal", "a str, int, float, bool or None", value
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError("condition", "literal", "a finite number", value)
+
+    def to_js(self) -> str:
+        value = self.value
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return _js_string(value)
+        return repr(value)
+
+
+@attrs.frozen(slots=True)
+class Status:
+    """A ``MessageStatus`` operand.
+
+    Example:
+        >>> Status(MessageStatus.OPENED).to_js()
+        'MessageStatus.Opened'
+    """
+
+    status: MessageStatus
+
+    def to_js(self) -> str:
+        return f"MessageStatus.{self.status.name.capitalize()}"
+
+
+Operand = Var | Literal | Status
+
+
+def _operand(value: object) -> Operand:
+    if isinstance(value, Path):
+        return value._var
+    if isinstance(value, Var | Literal | Status):
+        return value
+    if isinstance(value, MessageStatus):
+        return Status(value)
+    if isinstance(value, Condition):
+        raise TypeError(f"a comparison cannot take a condition as an operand; {_BOOL_HINT}")
+    return Literal(value)  # type: ignore[arg-type]
+
+
+@attrs.frozen(slots=True, eq=False)
+class Compare(Condition):
+    """``left op right`` with ``op`` one of ``===``, ``!==``, ``<``, ``<=``, ``>``, ``>=``.
+
+    Example:
+        >>> Compare("===", Var(("data", "plan")), Literal("pro")).to_js()
+        "data.plan === 'pro'"
+    """
+
+    op: str
+    left: Operand
+    right: Operand
+
+    @property
+    def precedence(self) -> int:  # type: ignore[override]
+        return _EQUALITY if self.op in ("===", "!==") else _RELATIONAL
+
+    def to_js(self) -> str:
+        return f"{self.left.to_js()} {self.op} {self.right.to_js()}"
+
+    def refs_read(self) -> set[str]:
+        found: set[str] = set()
+        for side in (self.left, self.right):
+            if isinstance(side, Var):
+                found |= side.refs_read()
+        return found
+
+
+@attrs.frozen(slots=True, eq=False)
+class And(Condition):
+    """``left && right``.
+
+    Example:
+        >>> from automation_dsl.conditions import data
+        >>> ((data.a == 1) & (data.b == 2)).to_js()
+        'data.a === 1 && data.b === 2'
+    """
+
+    precedence: ClassVar[int] = _AND
+    left: Condition
+    right: Condition
+
+    def to_js(self) -> str:
+        return f"{self.left._wrapped(_AND)} && {self.right._wrapped(_AND + 1)}"
+
+    def refs_read(self) -> set[str]:
+        return self.left.refs_read() | self.right.refs_read()
+
+
+@attrs.frozen(slots=True, eq=False)
+class Or(Condition):
+    """``left || right``.
+
+    Example:
+        >>> from automation_dsl.conditions import data
+        >>> (((data.a == 1) | (data.b == 2)) & data.c).to_js()
+        '(data.a === 1 || data.b === 2) && data.c'
+    """
+
+    precedence: ClassVar[int] = _OR
+    left: Condition
+    right: Condition
+
+    def to_js(self) -> str:
+        return f"{self.left._wrapped(_OR)} || {self.right._wrapped(_OR + 1)}"
+
+    def refs_read(self) -> set[str]:
+        return self.left.refs_read() | self.right.refs_read()
+
+
+@attrs.frozen(slots=True, eq=False)
+class Not(Condition):
+    """``!operand``.
+
+    Example:
+        >>> from automation_dsl.conditions import data
+        >>> (~data.muted).to_js()
+        '!data.muted'
+    """
+
+    precedence: ClassVar[int] = _NOT
+    operand: Condition
+
+    def to_js(self) -> str:
+        return f"!{self.operand._wrapped(_NOT)}"
+
+    def refs_read(self) -> set[str]:
+        return self.operand.refs_read()
+
+
+class Path:
+    """A path being written (``data.user.plan``): attribute and item access extend it,
+    comparisons make conditions, and used as a step value it is a ``$ref``.
+
+    Example:
+        >>> from automation_dsl.conditions import data
+        >>> data.order["id"]
+        data.order.id
+        >>> (data.order.total >= 100).to_js()
+        'data.order.total >= 100'
+    """
+
+    __slots__ = ("_var",)
+    _var: Var
+
+    def __init__(self, *parts: str) -> None:
+        for part in parts:
+            if not isinstance(part, str) or not part:
+                raise ValidationTypeError("condition", "path", "non-empty string keys", part)
+        object.__setattr__(self, "_var", Var(parts))
+
+    def __getattr__(self, name: str) -> Path:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Path(*self._var.parts, name)
+
+    def __getitem__(self, key: str) -> Path:
+        if not isinstance(key, str):
+            raise ValidationTypeError("condition", "path", "a string key", key)
+        return Path(*self._var.parts, key)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("paths are immutable")
+
+    def __repr__(self) -> str:
+        return self._var.to_js()
+
+    def __automation_ref__(self) -> Ref:
+        """The ``$ref`` accessor this path stands for, when used as a step value."""
+        return Ref(".".join(self._var.parts))
+
+    def _compare(self, op: str, other: object) -> Compare:
+        return Compare(_PYTHON_OPERATORS[op], self._var, _operand(other))
+
+    def __eq__(self, other: object) -> Compare:  # type: ignore[override]
+        return self._compare("==", other)
+
+    def __ne__(self, other: object) -> Compare:  # type: ignore[override]
+        return self._compare("!=", other)
+
+    def __lt__(self, other: object) -> Compare:
+        return self._compare("<", other)
+
+    def __le__(self, other: object) -> Compare:
+        return self._compare("<=", other)
+
+    def __gt__(self, other: object) -> Compare:
+        return self._compare(">", other)
+
+    def __ge__(self, other: object) -> Compare:
+        return self._compare(">=", other)
+
+    __hash__ = object.__hash__
+
+    def __and__(self, other: object) -> And:
+        return And(self._var, _condition(other, "&"))
+
+    def __rand__(self, other: object) -> And:
+        return And(_condition(other, "&"), self._var)
+
+    def __or__(self, other: object) -> Or:
+        return Or(self._var, _condition(other, "|"))
+
+    def __ror__(self, other: object) -> Or:
+        return Or(_condition(other, "|"), self._var)
+
+    def __invert__(self) -> Not:
+        return Not(self._var)
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"a path has no truth value in Python; {_BOOL_HINT}")
+
+    def to_js(self) -> str:
+        """The path as JavaScript (a truthiness test when used as a condition)."""
+        return self._var.to_js()
+
+
+data = Path("data")
+"""The run's ``data``."""
+profile = Path("profile")
+"""The run's ``profile``."""
+refs = Path("refs")
+"""Earlier steps' results by their ``ref`` name (``refs.welcome.status``)."""
+brand = Path("brand")
+"""The run's brand id."""
+template = Path("template")
+"""The run's notification template."""
+recipient = Path("recipient")
+"""The run's recipient."""
+
+
+def as_condition(value: Condition | Path) -> Condition:
+    """A condition from a condition or a bare path (a truthiness test)."""
+    return value._var if isinstance(value, Path) else value
+
+
+def _from_node(node: Node) -> Condition | Operand | None:
+    kind = node.kind
+    if kind == "literal":
+        value = node.value
+        if value is not None and not isinstance(value, str | int | float):
+            return None  # undefined has no Python spelling
+        return Literal(value)
+    if kind == "status":
+        return Status(node.value)
+    if kind == "name":
+        return Var((node.value,))
+    if kind == "member":
+        inner = _from_node(node.children[0])
+        return Var((*inner.parts, node.value)) if isinstance(inner, Var) else None
+    children = [_from_node(child) for child in node.children]
+    if any(child is None for child in children):
+        return None
+    if kind == "not":
+        operand = children[0]
+        return Not(operand) if isinstance(operand, Condition) else None
+    op = node.value
+    left, right = children
+    if op in ("&&", "||"):
+        if not (isinstance(left, Condition) and isinstance(right, Condition)):
+            return None
+        return And(left, right) if op == "&&" else Or(left, right)
+    if (
+        op in _MIRRORED
+        and isinstance(left, Var | Literal | Status)
+        and isinstance(right, Var | Literal | Status)
+    ):
+        return Compare(op, left, right)
+    return None  # loose == and != have no Python spelling here
+
+
+def parse(text: str) -> Condition | None:
+    """The typed form of a condition string, or ``None`` when it has none that compiles
+    back to exactly the same text (loose ``==``, ``undefined``, other spacing ...).
+
+    Example:
+        >>> parse("data.plan === 'pro' && !data.muted")
+        And(left=Compare(op='===', left=Var(parts=('data', 'plan')), \
+right=Literal(value='pro')), right=Not(operand=Var(parts=('data', 'muted'))))
+        >>> parse("data.plan == 'pro'") is None
+        True
+    """
+    try:
+        node = parse_condition(text)
+    except NotEvaluated:
+        return None
+    typed = _from_node(node)
+    if not isinstance(typed, Condition) or typed.to_js() != text:
+        return None
+    return typed
