@@ -498,7 +498,7 @@ class Automation:
                 )
             token = other.cancelation_token
         steps = self.steps + other.steps
-        _check_refs(steps, len(self.steps))
+        _check_refs(steps, 0)
         return attrs.evolve(self, cancelation_token=token, steps=steps)
 
     def __add__(self, other: Automation) -> Automation:
