@@ -364,8 +364,13 @@ class _ClientBase:
         timeout: httpx.Timeout | float | None,
         max_retries: int | None,
         retry: RetryPolicy | None,
+        http_client: object,
+        transport: object,
     ) -> None:
         self.__api_key = _Secret(_resolve_api_key(api_key))
+        self._owns_http = http_client is None
+        # bulk invokes go straight through aiohttp unless the caller chose the HTTP layer
+        self._direct = http_client is None and transport is None and _has_aiohttp()
         self.base_url = _resolve_base_url(base_url)
         self.timeout = (
             timeout
@@ -554,10 +559,7 @@ class CourierClient(_ClientBase):
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, retry)
-        self._owns_http = http_client is None
-        # bulk invokes take the async fast path unless the caller chose the transport
-        self._direct = http_client is None and transport is None and _has_aiohttp()
+        super().__init__(api_key, base_url, timeout, max_retries, retry, http_client, transport)
         self._http = http_client or httpx.Client(
             transport=transport or httpx.HTTPTransport(socket_options=_SOCKET_OPTIONS)
         )
@@ -873,11 +875,8 @@ class AsyncCourierClient(_ClientBase):
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, retry)
-        self._owns_http = http_client is None
+        super().__init__(api_key, base_url, timeout, max_retries, retry, http_client, transport)
         self._http = http_client or httpx.AsyncClient(transport=transport or _async_transport())
-        # bulk invokes go straight through aiohttp unless the caller chose the transport
-        self._direct = http_client is None and transport is None and _has_aiohttp()
 
     async def __aenter__(self) -> Self:
         return self
