@@ -36,6 +36,7 @@ def test_run_id_comes_back_and_the_run_is_stored(sandbox: Sandbox) -> None:
     assert run.run_id == run_id
     assert run.automation == FLOW
     assert run.context == {"data": {"plan": "pro"}, "recipient": "user-1"}
+    assert run.payload == FLOW.to_payload(recipient="user-1", data={"plan": "pro"})
 
 
 @pytest.mark.parametrize(

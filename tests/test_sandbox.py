@@ -145,6 +145,7 @@ def test_templated_invoke_rules(sandbox: Sandbox, http: httpx.Client) -> None:
     ok = http.post("/automations/welcome/invoke", json={"recipient": None, "data": {"a": 1}})
     assert ok.status_code == 200
     assert sandbox.run(ok.json()["runId"]).template_id == "welcome"
+    assert sandbox.run(ok.json()["runId"]).payload == {"data": {"a": 1}}
 
 
 def test_runs_listing_pages_and_filters(sandbox: Sandbox, http: httpx.Client) -> None:

@@ -66,6 +66,13 @@ class SandboxRun:
     events: tuple[Event, ...]
     messages: tuple[Message, ...]
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The invoke body the run was accepted with (templated runs: their context only)."""
+        if self.template_id is not None:
+            return dict(self.context)
+        return self.automation.to_payload(self.context)
+
     def _repr_html_(self) -> str:
         from .._render import timeline_html
 
