@@ -105,3 +105,13 @@ def test_timelines_and_sandbox_runs_render_the_same_way() -> None:
     parse(run_html)
     assert f"Run {run_id}" in run_html
     assert run_html.count("<tr>") - 1 == len(run.events)
+
+
+def test_typed_conditions_render_as_their_javascript() -> None:
+    from automation_dsl.conditions import data
+
+    flow = Automation().send("A", if_=(data.plan == "<pro>") & ~data.muted)
+    html = flow._repr_html_()
+    assert "if data.plan === &#x27;&lt;pro&gt;&#x27; &amp;&amp; !data.muted" in html
+    assert "[if data.plan === '<pro>' && !data.muted]" in flow.explain()
+    assert repr(flow) == "Automation().send('A', if_=\"data.plan === '<pro>' && !data.muted\")"
