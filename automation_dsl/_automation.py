@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["Automation"]
 
 P = ParamSpec("P")
-_new = object.__new__
+_object_new = object.__new__
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
@@ -138,7 +138,7 @@ class Automation:
 
     def _with(self, steps: tuple[Step, ...]) -> Automation:
         """A copy holding ``steps``, already validated: skips re-checking every step."""
-        new = _new(Automation)
+        new = _object_new(Automation)
         _set_token(new, self.cancelation_token)
         _set_steps(new, steps)
         _set_format(new, self.until_format)
@@ -189,7 +189,7 @@ class Automation:
             [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
         """
         return self._append(
-            Send(
+            Send._new(
                 template=template,
                 recipient=recipient,
                 brand=brand,
@@ -213,7 +213,7 @@ class Automation:
             >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
             'WELCOME'
         """
-        return self._append(SendMessage(message=message, if_=if_, ref=ref))
+        return self._append(SendMessage._new(message=message, if_=if_, ref=ref))
 
     def send_list(
         self,
@@ -237,7 +237,7 @@ class Automation:
             [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
         """
         return self._append(
-            SendList(
+            SendList._new(
                 list=list,
                 template=template,
                 brand=brand,
@@ -283,7 +283,7 @@ class Automation:
                     duration,
                 )
             duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
-        return self._append(Delay(until=until, duration=duration, if_=if_, ref=ref))
+        return self._append(Delay._new(until=until, duration=duration, if_=if_, ref=ref))
 
     def cancel(
         self,
@@ -299,7 +299,7 @@ class Automation:
             >>> Automation().cancel("order-42").to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 'order-42'}]
         """
-        return self._append(Cancel(cancelation_token=cancelation_token, if_=if_, ref=ref))
+        return self._append(Cancel._new(cancelation_token=cancelation_token, if_=if_, ref=ref))
 
     def invoke(
         self,
@@ -318,7 +318,7 @@ class Automation:
             >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
             [{'action': 'invoke', 'template': 'onboarding-v2'}]
         """
-        return self._append(Invoke(template=template, context=context, if_=if_, ref=ref))
+        return self._append(Invoke._new(template=template, context=context, if_=if_, ref=ref))
 
     def update_profile(
         self,
@@ -336,7 +336,7 @@ class Automation:
             >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
             [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
         """
-        step = UpdateProfile(
+        step = UpdateProfile._new(
             profile=profile, recipient_id=recipient_id, merge=merge, if_=if_, ref=ref
         )
         return self._append(step)
@@ -365,9 +365,9 @@ class Automation:
             ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
             {'url': 'https://x.test/u', 'method': 'POST', 'body': '{"id":1}'}
         """
-        webhook = Webhook(url=url, method=method, headers=headers, body=body, params=params)
+        webhook = Webhook._new(url=url, method=method, headers=headers, body=body, params=params)
         return self._append(
-            FetchData(
+            FetchData._new(
                 webhook=webhook,
                 merge_strategy=merge_strategy,
                 idempotency_key=idempotency_key,
@@ -402,7 +402,7 @@ class Automation:
             'PT1H'
         """
         return self._append(
-            AddToBatch(
+            AddToBatch._new(
                 wait_period=wait_period,
                 max_wait_period=max_wait_period,
                 retain=retain,
@@ -426,7 +426,7 @@ class Automation:
             [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
         """
         return self._append(
-            AddToDigest(subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
+            AddToDigest._new(subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
         )
 
     def throttle(
@@ -450,7 +450,7 @@ class Automation:
             'PT1H'
         """
         return self._append(
-            Throttle(
+            Throttle._new(
                 max_allowed=max_allowed,
                 period=period,
                 scope=scope,

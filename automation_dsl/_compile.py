@@ -47,25 +47,42 @@ def _slot(cls: type, name: str) -> Any:
 
 def fast_init(cls: T) -> T:
     """Give an attrs class (all fields keyword-only, converters taking self and field)
-    an ``__init__`` that skips converters for values that need none.
+    an ``__init__`` that skips converters for values that need none, and ``_new``, the
+    same as a plain function that makes the instance (the builder's hot path: it skips
+    ``type.__call__``).
 
-    The ``__init__`` is compiled on the first call, so importing the package does not pay
-    for step classes a program never builds; ``inspect.signature`` reads the attrs one.
+    Both are compiled on first use, so importing the package does not pay for step
+    classes a program never builds; ``inspect.signature`` reads the attrs ``__init__``.
     """
     attrs_init = cls.__dict__["__init__"]
 
     def __init__(self: Any, **fields: Any) -> None:
-        compiled = _compile_init(cls)
-        cls.__init__ = compiled  # type: ignore[misc]
-        compiled(self, **fields)
+        _install(cls)
+        cls.__init__(self, **fields)  # type: ignore[misc]
+
+    def _new(**fields: Any) -> Any:
+        _install(cls)
+        return cls._new(**fields)  # type: ignore[attr-defined]
 
     __init__.__wrapped__ = attrs_init  # type: ignore[attr-defined]
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     cls.__init__ = __init__  # type: ignore[misc]
+    cls._new = staticmethod(_new)  # type: ignore[attr-defined]
     return cls
 
 
-def _compile_init(cls: type) -> Callable[..., None]:
+def _install(cls: type) -> None:
+    params, body, env = _init_source(cls)
+    init = _define(cls, "__init__", [f"def __init__(self, *, {params}):", *body], env)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    env = {**env, "_object_new": object.__new__, "_cls": cls}
+    lines = [f"def _new(*, {params}):", "    self = _object_new(_cls)", *body, "    return self"]
+    cls.__init__ = init  # type: ignore[misc]
+    cls._new = staticmethod(_define(cls, "_new", lines, env))  # type: ignore[attr-defined]
+
+
+def _init_source(cls: type) -> tuple[str, list[str], dict[str, Any]]:
+    """The parameters, body and names of the compiled constructor."""
     params: list[str] = []
     body: list[str] = []
     env: dict[str, Any] = {}
@@ -99,10 +116,7 @@ def _compile_init(cls: type) -> Callable[..., None]:
         body.append(f"    set{index}(self, {name})")
     if hasattr(cls, "__attrs_post_init__"):
         body.append("    self.__attrs_post_init__()")
-    lines = [f"def __init__(self, *, {', '.join(params)}):", *(body or ["    pass"])]
-    init = _define(cls, "__init__", lines, env)
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init  # type: ignore[no-any-return]
+    return ", ".join(params), body, env
 
 
 def compile_wire_items(

@@ -151,14 +151,18 @@ def _encode_condition(value: Any) -> str:
 def condition() -> Any:
     """A step's ``if``: a JavaScript condition string, or a typed condition
     (:mod:`automation_dsl.conditions`), kept as given and written as JavaScript."""
-    from .conditions import Condition, Path
-
     expected = "a JavaScript condition string or a typed condition such as data.plan == 'pro'"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        if value is None or isinstance(value, Condition):
-            return value
-        if isinstance(value, str) and value.strip():
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if value.strip():
+                return value
+            raise _fail(instance, field, expected, value)
+        from .conditions import Condition, Path  # loaded when a typed condition is used
+
+        if isinstance(value, Condition):
             return value
         if isinstance(value, Path):
             return value._var  # a bare path: a truthiness test

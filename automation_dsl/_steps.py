@@ -144,6 +144,7 @@ class _Wire:
 
     __slots__ = ()
     OWNER: ClassVar[str]
+    _new: ClassVar[Callable[..., Any]]  # the compiled constructor (see _compile.fast_init)
     _plan: ClassVar[tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
     _by_wire: ClassVar[dict[str, str]]
 
