@@ -659,10 +659,9 @@ class Automation:
                 )
             if overrides:
                 context = attrs.evolve(context, **overrides)
-        elif overrides:
-            context = RunContext(**overrides)
-        if context is not None:
             payload.update(context.to_wire())
+        elif overrides:
+            payload.update(RunContext._new(**overrides).to_wire())
         return payload
 
     def to_json(

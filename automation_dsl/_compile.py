@@ -137,6 +137,9 @@ def compile_wire_items(
             value = "value"
         elif encode is encode_text:
             value = "value if value.__class__ is str else value.to_wire()"
+        elif getattr(encode, "takes_format", False):  # ``until``: written in the call's format
+            env[f"encode{index}"] = encode
+            value = f"encode{index}(value, until_format)"
         else:
             env[f"encode{index}"] = encode
             value = f"encode{index}(value)"

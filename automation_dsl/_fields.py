@@ -97,7 +97,7 @@ def _field(
     fast: str | None = None,
     names: Mapping[str, Any] | None = None,
     wire: str | None = None,
-    encode: Callable[[Any], Any] | None = None,
+    encode: Callable[..., Any] | None = None,
     default: Any = None,
 ) -> Any:
     metadata: dict[str, Any] = {}
@@ -336,7 +336,7 @@ def nested(kind: Any, expected: str, *, required: bool = True, ref: bool = False
 
 
 def converted(
-    convert: Convert, *, required: bool = True, encode: Callable[[Any], Any] | None = None
+    convert: Convert, *, required: bool = True, encode: Callable[..., Any] | None = None
 ) -> Any:
     """A field normalized by ``convert(value, instance, field)``, optionally encoded for JSON."""
     return _field(

@@ -490,6 +490,16 @@ class SendList(_Typed):
     idempotency_expiry: Expiry | None = f.epoch_or_iso()
 
 
+def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> Any:
+    """Write ``until`` in the serialization's format (basic unless told)."""
+    if value.__class__ is datetime:
+        return format_until(value, until_format or UntilFormat.BASIC)
+    return value.to_wire()  # type: ignore[union-attr]
+
+
+_encode_until.takes_format = True  # type: ignore[attr-defined]
+
+
 def _ref_or(
     convert: Callable[[Any, str, str], Any],
 ) -> Callable[[Any, Any, attrs.Attribute[Any]], Any]:
@@ -527,7 +537,9 @@ class Delay(_Typed):
     OWNER: ClassVar[str] = "delay step"
     _method: ClassVar[str] = "delay"
 
-    until: datetime | date | str | Ref | None = f.converted(_ref_or(to_utc), required=False)
+    until: datetime | date | str | Ref | None = f.converted(
+        _ref_or(to_utc), required=False, encode=_encode_until
+    )
     duration: timedelta | str | Ref | None = f.converted(
         _ref_or(courier_duration), required=False, encode=f.encode_text
     )
@@ -540,16 +552,6 @@ class Delay(_Typed):
                 "exactly one of until= or duration=",
                 {"until": self.until, "duration": self.duration},
             )
-
-    def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
-        """Return the JSON object, with ``until`` written in ``until_format``."""
-        out = super().to_wire()
-        until = self.until
-        if isinstance(until, datetime):
-            out["until"] = format_until(until, until_format)
-        elif isinstance(until, Ref):
-            out["until"] = until.to_wire()
-        return out
 
     def _chain_kwargs(self) -> dict[str, Any]:
         kwargs = super()._chain_kwargs()
