@@ -316,8 +316,8 @@ def test_invoke_step_fetch_data_and_send_composition(sandbox: Sandbox) -> None:
 
 
 def test_real_time_clock() -> None:
-    soon = datetime.now(UTC) + timedelta(milliseconds=300)
     with Sandbox(clock="real") as sb, sb.client() as client:
+        soon = datetime.now(UTC) + timedelta(seconds=1)
         run_id = client.invoke(Automation().delay(until=soon).send("LATER"), recipient="u1")
         assert sb.run(run_id).status == "WAITING"
         deadline = time.monotonic() + 5
