@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TypeAlias
 
 from ._errors import ValidationError, ValidationTypeError
-from ._ref import Ref
+from ._ref import Ref, mapping_ref
 
 JSONValue: TypeAlias = Any
 """A value that serializes to JSON: str, int, float, bool, None, a mapping or a sequence."""
@@ -99,8 +99,9 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
             )
         return value
     if kind is dict or isinstance(value, Mapping):
-        if len(value) == 1 and isinstance(value.get("$ref"), str):
-            return Ref(value["$ref"])
+        accessor = mapping_ref(value)
+        if accessor is not None:
+            return accessor
         frozen: dict[str, Any] = {}
         for key, item in value.items():
             if key.__class__ is not str:

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -20,6 +21,13 @@ import attrs
 from ._errors import ValidationError, ValidationTypeError
 
 __all__ = ["Ref"]
+
+
+def mapping_ref(value: Mapping[str, Any]) -> Ref | None:
+    """The ``Ref`` of Courier's accessor object ``{"$ref": path}``, else ``None``."""
+    if len(value) == 1 and isinstance(value.get("$ref"), str):
+        return Ref(value["$ref"])
+    return None
 
 
 def as_ref(value: Any) -> Ref | None:
@@ -30,9 +38,7 @@ def as_ref(value: Any) -> Ref | None:
     hook = getattr(type(value), "__automation_ref__", None)
     if hook is not None:
         return hook(value)  # type: ignore[no-any-return]
-    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("$ref"), str):
-        return Ref(value["$ref"])
-    return None
+    return mapping_ref(value) if isinstance(value, Mapping) else None
 
 
 _PATH = re.compile(r"[^\s.]+(?:\.[^\s.]+)*")
