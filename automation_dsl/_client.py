@@ -412,7 +412,6 @@ class _ClientBase:
 
     def _request(
         self,
-        http: httpx.Client | httpx.AsyncClient,
         method: str,
         path: str,
         *,
@@ -432,7 +431,7 @@ class _ClientBase:
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         if content is not None:
             all_headers["Content-Type"] = "application/json"
-        return http.build_request(
+        return self._http.build_request(
             method,
             self.base_url + path,
             content=content,
@@ -450,7 +449,6 @@ class _ClientBase:
         timeout: httpx.Timeout | float | None,
     ) -> httpx.Request:
         return self._request(
-            self._http,
             "POST",
             "/automations/invoke",
             body=_invoke_body(automation, context),
@@ -468,7 +466,6 @@ class _ClientBase:
         timeout: httpx.Timeout | float | None,
     ) -> httpx.Request:
         return self._request(
-            self._http,
             "POST",
             _template_path(template_id),
             body={"recipient": recipient, **RunContext(**context).to_wire()},
@@ -480,7 +477,6 @@ class _ClientBase:
         self, plan: BulkPlan, item: BulkItem, timeout: httpx.Timeout | float | None
     ) -> httpx.Request:
         return self._request(
-            self._http,
             "POST",
             "/automations/invoke",
             content=plan.body(item),
@@ -823,9 +819,7 @@ class CourierClient(_ClientBase):
         cursor: str | None = None
         while True:
             params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
-            response = self._send(
-                self._request(self._http, "GET", "/automations/runs", params=params)
-            )
+            response = self._send(self._request("GET", "/automations/runs", params=params))
             page = response.json()
             yield from (AutomationRun.from_wire(item) for item in page.get("runs", []))
             cursor = page.get("next_cursor")
@@ -844,7 +838,7 @@ class CourierClient(_ClientBase):
             'PROCESSED'
         """
         path = f"/automations/runs/{quote(run_id, safe='')}/steps"
-        response = self._send(self._request(self._http, "GET", path))
+        response = self._send(self._request("GET", path))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
 
 
@@ -1116,9 +1110,7 @@ class AsyncCourierClient(_ClientBase):
         cursor: str | None = None
         while True:
             params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
-            response = await self._send(
-                self._request(self._http, "GET", "/automations/runs", params=params)
-            )
+            response = await self._send(self._request("GET", "/automations/runs", params=params))
             page = response.json()
             for item in page.get("runs", []):
                 yield AutomationRun.from_wire(item)
@@ -1138,5 +1130,5 @@ class AsyncCourierClient(_ClientBase):
             'delay'
         """
         path = f"/automations/runs/{quote(run_id, safe='')}/steps"
-        response = await self._send(self._request(self._http, "GET", path))
+        response = await self._send(self._request("GET", path))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
