@@ -102,8 +102,6 @@ class NotEvaluated(Exception):
 class _Undefined:
     """JavaScript's ``undefined``."""
 
-    _instance: _Undefined | None = None
-
     def __repr__(self) -> str:
         return "undefined"
 
