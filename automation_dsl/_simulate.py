@@ -47,9 +47,14 @@ from ._steps import (
     Step,
     UpdateProfile,
 )
-from ._time import to_utc
+from ._time import UntilFormat, format_until, to_utc
 
 __all__ = ["Event", "Message", "Timeline"]
+
+
+def _extended(moment: datetime) -> str:
+    return format_until(moment, UntilFormat.EXTENDED)
+
 
 # Run statuses, as Courier names them.
 PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
@@ -634,11 +639,11 @@ class Engine:
             except ValueError as error:
                 raise StepError(str(error)) from None
         if resume <= now:
-            self._event(run, index, "delay", "resumed", until=_iso(resume))
+            self._event(run, index, "delay", "resumed", until=_extended(resume))
             return
         run.status = WAITING
         run.resume_at = resume
-        self._event(run, index, "delay", "waiting", until=_iso(resume))
+        self._event(run, index, "delay", "waiting", until=_extended(resume))
 
     def _invoke(self, run: RunState, index: int, step: Invoke) -> None:
         template_id = self._resolve(run, step.template)
@@ -683,7 +688,3 @@ class Engine:
         """The recorded events (of some runs), in time order."""
         chosen: Iterator[Event] = (e for e in self.events if run_ids is None or e.run_id in run_ids)
         return Timeline(chosen)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from .._automation import Automation
 from .._errors import ValidationError
 from .._steps import RunContext
+from .._time import UntilFormat, format_until
 from ._faults import Faults
 from ._service import IDEMPOTENCY_TTL, InvokeRequest, Service
 
@@ -116,10 +117,8 @@ def _date_bound(name: str, value: str | None, end: bool) -> datetime | None:
     return moment
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return (
-        None if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
+def _iso(moment: datetime) -> str:
+    return format_until(moment, UntilFormat.EXTENDED)
 
 
 def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
@@ -226,9 +225,11 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
         start = _date_bound("start_date", query.get("start_date"), end=False)
         end = _date_bound("end_date", query.get("end_date"), end=True)
         offset = _offset(query.get("cursor"))
+        with service.lock:  # the run records alone: a page needs no events
+            states = list(service.engine.runs.values())
         runs = [
             run
-            for run in reversed(service.runs())
+            for run in reversed(states)
             if (not statuses or run.status in statuses)
             and (not templates or run.template_id in templates)
             and (start is None or run.created_at >= start)

@@ -221,10 +221,10 @@ class Sandbox:
 
     def run(self, run_id: str) -> SandboxRun:
         """One accepted run, by id."""
-        for run in self._service.runs():
-            if run.run_id == run_id:
-                return run
-        raise KeyError(f"no run {run_id!r} in this sandbox")
+        found = self._service.runs(run_id)
+        if not found:
+            raise KeyError(f"no run {run_id!r} in this sandbox")
+        return found[0]
 
     def requests(self) -> list[InvokeRequest]:
         """Every invoke request received, in order, with what became of it."""

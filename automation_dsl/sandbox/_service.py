@@ -253,15 +253,22 @@ class Service:
 
     # -- reading --------------------------------------------------------------------------
 
-    def runs(self) -> list[SandboxRun]:
-        """Every accepted run, oldest first."""
+    def runs(self, run_id: str | None = None) -> list[SandboxRun]:
+        """Every accepted run, oldest first; or only the run ``run_id`` (if it exists)."""
         with self.lock:
+            if run_id is None:
+                chosen = list(self.engine.runs.values())
+            else:
+                chosen = [self.engine.runs[run_id]] if run_id in self.engine.runs else []
+            wanted = {run.run_id for run in chosen}
             events: dict[str, list[Event]] = {}
             for event in self.engine.events:
-                events.setdefault(event.run_id, []).append(event)
+                if event.run_id in wanted:
+                    events.setdefault(event.run_id, []).append(event)
             messages: dict[str, list[Message]] = {}
             for message in self.engine.messages:
-                messages.setdefault(message.run_id, []).append(message)
+                if message.run_id in wanted:
+                    messages.setdefault(message.run_id, []).append(message)
             return [
                 SandboxRun(
                     run_id=run.run_id,
@@ -273,5 +280,5 @@ class Service:
                     events=tuple(events.get(run.run_id, ())),
                     messages=tuple(messages.get(run.run_id, ())),
                 )
-                for run in self.engine.runs.values()
+                for run in chosen
             ]
