@@ -13,7 +13,8 @@ request, and logs one line (often a traceback) per failed connection. Here:
 * past ``max_connections`` open connections, a new one gets ``503`` and is closed at
   once, so a flood cannot use up the process's file descriptors;
 * warnings and errors (uvicorn's and the event loop's, accept failures included) are
-  logged once per kind every :data:`LOG_EVERY` seconds, with a count of those left out.
+  logged once per kind every :data:`LOG_EVERY` seconds, with a count of those left out;
+  a handler failing because its client went away is not an error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from asyncio import TimerHandle
 from typing import Any, ClassVar
 
 import attrs
+from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 __all__ = ["LOG_EVERY", "Limits", "QuietLogger", "bounded_protocol"]
@@ -67,6 +69,8 @@ class QuietLogger(logging.Logger):
         self.skipped: dict[str, int] = {}
 
     def handle(self, record: logging.LogRecord) -> None:
+        if record.exc_info and isinstance(record.exc_info[1], ClientDisconnect):
+            return  # the client left, or was cut off, mid-request: no server failure
         kind, now = str(record.msg), time.monotonic()
         if now - self.last.get(kind, -self.every) < self.every:
             self.skipped[kind] = self.skipped.get(kind, 0) + 1
