@@ -16,6 +16,7 @@ this process, the client, prints:
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import statistics
@@ -95,10 +96,8 @@ def flood(url: str, api_key: str, count: int) -> tuple[int, float]:
     refused = 0
     for sock in socks:
         sock.setblocking(False)
-        try:
+        with contextlib.suppress(OSError):
             refused += sock.recv(65536).startswith(b"HTTP/1.1 503")
-        except OSError:
-            pass
         sock.close()
     start = time.monotonic()
     while True:

@@ -24,8 +24,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from automation_dsl import Automation, ValidationError, ValidationTypeError
+from automation_dsl import Automation, AutomationError, ValidationError, ValidationTypeError
 from automation_dsl.sandbox import Sandbox
 from automation_dsl.sandbox._protocol import QuietLogger
 
@@ -517,3 +519,39 @@ def test_an_unreadable_template_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "wide.json").write_text('{"steps": [{"action": "dealy"}]}')
     with pytest.raises(ConfigurationError, match=r"wide\.json.*action"):
         Sandbox(templates_dir=tmp_path)
+
+
+ARGUMENTS = [
+    "host",
+    "port",
+    "api_key",
+    "clock",
+    "faults",
+    "templates",
+    "templates_dir",
+    "request_timeout",
+    "idle_timeout",
+    "max_connections",
+    "max_header_bytes",
+]
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(),
+    st.binary(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(name=st.sampled_from(ARGUMENTS), value=ANY_VALUE)
+def test_any_argument_is_taken_or_refused_with_a_library_error(name: str, value: Any) -> None:
+    refused: AutomationError | None = None
+    try:
+        Sandbox(**{name: value}).stop()
+    except AutomationError as error:
+        refused = error
+    assert refused is None or f"'{name}'" in str(refused) or f"{name}:" in str(refused)

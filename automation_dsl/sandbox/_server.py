@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import re
 import secrets
 import socket
@@ -172,6 +173,8 @@ class Sandbox:
         max_connections: int = 512,
         max_header_bytes: int = 16384,
     ) -> None:
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
         if type(port) is not int:
             raise ValidationTypeError(_OWNER, "port", "an integer from 0 to 65535", port)
         if not 0 <= port <= 65535:
@@ -198,18 +201,22 @@ class Sandbox:
         self.faults = faults or Faults()
         self._service = Service(db=db, clock=clock, start=start, webhooks=webhooks)
         for template_id, automation in (templates or {}).items():
-            self.register_template(template_id, automation)
+            try:
+                self.register_template(template_id, automation)
+            except ValidationError as error:
+                expected = "a mapping of non-empty str ids to Automation"
+                raise type(error)(_OWNER, "templates", expected, error.got) from None
         if templates_dir is not None:
             self._register_folder(templates_dir)
         self._address = self.host  # the address bound, once bound
         self._quiet = QuietLogger(logging.getLogger("uvicorn.error"))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
 
     def _register_folder(self, templates_dir: str | Path) -> None:
+        if not isinstance(templates_dir, str | os.PathLike):
+            raise ValidationTypeError(_OWNER, "templates_dir", "a folder path", templates_dir)
         folder = Path(templates_dir)
         if not folder.is_dir():
-            raise ValidationError(_OWNER, "templates_dir", "a folder", str(templates_dir))
+            raise ValidationError(_OWNER, "templates_dir", "a folder", templates_dir)
         for path in sorted(folder.glob("*.json")):
             try:
                 automation = Automation.from_json(path.read_text(encoding="utf-8"))
