@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
+from ._json import freeze
 from ._steps import (
     AddToBatch,
     AddToDigest,
@@ -55,14 +56,21 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
     """
     if not isinstance(data, Mapping):
         raise ValidationTypeError("automation", "step", "a JSON object", data, path=path)
+    for key in data:
+        if key.__class__ is not str:
+            raise ValidationTypeError(
+                "automation", "step", "a JSON object with string keys", key, path=path
+            )
     action = data.get("action")
     cls: type[Step] | None = STEP_CLASSES.get(action) if isinstance(action, str) else None
     if cls is Send and "message" in data:
         cls = SendMessage
     if cls is None:
         if lenient and isinstance(action, str) and action:
-            return RawStep(data)
-        close = difflib.get_close_matches(str(action), STEP_CLASSES, n=1)
+            return _raw(data, path)
+        close = difflib.get_close_matches(
+            action if isinstance(action, str) else "", STEP_CLASSES, n=1
+        )
         hint = f"did you mean {close[0]!r}?" if close else "pass lenient=True to keep it raw"
         raise ValidationError(
             "automation",
@@ -83,7 +91,15 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
         return cls.from_wire(data)
     except ValidationError as error:
         if lenient and error.hint == "unknown field":
-            return RawStep(data)
+            return _raw(data, path)
+        raise error.at(path) from None
+
+
+def _raw(data: Mapping[str, Any], path: str) -> RawStep:
+    """A step kept as its JSON object; what JSON cannot hold is refused at its path."""
+    try:
+        return RawStep(freeze(data, "raw step", ""))
+    except ValidationError as error:
         raise error.at(path) from None
 
 
