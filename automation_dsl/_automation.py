@@ -79,12 +79,13 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
 
 
 def _until_format(value: Any) -> UntilFormat:
-    try:
-        return UntilFormat(value)
-    except (ValueError, TypeError):
-        raise ValidationError(
-            "Automation", "until_format", "'basic' or 'extended'", value
-        ) from None
+    if isinstance(value, str):  # the enum's own error would repr any value, unbounded
+        try:
+            return UntilFormat(value)
+        except ValueError:
+            pass
+    error = ValidationError if isinstance(value, str) else ValidationTypeError
+    raise error("Automation", "until_format", "'basic' or 'extended'", value)
 
 
 def _check_refs(steps: tuple[Step, ...], start: int) -> None:
@@ -899,7 +900,7 @@ class Automation:
         try:
             automation = cls.from_dict(payload["automation"], lenient=lenient)
         except ValidationError as error:
-            raise error.at("automation") from None
+            raise (error.at("automation") if error.path else _located(error)) from None
         return automation, _run_context(payload, "", skip=("automation",))
 
     @classmethod

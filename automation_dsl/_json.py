@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from ._errors import ValidationError, ValidationTypeError
-from ._ref import Ref, mapping_ref
+from ._ref import Ref, has_surrogate, mapping_ref
 
 JSONValue: TypeAlias = Any
 """A value that serializes to JSON: str, int, float, bool, None, a mapping or a sequence."""
@@ -44,18 +44,7 @@ MAX_DEPTH = 64
 MAX_EXACT_INTEGER = 2**53
 """Every integer up to this size is exact in JavaScript: Courier would round a larger one."""
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
-
-
-def has_surrogate(text: str) -> bool:
-    """Whether ``text`` holds a lone surrogate, which UTF-8 (and so JSON on the wire) cannot carry.
-
-    Example:
-        >>> has_surrogate("caf\\u00e9"), has_surrogate("a\\ud800")
-        (False, True)
-    """
-    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _json_equal(left: Any, right: Any) -> bool:

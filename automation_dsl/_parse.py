@@ -128,17 +128,20 @@ def find_errors(document: Any, *, lenient: bool) -> list[ValidationError]:
             errors.append(_prefixed(error, prefix))
     try:
         Automation.from_dict({**body, "steps": []}, lenient=lenient)
-        if context:
-            Automation.from_payload({"automation": {"steps": []}, **context})
     except ValidationError as error:
-        errors.append(error)
+        errors.append(_prefixed(error, prefix))
+    for key, value in context.items():  # each run-context field on its own
+        try:
+            Automation.from_payload({"automation": {"steps": []}, key: value})
+        except ValidationError as error:
+            errors.append(error)
     return errors
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
     if not prefix:
         return error
-    path = prefix + (error.path or error.field)
+    path = prefix + error.path if error.path else prefix.rstrip(".")
     return type(error)(
         error.owner, error.field, error.expected, error.got, hint=error.hint, path=path
     )
