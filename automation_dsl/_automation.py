@@ -24,7 +24,7 @@ import attrs
 
 from . import _fields as f
 from ._errors import ValidationError, ValidationTypeError, _show
-from ._json import MAX_DEPTH, MAX_EXACT_INTEGER
+from ._json import MAX_DEPTH
 from ._parse import parse_step
 from ._ref import Ref
 from ._steps import (
@@ -955,26 +955,12 @@ def _finite(text: str) -> float:
     return number
 
 
-def _safe_int(text: str) -> int:
-    if len(text) > 18 or not -MAX_EXACT_INTEGER <= int(text) <= MAX_EXACT_INTEGER:
-        raise ValidationError(
-            "automation",
-            "text",
-            "an integer within +/-2**53",
-            text[:40],
-            hint="JavaScript rounds larger ones: send it as a string",
-        )
-    return int(text)
-
-
 def _load_json(text: Any) -> Any:
     """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
     if not isinstance(text, str | bytes | bytearray):
         raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
     try:
-        return json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_safe_int
-        )
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except json.JSONDecodeError as error:
         start = max(error.pos - 20, 0)
         raise ValidationError(
@@ -991,6 +977,10 @@ def _load_json(text: Any) -> Any:
             f"JSON text in UTF-8 ({error.reason})",
             error.object[max(error.start - 10, 0) : error.end + 10],
             hint=f"at byte {error.start}",
+        ) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ValidationError(
+            "automation", "text", "numbers of at most 4300 digits", str(error)[:60]
         ) from None
     except RecursionError:
         raise ValidationError(
