@@ -169,7 +169,7 @@ class BulkFailure:
 
     index: int
     key: str | None
-    context: Any
+    context: Any = attrs.field(repr=False)  # rows can be huge, or nested past repr's reach
     error: Exception
 
     @property
@@ -614,13 +614,11 @@ class BulkPlan:
         if len(self.columns) < 10_000:
             self.columns[name] = None
 
-    def _context(self, raw: Any) -> dict[str, Any]:
+    def _context(self, raw: Mapping[str, Any] | RunContext) -> dict[str, Any]:
         """A row as a run context: the run-context columns stay, every other one goes into
         ``data``; missing cells are left out (see :func:`_cell`)."""
         if isinstance(raw, RunContext):
             return raw.to_wire()
-        if not isinstance(raw, Mapping):
-            raise ValidationTypeError(_OWNER, "row", "a mapping or a RunContext", raw)
         context: dict[str, Any] = {}
         extra: dict[str, Any] | None = None
         for name, cell in raw.items():
@@ -662,6 +660,9 @@ class BulkPlan:
         """Validate one row into its run context, invoke body and key, or raise a
         :class:`~automation_dsl.ValidationError` whose path names the row and field."""
         where = f"contexts[{index}]"
+        if not isinstance(raw, Mapping | RunContext):
+            expected = "a mapping (a dict, a DataFrame record) or a RunContext"
+            raise ValidationTypeError(_OWNER, "row", expected, raw, path=where)
         try:
             context = self._context(raw)
             encoded = json.dumps(

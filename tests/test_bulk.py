@@ -215,7 +215,8 @@ def test_bad_contexts_name_their_place() -> None:
         assert isinstance(failure.error, ValidationError)
         assert failure.error.path == "contexts[1].recipent"
         assert (failure.index, failure.key, failure.invalid) == (1, None, True)
-        assert result.succeeded == 2 and len(sandbox.runs()) == 2  # the others went on
+        assert result.succeeded == 2
+        assert len(sandbox.runs()) == 2
         with pytest.raises(ValidationError) as caught:
             client.invoke_many(FLOW, rows, progress=False, on_invalid="raise")
         assert caught.value.path == "contexts[1].recipent"
