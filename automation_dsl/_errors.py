@@ -55,6 +55,7 @@ __all__ = [
     "CourierAPIError",
     "CourierConnectionError",
     "CourierTimeoutError",
+    "JournalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -237,6 +238,31 @@ class ConfigurationError(AutomationError, ValueError):
         ...     print("https" in str(exc))
         True
     """
+
+
+class JournalError(ConfigurationError, OSError):
+    """A bulk journal cannot be used: its file is missing, read-only, locked, corrupt,
+    a directory, or it records another batch. The message names the file and what to do.
+
+    Attributes:
+        path: the journal's path, as given.
+
+    Example:
+        >>> from automation_dsl import JournalError
+        >>> err = JournalError("batch.db", "the directory 'x' does not exist: create it")
+        >>> err.path, isinstance(err, OSError)
+        ('batch.db', True)
+    """
+
+    path: str
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"journal {self.path!r}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.problem))
 
 
 class CourierAPIError(AutomationError):
