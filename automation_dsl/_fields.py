@@ -191,7 +191,7 @@ def condition() -> Any:
             return None
         if isinstance(value, str):
             if value.strip():  # whitespace alone is no condition
-                return _text_of(value, instance, field)
+                return _text_of(str.__str__(value), instance, field)  # a plain str, kept as is
             raise _fail(instance, field, expected, value)
         from .conditions import Condition, Path  # loaded when a typed condition is used
 
