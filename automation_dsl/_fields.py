@@ -346,7 +346,8 @@ def epoch_or_iso() -> Any:
         if isinstance(value, datetime) and value.utcoffset() is not None:
             return int(value.timestamp())
         hint = "attach a tzinfo" if isinstance(value, datetime) else None
-        raise _fail(instance, field, expected, value, type_ok=(datetime, int, str), hint=hint)
+        kinds = () if value.__class__ is bool else (datetime, int, str)  # a bool is no number
+        raise _fail(instance, field, expected, value, type_ok=kinds, hint=hint)
 
     return _field(convert, required=False, fast="{v} is None")
 
