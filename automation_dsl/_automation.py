@@ -52,7 +52,7 @@ from ._steps import (
     Webhook,
     given_context,
 )
-from ._time import UntilFormat, until_format_of
+from ._time import UntilFormat, duration_from_units, until_format_of
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
@@ -288,7 +288,9 @@ class Automation:
                     "either duration= or keyword units (weeks=, days=, hours=, minutes=)",
                     duration,
                 )
-            duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+            duration = duration_from_units(
+                "delay step", weeks=weeks, days=days, hours=hours, minutes=minutes
+            )
         return self._append(Delay._new(until=until, duration=duration, if_=if_, ref=ref))
 
     def cancel(

@@ -7,9 +7,16 @@ what was expected and what was given. Its metadata also carries:
 
 * ``WIRE``: the JSON name, where it differs from the Python name (``if_`` is ``if``);
 * ``ENCODE``: how the value is written as JSON, where it is not JSON already;
-* ``FAST``: a Python expression over ``{v}`` that is true when the value needs no
-  conversion (``None``, a plain non-empty ``str`` ...), used by :mod:`._compile` to skip
-  the converter call on the hot path.
+* ``FAST``: a Python expression over ``{v}`` that is true only when the converter would
+  return the value itself (``None`` for an optional field, a plain non-empty ASCII
+  ``str`` ...), used by :mod:`._compile` to skip the converter call on the hot path.
+
+Converters are total: they answer every value, ``None`` included, with the normalized
+value or a library error, so attrs' own ``__init__`` is correct without the fast path
+(``tests/test_compiled_equivalence.py`` checks that both agree).
+
+Strings must be writable as UTF-8 JSON: a lone surrogate (``"a\\ud800"``) is refused
+where it is given, not when the automation is sent.
 
 Example:
     >>> import attrs
@@ -90,6 +97,32 @@ def _fail(
     return error(_owner(instance), wire_name(field), expected, value, hint=hint)
 
 
+def utf8(value: str) -> bool:
+    """Tell whether a string can be written as UTF-8 (no lone surrogates).
+
+    Example:
+        >>> utf8("café"), utf8("a\\ud800")
+        (True, False)
+    """
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_UTF8_EXPECTED = "a string that can be written as UTF-8 (no lone surrogates such as '\\ud800')"
+
+
+def _text_of(value: str, instance: Any, field: attrs.Attribute[Any]) -> str:
+    """Return ``value`` if it can be written as UTF-8 JSON, or raise naming the field."""
+    if utf8(value):
+        return value
+    raise _fail(instance, field, _UTF8_EXPECTED, value)
+
+
 def _field(
     convert: Convert,
     *,
@@ -127,7 +160,7 @@ def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -
         kind = value.__class__
         if kind is str:
             if value:
-                return value
+                return _text_of(value, instance, field)
         elif value is None:
             if not required:
                 return None
@@ -138,7 +171,7 @@ def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -
     return _field(
         convert,
         required=required,
-        fast=_optional("{v}.__class__ is str and {v}", required),
+        fast=_optional("{v}.__class__ is str and {v} and {v}.isascii()", required),
         wire=wire,
         encode=encode_text if ref else None,
     )
@@ -157,8 +190,8 @@ def condition() -> Any:
         if value is None:
             return None
         if isinstance(value, str):
-            if value.strip():
-                return value
+            if value.strip():  # whitespace alone is no condition
+                return _text_of(str.__str__(value), instance, field)  # a plain str, kept as is
             raise _fail(instance, field, expected, value)
         from .conditions import Condition, Path  # loaded when a typed condition is used
 
@@ -171,17 +204,18 @@ def condition() -> Any:
     return _field(
         convert,
         required=False,
-        fast="{v} is None or ({v}.__class__ is str and {v})",
+        fast="{v} is None or ({v}.__class__ is str and {v}.isascii() and {v}.strip())",
         wire="if",
         encode=_encode_condition,
     )
 
 
-_NAME = re.compile(r"[^\s.]+")
+_NAME = re.compile(r"[^\s.\x00-\x1f\x7f\ud800-\udfff]+")
 
 
 def name() -> Any:
-    """An optional identifier (a step ``ref``): a non-empty string without spaces or dots."""
+    """An optional identifier (a step ``ref``): a non-empty string without spaces, dots,
+    control characters or lone surrogates."""
     expected = "a name without spaces or dots, such as 'welcome'"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
@@ -225,14 +259,21 @@ def json_body() -> Any:
     """A webhook body: a string, or a mapping that is JSON-encoded compactly."""
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        if value is None or isinstance(value, str):
-            return value
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return _text_of(value, instance, field)
         if isinstance(value, Mapping):
-            freeze(value, _owner(instance), wire_name(field))  # refuses what JSON cannot hold
-            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            frozen = freeze(value, _owner(instance), wire_name(field))  # refuses non-JSON
+            text = json.dumps(thaw(frozen), separators=(",", ":"), ensure_ascii=False)
+            return _text_of(text, instance, field)
         raise _fail(instance, field, "a string, or a dict to JSON-encode", value, type_ok=())
 
-    return _field(convert, required=False, fast="{v} is None or {v}.__class__ is str")
+    return _field(
+        convert,
+        required=False,
+        fast="{v} is None or ({v}.__class__ is str and {v}.isascii())",
+    )
 
 
 def choice(enum: type[E], *, required: bool = False, default: E | None = None) -> Any:
@@ -253,23 +294,27 @@ def choice(enum: type[E], *, required: bool = False, default: E | None = None) -
     return _field(
         convert,
         required=required,
-        fast=_optional("{v}.__class__ is Enum", required and default is None),
+        fast=_optional("{v}.__class__ is Enum", required),
         names={"Enum": enum},
         encode=_encode_enum,
         default=default,
     )
 
 
-def integer(*, required: bool = True, minimum: int = 1, maximum: int | None = None) -> Any:
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer JavaScript (Courier) holds exactly: the default ``maximum``."""
+
+
+def integer(*, required: bool = True, minimum: int = 1, maximum: int = MAX_SAFE_INTEGER) -> Any:
     """An integer field within ``[minimum, maximum]`` (``bool`` is refused)."""
-    expected = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    expected = f"an integer >= {minimum} and <= {maximum}"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None and not required:
             return None
         if value.__class__ is not int:
             raise _fail(instance, field, expected, value, type_ok=())
-        if value < minimum or (maximum is not None and value > maximum):
+        if not minimum <= value <= maximum:
             raise _fail(instance, field, expected, value, type_ok=int)
         return value
 
@@ -292,14 +337,17 @@ def epoch_or_iso() -> Any:
     expected = "epoch seconds (int), an ISO 8601 string or an aware datetime"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        if value is None or (isinstance(value, str) and value):
-            return value
+        if value is None:
+            return None
+        if isinstance(value, str) and value:
+            return _text_of(value, instance, field)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
         if isinstance(value, datetime) and value.utcoffset() is not None:
             return int(value.timestamp())
         hint = "attach a tzinfo" if isinstance(value, datetime) else None
-        raise _fail(instance, field, expected, value, type_ok=(datetime, int, str), hint=hint)
+        kinds = () if value.__class__ is bool else (datetime, int, str)  # a bool is no number
+        raise _fail(instance, field, expected, value, type_ok=kinds, hint=hint)
 
     return _field(convert, required=False, fast="{v} is None")
 
@@ -338,7 +386,12 @@ def nested(kind: Any, expected: str, *, required: bool = True, ref: bool = False
 def converted(
     convert: Convert, *, required: bool = True, encode: Callable[..., Any] | None = None
 ) -> Any:
-    """A field normalized by ``convert(value, instance, field)``, optionally encoded for JSON."""
-    return _field(
-        convert, required=required, fast=None if required else "{v} is None", encode=encode
-    )
+    """A field normalized by ``convert(value, instance, field)``, optionally encoded for JSON;
+    an optional field keeps ``None`` without calling ``convert``."""
+    if required:
+        return _field(convert, required=True, encode=encode)
+
+    def optional(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        return None if value is None else convert(value, instance, field)
+
+    return _field(optional, required=False, fast="{v} is None", encode=encode)

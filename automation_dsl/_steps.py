@@ -17,9 +17,11 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import attrs
@@ -35,10 +37,11 @@ if TYPE_CHECKING:
 
 from ._time import (
     UntilFormat,
+    calendar_hint,
     courier_duration,
     format_until,
     iso_duration,
-    iso_duration_to_timedelta,
+    iso_length,
     to_utc,
 )
 
@@ -147,6 +150,7 @@ class _Wire:
     _new: ClassVar[Callable[..., Any]]  # the compiled constructor (see _compile.fast_init)
     _plan: ClassVar[tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
     _by_wire: ClassVar[dict[str, str]]
+    _required: ClassVar[tuple[tuple[str, str], ...]]  # (Python name, JSON name)
 
     @classmethod
     def _wire_fields(cls) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
@@ -156,6 +160,11 @@ class _Wire:
             plan = wire_plan(cls)
             cls._plan = plan
             cls._by_wire = {wire: name for name, wire, _ in plan}
+            cls._required = tuple(
+                (a.name, f.wire_name(a))
+                for a in attrs.fields(cls)  # type: ignore[arg-type]
+                if a.default is attrs.NOTHING
+            )
         return plan
 
     def to_wire(self) -> dict[str, Any]:
@@ -174,18 +183,20 @@ class _Wire:
         fields = ", ".join(f"{k}={_show(v)}" for k, v in self._set_fields().items())
         return f"{type(self).__name__}({fields})"
 
-    def _wire_items(self) -> dict[str, Any]:
-        """The JSON object of the set fields (and ``action`` for steps).
+    def _wire_items(self, until_format: UntilFormat | None = None) -> dict[str, Any]:
+        """The JSON object of the set fields (and ``action`` for steps), ``until`` in
+        ``until_format``.
 
         The first call compiles a function for the class, with one line per field, and
-        installs it as the class's ``_wire_items``: serialization is a hot path.
+        installs it as the class's ``_wire_items``: serialization is a hot path. That
+        call answers exactly as the compiled function does on every later call.
         """
         cls = type(self)
         compiled = compile_wire_items(cls, self._wire_fields())
-        cls._wire_items = compiled  # type: ignore[assignment,method-assign]
+        cls._wire_items = compiled  # type: ignore[method-assign]
         if cls.to_wire in (_Wire.to_wire, Step.to_wire):  # not overridden: skip a call
-            cls.to_wire = compiled  # type: ignore[assignment,method-assign]
-        return compiled(self)
+            cls.to_wire = compiled  # type: ignore[method-assign]
+        return compiled(self, until_format)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Any:
@@ -211,11 +222,14 @@ class _Wire:
                     cls.OWNER, key, f"a known field ({known})", value, hint="unknown field"
                 )
             kwargs[name] = value
-        for field in attrs.fields(cls):  # type: ignore[arg-type]
-            if field.default is attrs.NOTHING and field.name not in kwargs:
-                wire = f.wire_name(field)
+        for name, wire in cls._required:
+            if name not in kwargs:
                 raise ValidationError(cls.OWNER, wire, "a value (required field)", MISSING)
         return kwargs
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110: HTAB is allowed
 
 
 @fast_init
@@ -247,9 +261,18 @@ class Webhook(_Wire):
     def __attrs_post_init__(self) -> None:
         if self.headers is not None:
             for key, value in self.headers.items():
+                if not _HEADER_NAME.fullmatch(key):
+                    raise ValidationError(self.OWNER, "headers", "HTTP header names", key)
                 if not isinstance(value, str):
                     raise ValidationTypeError(
                         self.OWNER, f"headers[{key!r}]", "a string header value", value
+                    )
+                if _HEADER_VALUE_BAD.search(value) or not f.utf8(value):
+                    raise ValidationError(
+                        self.OWNER,
+                        f"headers[{key!r}]",
+                        "a header value without CR, LF or other control characters",
+                        value,
                     )
 
 
@@ -359,7 +382,7 @@ class Step(_Wire):
 
     def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
         """Return the step as the JSON object Courier reads, unset fields omitted."""
-        return self._wire_items()
+        return self._wire_items(until_format)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Step:
@@ -497,7 +520,7 @@ class SendList(_Typed):
 def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> Any:
     """Write ``until`` in the serialization's format (basic unless told)."""
     if value.__class__ is datetime:
-        return format_until(value, until_format or UntilFormat.BASIC)
+        return format_until(value, UntilFormat.BASIC if until_format is None else until_format)
     return value.to_wire()  # type: ignore[union-attr]
 
 
@@ -507,7 +530,7 @@ _encode_until.takes_format = True  # type: ignore[attr-defined]
 def _ref_or(
     convert: Callable[[Any, str, str], Any],
 ) -> Callable[[Any, Any, attrs.Attribute[Any]], Any]:
-    """A converter that keeps ``None`` and Refs and hands other values to ``convert``."""
+    """A converter that keeps Refs and hands other values to ``convert``."""
 
     def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         kind = value.__class__
@@ -654,6 +677,8 @@ class FetchData(_Typed):
 
 
 _iso_period = _ref_or(iso_duration)
+_BATCH_LONGEST = timedelta(days=60)
+_batch_period = _ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
 
 
 @fast_init
@@ -672,8 +697,8 @@ class AddToBatch(_Typed):
     OWNER: ClassVar[str] = "add-to-batch step"
     _method: ClassVar[str] = "add_to_batch"
 
-    wait_period: timedelta | str = f.converted(_iso_period)
-    max_wait_period: timedelta | str = f.converted(_iso_period)
+    wait_period: timedelta | str | Ref = f.converted(_batch_period)
+    max_wait_period: timedelta | str | Ref = f.converted(_batch_period)
     retain: Retain | Mapping[str, Any] = f.nested(Retain, "a Retain or a mapping")
     max_items: int | None = f.integer(required=False)
     scope: ScopeLike | None = f.choice(BatchScope)
@@ -682,10 +707,18 @@ class AddToBatch(_Typed):
     category_key: str | None = f.text(required=False)
 
     def __attrs_post_init__(self) -> None:
-        longest = iso_duration_to_timedelta(str(self.max_wait_period))
-        if longest is not None and longest.days > 60:
+        wait, longest = self.wait_period, self.max_wait_period
+        if (
+            isinstance(wait, str)
+            and isinstance(longest, str)
+            and iso_length(wait) > iso_length(longest)
+        ):
             raise ValidationError(
-                self.OWNER, "max_wait_period", "at most 60 days", self.max_wait_period
+                self.OWNER,
+                "wait_period",
+                f"at most max_wait_period ({longest})",
+                wait,
+                hint=calendar_hint(wait, longest),
             )
         if self.scope is BatchScope.DYNAMIC and self.batch_key is None:
             raise ValidationError(self.OWNER, "batch_key", "a key when scope is 'dynamic'", None)
@@ -711,10 +744,12 @@ class AddToDigest(_Typed):
 
 def _node(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:
     """Accept a node id, or Courier's ``{"$node_id": id}`` form."""
-    if isinstance(value, Mapping) and set(value) == {"$node_id"}:
+    if isinstance(value, Mapping) and len(value) == 1 and "$node_id" in value:
         value = value["$node_id"]
     if not isinstance(value, str) or not value:
         raise ValidationTypeError(instance.OWNER, field.name, "a designer node id string", value)
+    if not f.utf8(value):
+        raise ValidationError(instance.OWNER, field.name, "a designer node id in UTF-8", value)
     return value
 
 
@@ -749,7 +784,7 @@ class Throttle(_Typed):
 
     def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
         """Return the JSON object, ``on_throttle`` as ``{"$node_id": ...}``."""
-        out = super().to_wire()
+        out = super().to_wire(until_format)
         out["on_throttle"] = {"$node_id": self.on_throttle}
         return out
 

@@ -7,6 +7,9 @@
 * Delay ``duration`` values use Courier's human form ``"<n> <unit>"``; a
   ``timedelta`` becomes the largest unit that divides it exactly.
 * Batch and throttle periods use ISO 8601 durations (``PT5M``).
+* Nothing a step holds is longer than :data:`MAX_DURATION` (10 years), so every length
+  fits a ``datetime`` from now; months count as 30.5 days and years as 366 days when a
+  length is measured against a bound.
 
 Example:
     >>> from datetime import timedelta
@@ -19,9 +22,12 @@ Example:
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
 
@@ -62,7 +68,7 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
             raise ValidationError(
                 owner, field, "a timezone-aware datetime", value, hint=_NAIVE_HINT
             )
-        moment = value.astimezone(UTC)
+        moment = _in_utc(value, owner, field)
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
     elif isinstance(value, str):
@@ -77,14 +83,30 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
                 "an ISO 8601 timestamp such as '20240408T080910.123' or '2024-04-08T08:09:10Z'",
                 value,
             ) from None
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = (
+            moment.replace(tzinfo=UTC) if moment.tzinfo is None else _in_utc(moment, owner, field)
+        )
     else:
         raise ValidationTypeError(owner, field, _UNTIL_EXPECTED, value)
     return moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
 
 
-def format_until(moment: datetime, fmt: UntilFormat) -> str:
+def _in_utc(moment: datetime, owner: str, field: str) -> datetime:
+    """``moment.astimezone(UTC)``, refusing a moment outside UTC's years 1 to 9999."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            owner, field, "a moment between years 1 and 9999 in UTC", moment
+        ) from None
+
+
+def format_until(moment: datetime, fmt: UntilFormat | str) -> str:
     """Write a UTC datetime (from :func:`to_utc`) in the chosen wire format."""
+    if fmt is not UntilFormat.BASIC and fmt is not UntilFormat.EXTENDED:
+        if fmt not in ("basic", "extended"):
+            raise ValidationError("to_wire", "until_format", "'basic' or 'extended'", fmt)
+        fmt = UntilFormat(fmt)
     m = moment
     millis = m.microsecond // 1000
     if fmt is UntilFormat.BASIC:
@@ -111,6 +133,44 @@ def until_format_of(text: str) -> UntilFormat:
     return UntilFormat.EXTENDED if _EXTENDED_SHAPE.match(text) else UntilFormat.BASIC
 
 
+MAX_DURATION = timedelta(days=3660)
+"""The longest duration or period a step holds: 10 years, a year counted as 366 days."""
+_MAX_SECONDS = MAX_DURATION.total_seconds()
+_MAX_MINUTES = _MAX_SECONDS / 60
+
+# Seconds per unit, measured against bounds: a month is a twelfth of a 366-day year.
+_UNIT_SECONDS = {
+    "year": 366 * 86400,
+    "month": 61 * 43200,
+    "week": 7 * 86400,
+    "day": 86400,
+    "hour": 3600,
+    "minute": 60,
+}
+_LONGEST_DIGITS = 12  # more digits than this is beyond any bound, and beyond int() limits
+
+
+def calendar_hint(*values: Any) -> str | None:
+    """How months and years were measured, if one of the duration strings counts them.
+
+    Example:
+        >>> calendar_hint("PT5M", "P2M")
+        'a month counts as 30.5 days and a year as 366 days'
+    """
+    for value in values:
+        if isinstance(value, str):
+            date_part = value.partition("T")[0]
+            if "Y" in date_part or "M" in date_part or "month" in value or "year" in value:
+                return "a month counts as 30.5 days and a year as 366 days"
+    return None
+
+
+def _too_long(owner: str, field: str, value: Any, limit: timedelta) -> ValidationError:
+    """The error for a length beyond ``limit`` (a whole number of days)."""
+    longest = "10 years (120 months, 3660 days)" if limit == MAX_DURATION else f"{limit.days} days"
+    return ValidationError(owner, field, f"at most {longest}", value, hint=calendar_hint(value))
+
+
 # Courier's delay units, largest first, with their length where it is exact.
 _EXACT_UNITS = (
     ("week", timedelta(weeks=1)),
@@ -127,7 +187,7 @@ _COURIER_EXPECTED = (
 
 
 def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
-    """Return a Courier delay duration, ``"<n> <unit>"``.
+    """Return a Courier delay duration, ``"<n> <unit>"``, at most :data:`MAX_DURATION`.
 
     A ``timedelta`` is written in the largest unit that divides it exactly
     (``timedelta(days=14)`` is ``"2 weeks"``, ``timedelta(hours=36)`` is
@@ -135,8 +195,12 @@ def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
     """
     if isinstance(value, str):
         if value not in _SEEN_DURATIONS:
-            if not _COURIER_DURATION.fullmatch(value):
+            match = _COURIER_DURATION.fullmatch(value)
+            if match is None:
                 raise ValidationError(owner, field, _COURIER_EXPECTED, value)
+            count, unit = match.groups()
+            if len(count) > _LONGEST_DIGITS or int(count) * _UNIT_SECONDS[unit] > _MAX_SECONDS:
+                raise _too_long(owner, field, value, MAX_DURATION)
             if len(_SEEN_DURATIONS) < 4096:
                 _SEEN_DURATIONS.add(value)
         return value
@@ -144,6 +208,8 @@ def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
         raise ValidationTypeError(owner, field, _COURIER_EXPECTED, value)
     if value <= timedelta(0) or value % timedelta(minutes=1):
         raise ValidationError(owner, field, _COURIER_EXPECTED, value)
+    if value > MAX_DURATION:
+        raise _too_long(owner, field, value, MAX_DURATION)
     for unit, length in _EXACT_UNITS:
         if not value % length:
             count = value // length
@@ -151,23 +217,86 @@ def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
     raise AssertionError("unreachable: every whole-minute duration has a unit")  # pragma: no cover
 
 
+_UNIT_MINUTES = {"weeks": 7 * 24 * 60, "days": 24 * 60, "hours": 60, "minutes": 1}
+
+
+def duration_from_units(owner: str, **units: Any) -> timedelta:
+    """Return the ``timedelta`` of keyword units (``weeks=``, ``days=``, ``hours=``, ``minutes=``).
+
+    Each unit must be a finite number >= 0 (``bool`` is refused), and the total at most
+    :data:`MAX_DURATION`; errors name the unit.
+
+    Example:
+        >>> duration_from_units("delay step", days=1, hours=12)
+        datetime.timedelta(days=1, seconds=43200)
+    """
+    expected = "a number >= 0"
+    total: float = 0
+    for unit, count in units.items():
+        if count.__class__ is bool or not isinstance(count, numbers.Real):
+            raise ValidationTypeError(owner, unit, expected, count)
+        number = int(count) if isinstance(count, numbers.Integral) else float(count)
+        if not 0 <= number < math.inf:  # NaN fails both comparisons
+            raise ValidationError(owner, unit, expected, count)
+        minutes = number * _UNIT_MINUTES[unit]
+        if minutes > _MAX_MINUTES - total:  # int and float compare exactly, never overflow
+            raise _too_long(owner, unit, count, MAX_DURATION)
+        total += minutes
+    return timedelta(minutes=total)
+
+
 _ISO_DURATION = re.compile(
     r"P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
     r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
 )
 _ISO_EXPECTED = "a positive timedelta or an ISO 8601 duration such as 'PT5M' or 'P1D'"
+_ISO_UNITS = ("year", "month", "week", "day", "hour", "minute")
 
 
-def iso_duration(value: timedelta | str, owner: str, field: str) -> str:
-    """Return an ISO 8601 duration (``PT5M``, ``P1DT12H``) for batch and throttle periods."""
+def _iso_seconds(text: str) -> float | None:
+    """The length of an ISO 8601 duration in seconds (months 30.5 days, years 366),
+    ``math.inf`` when a number has too many digits to matter, ``None`` if malformed."""
+    match = _ISO_DURATION.fullmatch(text)
+    if match is None:
+        return None
+    *counts, seconds = match.groups()
+    total = 0.0
+    for count, unit in zip(counts, _ISO_UNITS, strict=True):
+        if count:
+            if len(count) > _LONGEST_DIGITS:
+                return math.inf
+            total += int(count) * _UNIT_SECONDS[unit]
+    if seconds:
+        if len(seconds.partition(".")[0]) > _LONGEST_DIGITS:
+            return math.inf
+        total += float(seconds)
+    return total
+
+
+def iso_duration(
+    value: timedelta | str, owner: str, field: str, longest: timedelta = MAX_DURATION
+) -> str:
+    """Return an ISO 8601 duration (``PT5M``, ``P1DT12H``) for batch and throttle periods.
+
+    It must be positive and at most ``longest`` (months counted as 30.5 days, years as
+    366 days).
+    """
     if isinstance(value, str):
-        if not _ISO_DURATION.fullmatch(value):
+        seconds = _iso_seconds(value)
+        if seconds is None:
             raise ValidationError(owner, field, _ISO_EXPECTED, value)
-        return value
-    if not isinstance(value, timedelta):
+    elif isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    else:
         raise ValidationTypeError(owner, field, _ISO_EXPECTED, value)
-    if value <= timedelta(0):
+    if seconds <= 0:
         raise ValidationError(owner, field, _ISO_EXPECTED, value)
+    if seconds > longest.total_seconds():
+        raise _too_long(owner, field, value, longest)
+    return value if isinstance(value, str) else _iso_format(value)
+
+
+def _iso_format(value: timedelta) -> str:
     days, rest = value.days, value.seconds
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
@@ -183,23 +312,17 @@ def iso_duration(value: timedelta | str, owner: str, field: str) -> str:
     return text + (f"T{clock}" if clock else "")
 
 
-def iso_duration_to_timedelta(text: str) -> timedelta | None:
-    """Return the exact length of an ISO 8601 duration, or ``None`` if it counts months or years.
+def iso_length(text: str) -> timedelta:
+    """Return the length of an ISO 8601 duration that :func:`iso_duration` accepted,
+    a month counted as 30.5 days and a year as 366 days.
 
     Example:
-        >>> iso_duration_to_timedelta("P1DT2H")
+        >>> iso_length("P1DT2H")
         datetime.timedelta(days=1, seconds=7200)
+        >>> iso_length("P2M")
+        datetime.timedelta(days=61)
     """
-    match = _ISO_DURATION.fullmatch(text)
-    if match is None:
-        return None
-    years, months, weeks, days, hours, minutes, seconds = match.groups()
-    if years or months:
-        return None
-    return timedelta(
-        weeks=int(weeks or 0),
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=float(seconds or 0),
-    )
+    seconds = _iso_seconds(text)
+    if seconds is None or seconds > _MAX_SECONDS:
+        raise ValueError(f"not a bounded ISO 8601 duration: {text!r}")
+    return timedelta(seconds=seconds)

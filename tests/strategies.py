@@ -60,7 +60,8 @@ def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
 
-common = {"if_": opt(text), "ref": opt(names)}
+conditions = text.filter(str.strip)  # whitespace alone is no condition
+common = {"if_": opt(conditions), "ref": opt(names)}
 expiry = opt(st.one_of(st.integers(min_value=1, max_value=2**40), text))
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)
@@ -68,11 +69,16 @@ moments = st.datetimes(
 whole_minutes = st.integers(min_value=1, max_value=10**6).map(lambda m: timedelta(minutes=m))
 iso_periods = st.integers(min_value=1, max_value=60 * 24 * 60).map(lambda m: timedelta(minutes=m))
 
+headers = st.dictionaries(  # HTTP header names; values without control characters
+    st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,11}", fullmatch=True),
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=8),
+    max_size=3,
+)
 webhooks = st.builds(
     Webhook,
     url=text_or_ref,
     method=st.sampled_from(HttpMethod),
-    headers=opt(st.dictionaries(text, st.text(max_size=8), max_size=3)),
+    headers=opt(headers),
     body=opt(st.one_of(st.text(max_size=10), json_objects)),
     params=opt(json_objects),
 )
@@ -100,9 +106,10 @@ def retains(draw: st.DrawFn) -> Retain:
 @st.composite
 def batches(draw: st.DrawFn) -> AddToBatch:
     scope = draw(opt(st.sampled_from(BatchScope)))
+    wait, longest = sorted((draw(iso_periods), draw(iso_periods)))  # wait <= max
     return AddToBatch(
-        wait_period=draw(iso_periods),
-        max_wait_period=draw(iso_periods),
+        wait_period=wait,
+        max_wait_period=longest,
         retain=draw(retains()),
         max_items=draw(opt(st.integers(min_value=1, max_value=1000))),
         scope=scope,
@@ -243,7 +250,7 @@ spec_steps: st.SearchStrategy[Step] = st.one_of(
             Webhook,
             url=text,
             method=st.sampled_from(HttpMethod),
-            headers=opt(st.dictionaries(text, st.text(max_size=8), max_size=3)),
+            headers=opt(headers),
             body=opt(st.one_of(st.text(max_size=10), json_objects)),
         ),
         merge_strategy=opt(st.sampled_from([m for m in MergeStrategy if m != "none"])),
