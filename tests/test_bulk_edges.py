@@ -61,10 +61,10 @@ ROWS: list[tuple[Any, str | None]] = [
     ({"recipient": 5}, "contexts[1].recipient"),
     (7, "contexts[2]"),
     (None, "contexts[3]"),
-    ({"recipient": "ok-4", "data": {"x": math.nan}}, "contexts[4].data['x']"),
+    ({"recipient": "ok-4", "data": {"x": math.nan}}, "contexts[4].data.x"),
     ({"recipient": "a\ud800"}, "contexts[5].recipient"),
-    ({"recipient": "ok-6", "data": deep(5000)}, "contexts[6].data"),
-    ({"recipient": "ok-7", "data": recursive()}, "contexts[7].data"),
+    ({"recipient": "ok-6", "data": deep(5000)}, "contexts[6].data" + ".a" * 64),
+    ({"recipient": "ok-7", "data": recursive()}, "contexts[7].data.self"),
     ({"data": {"no": "recipient"}}, "contexts[8].key"),  # bad_key raises
     ({"recipient": "ok-9", "data": {"blob": "x" * 200_000}}, None),  # huge, valid
     (RunContext(recipient="ok-10"), None),
