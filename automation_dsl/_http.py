@@ -253,6 +253,8 @@ def _unencodable(body: Any, owner: str) -> ValidationError:
         field = path.split(".")[-1].split("[")[0] or "body"
         problem = _problem(value)
         if problem is not None:
+            if isinstance(value, int):  # too long for repr() too
+                value = f"an integer of about {int(value.bit_length() * 0.30103)} digits"
             return ValidationError(owner, field, problem, value, path=path or None)
         if isinstance(value, dict | list | tuple):
             if id(value) in on_path:
