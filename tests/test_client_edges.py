@@ -555,7 +555,11 @@ def test_the_budget_is_per_client_and_shared_with_a_twin(failing: Server) -> Non
         return caught.value.attempts
 
     assert [attempts(lambda: first.invoke(FLOW)) for _ in range(2)] == [2, 2]
-    assert attempts(lambda: asyncio.run(twin.invoke(FLOW))) == 1  # shared: spent
+    async def on_twin() -> str:
+        async with twin:
+            return await twin.invoke(FLOW)
+
+    assert attempts(lambda: asyncio.run(on_twin())) == 1  # shared: spent
     assert attempts(lambda: second.invoke(FLOW)) == 2  # its own
     first.close()
     second.close()
