@@ -555,6 +555,7 @@ def test_the_budget_is_per_client_and_shared_with_a_twin(failing: Server) -> Non
         return caught.value.attempts
 
     assert [attempts(lambda: first.invoke(FLOW)) for _ in range(2)] == [2, 2]
+
     async def on_twin() -> str:
         async with twin:
             return await twin.invoke(FLOW)
