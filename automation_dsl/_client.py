@@ -16,36 +16,42 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+import attrs
 import httpx
 
 from ._automation import Automation
 from ._bulk import BulkItem, BulkPlan, BulkResult, KeyFunction, OnInvalid, RateLimiter
 from ._errors import (
-    STATUS_ERRORS,
     AutomationError,
     ConfigurationError,
     CourierAPIError,
     CourierConnectionError,
     CourierTimeoutError,
-    ServerError,
     ValidationError,
     ValidationTypeError,
+)
+from ._http import (
+    _USER_AGENT,
+    Expiration,
+    _api_error_from,
+    _check_text,
+    _encode,
+    _idempotency_headers,
+    _resolve_api_key,
+    _resolve_base_url,
+    _run_id_from,
+    _Secret,
 )
 from ._retry import RetryPolicy
 from ._runs import AutomationRun, RunStep
@@ -55,86 +61,25 @@ __all__ = ["AsyncCourierClient", "CourierClient"]
 
 logger = logging.getLogger("automation_dsl")
 
-DEFAULT_BASE_URL = "https://api.courier.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-_USER_AGENT = "automation-dsl/0.1.0"
-_REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id")
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 # Requests go out as headers then body: without TCP_NODELAY, Nagle's algorithm can hold
 # the body back until the server acknowledges the headers.
 _SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-
-Expiration = datetime | timedelta | int
-"""When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
-
-
-class _Secret:
-    """Holds the API key; its repr never shows it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str | None) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a client holding an API key cannot be pickled")
+# httpx refuses these before a byte is sent: a bug on our side, never worth a retry
+_LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+MAX_PAGE_SIZE = 50  # Courier's runs list pages hold 1 to 50 runs
 
 
-def _resolve_api_key(api_key: str | None) -> str | None:
-    return api_key or os.environ.get("COURIER_API_KEY") or os.environ.get("COURIER_AUTH_TOKEN")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _resolve_base_url(base_url: str | None) -> str:
-    url = (base_url or os.environ.get("COURIER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"base_url: expected an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"base_url: plain http is refused except for loopback hosts (the API key would "
-            f"travel unencrypted); use https, got {url!r}"
-        )
-    return url
-
-
-def _expiration_header(value: Expiration) -> str:
-    if isinstance(value, bool) or not isinstance(value, datetime | timedelta | int):
-        raise ValidationTypeError(
-            "invoke", "idempotency_expiration", "a datetime, a timedelta or epoch seconds", value
-        )
-    if isinstance(value, timedelta):
-        return str(int((datetime.now(UTC) + value).timestamp()))
-    if isinstance(value, datetime):
-        if value.utcoffset() is None:
-            raise ValidationError(
-                "invoke",
-                "idempotency_expiration",
-                "an aware datetime",
-                value,
-                hint="attach a tzinfo, for example timezone.utc",
-            )
-        return str(int(value.timestamp()))
-    return str(value)
-
-
-def _invoke_body(automation: Automation | Mapping[str, Any], given: dict[str, Any]) -> Any:
-    """The invoke body: an automation with its run context, or a ready payload."""
+def _invoke_body(
+    automation: Automation | Mapping[str, Any], given: dict[str, Any], validate: bool
+) -> Any:
+    """The invoke body: an automation with its run context, or a ready payload (parsed
+    as Courier would, unless ``validate`` is false)."""
     if isinstance(automation, Automation):
         return automation.to_payload(**given)
+    if isinstance(automation, Mapping) and validate:
+        flow, context = Automation.from_payload(automation)
+        return flow.to_payload(context, **given)
     if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
         return {**automation, **RunContext(**given).to_wire()}
     raise ValidationTypeError(
@@ -145,18 +90,36 @@ def _invoke_body(automation: Automation | Mapping[str, Any], given: dict[str, An
     )
 
 
-def _headers(idempotency_key: str | None, expiration: Expiration | None) -> dict[str, str]:
-    """One Idempotency-Key per logical call: the caller's, or a fresh one."""
-    if idempotency_key is not None and (
-        not isinstance(idempotency_key, str) or not idempotency_key
-    ):
+def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
+    """``None``, seconds (a finite number > 0), or an ``httpx.Timeout`` of such numbers."""
+    if value is None:
+        return None
+    if isinstance(value, httpx.Timeout):
+        parts = (value.connect, value.read, value.write, value.pool)
+        if all(part is None or _positive(part) for part in parts):
+            return value
+    elif _positive(value):
+        return value  # type: ignore[return-value]
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationTypeError(
-            "invoke", "idempotency_key", "a non-empty string", idempotency_key
+            owner, "timeout", "seconds (a number > 0), an httpx.Timeout or None", value
         )
-    headers = {"Idempotency-Key": idempotency_key or f"automation-dsl-{uuid.uuid4().hex}"}
-    if expiration is not None:
-        headers["x-idempotency-expiration"] = _expiration_header(expiration)
-    return headers
+    raise ValidationError(owner, "timeout", "a finite number of seconds > 0", value)
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+    )
+
+
+def _timed_out(error: httpx.TransportError) -> bool:
+    """Whether no answer came in time. httpx-aiohttp reports a refused connection as a
+    ``ConnectTimeout``: an OS error other than a timeout beneath it is a connection error."""
+    cause = error.__cause__
+    return isinstance(error, httpx.TimeoutException) and (
+        isinstance(cause, TimeoutError) or not isinstance(cause, OSError)
+    )
 
 
 def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
@@ -167,26 +130,8 @@ def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
         response.content,
         response.reason_phrase,
         attempts,
+        response.request.headers.get("Idempotency-Key"),
     )
-
-
-def _api_error_from(
-    status: int, headers: Mapping[str, str], content: bytes, reason: str, attempts: int
-) -> CourierAPIError:
-    """Map an error answer to its exception, with Courier's ``message`` and ``type``."""
-    text = content.decode("utf-8", "replace")
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    message = text[:500] or reason
-    kind = None
-    if isinstance(body, Mapping):
-        message = str(body.get("message", message))
-        kind = body.get("type") if isinstance(body.get("type"), str) else None
-    cls = STATUS_ERRORS.get(status, ServerError if status >= 500 else CourierAPIError)
-    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-    return cls(status, message, type=kind, request_id=request_id, attempts=attempts, body=body)
 
 
 def _length(contexts: object) -> int | None:
@@ -201,21 +146,6 @@ def _run_id(response: httpx.Response) -> str:
     return _run_id_from(
         response.content, response.status_code, response.extensions["automation_dsl.attempts"]
     )
-
-
-def _run_id_from(content: bytes, status: int, attempts: int) -> str:
-    """The ``runId`` of an invoke answer, or an error saying what came instead."""
-    try:
-        run_id = json.loads(content).get("runId")
-    except (ValueError, AttributeError):
-        run_id = None
-    if not isinstance(run_id, str):
-        raise CourierAPIError(
-            status,
-            f"expected a JSON body with a 'runId', got {content[:200]!r}",
-            attempts=attempts,
-        )
-    return run_id
 
 
 def _async_transport() -> httpx.AsyncBaseTransport:
@@ -302,6 +232,7 @@ class _Attempts:
 
     Each attempt's outcome goes in; out comes the seconds to wait before trying again,
     ``None`` when the answer is final, or the exception to raise when retrying is over.
+    Every logical request pays into the policy's retry budget, and every retry draws on it.
     """
 
     def __init__(self, retry: RetryPolicy, method: str, path: str) -> None:
@@ -310,6 +241,9 @@ class _Attempts:
         self.path = path
         self.count = 0
         self.started = 0.0
+        self.budget = retry._budget
+        if self.budget is not None:
+            self.budget.deposit()
 
     def start(self) -> None:
         self.count += 1
@@ -325,20 +259,28 @@ class _Attempts:
             time.perf_counter() - self.started,
         )
 
+    def _may_retry(self) -> bool:
+        if self.count > self.retry.max_retries:
+            return False
+        if self.budget is not None and not self.budget.withdraw():
+            logger.debug("%s %s -> not retried: retry budget spent", self.method, self.path)
+            return False
+        return True
+
     def answered(self, status: int, retry_after: str | None) -> float | None:
         """The wait before the next attempt, or ``None`` when this answer is final
         (a success, or an error to raise)."""
         self._log(status)
-        if status < 400:
+        if status < 400 or not self.retry.should_retry_status(status):
             return None
-        if not self.retry.should_retry_status(status) or self.count > self.retry.max_retries:
+        if not self._may_retry():
             return None
         return self.retry.delay(self.count, retry_after)
 
     def failed(self, error: str, *, timed_out: bool) -> float:
         """The wait before the next attempt after no answer (named ``error``), or raise."""
         self._log(error)
-        if self.count > self.retry.max_retries:
+        if not self._may_retry():
             if timed_out:
                 raise CourierTimeoutError(
                     f"{self.method} {self.path} timed out", attempts=self.count
@@ -347,6 +289,15 @@ class _Attempts:
                 f"{self.method} {self.path} failed: {error}", attempts=self.count
             ) from None
         return self.retry.delay(self.count)
+
+    def refused(self, error: str) -> ConfigurationError:
+        """The error for a request httpx refused to send: never retried."""
+        self._log(error)
+        return ConfigurationError(
+            f"{self.method} {self.path} was refused by httpx before sending ({error}): a "
+            "header or URL it cannot write, so not a network failure and not retried; "
+            "check the headers and transport of the http_client you passed"
+        )
 
 
 class _ClientBase:
@@ -372,22 +323,19 @@ class _ClientBase:
         # bulk invokes go straight through aiohttp unless the caller chose the HTTP layer
         self._direct = http_client is None and transport is None and _has_aiohttp()
         self.base_url = _resolve_base_url(base_url)
+        owner = type(self).__name__
+        timeout = _check_timeout(timeout, owner)
         self.timeout = (
             timeout
             if isinstance(timeout, httpx.Timeout)
             else (DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout))
         )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValidationTypeError(owner, "retry", "a RetryPolicy or None", retry)
         policy = retry or RetryPolicy()
-        self.retry = (
-            policy
-            if max_retries is None
-            else RetryPolicy(
-                max_retries=max_retries,
-                backoff=policy.backoff,
-                max_backoff=policy.max_backoff,
-                max_retry_after=policy.max_retry_after,
-            )
-        )
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        self.retry = policy._for_client()
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key.value else "missing"
@@ -416,6 +364,7 @@ class _ClientBase:
         path: str,
         *,
         body: Any = None,
+        owner: str = "request",
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -428,7 +377,7 @@ class _ClientBase:
             **(headers or {}),
         }
         if body is not None:
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = _encode(body, owner)
         if content is not None:
             all_headers["Content-Type"] = "application/json"
         return self._http.build_request(
@@ -447,13 +396,16 @@ class _ClientBase:
         idempotency_key: str | None,
         idempotency_expiration: Expiration | None,
         timeout: httpx.Timeout | float | None,
+        validate: bool,
     ) -> httpx.Request:
+        headers = _idempotency_headers(idempotency_key, idempotency_expiration, "invoke")
         return self._request(
             "POST",
             "/automations/invoke",
-            body=_invoke_body(automation, context),
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+            body=_invoke_body(automation, context, validate),
+            owner="invoke",
+            headers=headers,
+            timeout=_check_timeout(timeout, "invoke"),
         )
 
     def _template_request(
@@ -465,12 +417,18 @@ class _ClientBase:
         idempotency_expiration: Expiration | None,
         timeout: httpx.Timeout | float | None,
     ) -> httpx.Request:
+        owner = "invoke_template"
+        path = f"/automations/{quote(_check_text(owner, 'template_id', template_id), safe='')}"
+        headers = _idempotency_headers(idempotency_key, idempotency_expiration, owner)
+        # the recipient is checked as a run-context field, and always sent, null included
+        body = {"recipient": None, **RunContext(recipient=recipient, **context).to_wire()}
         return self._request(
             "POST",
-            _template_path(template_id),
-            body={"recipient": recipient, **RunContext(**context).to_wire()},
-            headers=_headers(idempotency_key, idempotency_expiration),
-            timeout=timeout,
+            f"{path}/invoke",
+            body=body,
+            owner=owner,
+            headers=headers,
+            timeout=_check_timeout(timeout, owner),
         )
 
     def _bulk_request(
@@ -485,31 +443,40 @@ class _ClientBase:
         )
 
     @staticmethod
-    def _runs_params(
-        cursor: str | None,
+    def _runs_query(
         template_id: str | None,
         status: str | None,
         start_date: str | None,
         end_date: str | None,
         page_size: int | None,
     ) -> dict[str, str]:
-        given = {
-            "cursor": cursor,
+        """The query of ``GET /automations/runs`` without the cursor, checked."""
+        query = {}
+        filters = {
             "template_id": template_id,
             "status": status,
             "start_date": start_date,
             "end_date": end_date,
-            "limit": None if page_size is None else str(page_size),
         }
-        return {key: value for key, value in given.items() if value is not None}
+        for name, value in filters.items():
+            if value is not None:
+                query[name] = _check_text("list_runs", name, value)
+        if page_size is not None:
+            if isinstance(page_size, bool) or not isinstance(page_size, int):
+                raise ValidationTypeError(
+                    "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
+                )
+            if not 1 <= page_size <= MAX_PAGE_SIZE:
+                raise ValidationError(
+                    "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
+                )
+            query["limit"] = str(page_size)
+        return query
 
-
-def _template_path(template_id: str) -> str:
-    if not isinstance(template_id, str) or not template_id:
-        raise ValidationTypeError(
-            "invoke_template", "template_id", "a non-empty string", template_id
-        )
-    return f"/automations/{quote(template_id, safe='')}/invoke"
+    @staticmethod
+    def _steps_path(run_id: str) -> str:
+        run_id = _check_text("run_steps", "run_id", run_id)
+        return f"/automations/runs/{quote(run_id, safe='')}/steps"
 
 
 class CourierClient(_ClientBase):
@@ -582,9 +549,10 @@ class CourierClient(_ClientBase):
             attempts.start()
             try:
                 response = self._http.send(request)
+            except _LOCAL_ERRORS as error:
+                raise attempts.refused(type(error).__name__) from None
             except httpx.TransportError as error:
-                timed_out = isinstance(error, httpx.TimeoutException)
-                wait = attempts.failed(type(error).__name__, timed_out=timed_out)
+                wait = attempts.failed(type(error).__name__, timed_out=_timed_out(error))
             else:
                 response.read()
                 retry_in = attempts.answered(
@@ -610,13 +578,21 @@ class CourierClient(_ClientBase):
         idempotency_key: str | None = None,
         idempotency_expiration: Expiration | None = None,
         timeout: httpx.Timeout | float | None = None,
+        validate: bool = True,
     ) -> str:
         """Run an automation (``POST /automations/invoke``) and return its ``runId``.
 
         ``automation`` is an :class:`~automation_dsl.Automation` or a ready invoke body.
+        A ready body is parsed as :meth:`Automation.from_payload` parses it, so a typo such
+        as ``"dealy"`` is a :class:`~automation_dsl.ValidationError` here, not a run;
+        ``validate=False`` sends it as given (for actions this library does not know yet).
+        Either way the JSON is strict: no ``NaN``, ``Infinity`` or value JSON cannot hold.
+
         The call sends one ``Idempotency-Key`` (``idempotency_key``, or a fresh one) on
         every attempt, so retries never start a second run; pin the key to make
-        re-running the same code (a notebook cell) safe too.
+        re-running the same code (a notebook cell) safe too. ``idempotency_expiration``
+        (24 hours to 1 year from now, as Courier allows) is an aware datetime, a
+        timedelta or epoch seconds.
 
         Example:
             >>> import httpx
@@ -629,7 +605,7 @@ class CourierClient(_ClientBase):
             data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
         request = self._invoke_request(
-            automation, context, idempotency_key, idempotency_expiration, timeout
+            automation, context, idempotency_key, idempotency_expiration, timeout, validate
         )
         return _run_id(self._send(request))
 
@@ -830,9 +806,12 @@ class CourierClient(_ClientBase):
             >>> [run.run_id for run in CourierClient(api_key="k", transport=ok).list_runs()]
             ['r-1']
         """
+        return self._runs(self._runs_query(template_id, status, start_date, end_date, page_size))
+
+    def _runs(self, query: dict[str, str]) -> Iterator[AutomationRun]:
         cursor: str | None = None
         while True:
-            params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
+            params = query if cursor is None else {**query, "cursor": cursor}
             response = self._send(self._request("GET", "/automations/runs", params=params))
             page = response.json()
             yield from (AutomationRun.from_wire(item) for item in page.get("runs", []))
@@ -851,8 +830,7 @@ class CourierClient(_ClientBase):
             >>> CourierClient(api_key="k", transport=ok).run_steps("r-1")[0].status
             'PROCESSED'
         """
-        path = f"/automations/runs/{quote(run_id, safe='')}/steps"
-        response = self._send(self._request("GET", path))
+        response = self._send(self._request("GET", self._steps_path(run_id)))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
 
 
@@ -908,9 +886,10 @@ class AsyncCourierClient(_ClientBase):
             attempts.start()
             try:
                 response = await self._http.send(request)
+            except _LOCAL_ERRORS as error:
+                raise attempts.refused(type(error).__name__) from None
             except httpx.TransportError as error:
-                timed_out = isinstance(error, httpx.TimeoutException)
-                wait = attempts.failed(type(error).__name__, timed_out=timed_out)
+                wait = attempts.failed(type(error).__name__, timed_out=_timed_out(error))
             else:
                 await response.aread()
                 retry_in = attempts.answered(
@@ -936,6 +915,7 @@ class AsyncCourierClient(_ClientBase):
         idempotency_key: str | None = None,
         idempotency_expiration: Expiration | None = None,
         timeout: httpx.Timeout | float | None = None,
+        validate: bool = True,
     ) -> str:
         """Run an automation and return its ``runId``; see :meth:`CourierClient.invoke`.
 
@@ -951,7 +931,7 @@ class AsyncCourierClient(_ClientBase):
             data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
         request = self._invoke_request(
-            automation, context, idempotency_key, idempotency_expiration, timeout
+            automation, context, idempotency_key, idempotency_expiration, timeout, validate
         )
         return _run_id(await self._send(request))
 
@@ -1119,7 +1099,7 @@ class AsyncCourierClient(_ClientBase):
             raise problems[0]
         return plan.finish(interrupted=stop.is_set())
 
-    async def list_runs(
+    def list_runs(
         self,
         *,
         template_id: str | None = None,
@@ -1141,9 +1121,12 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(ids())
             ['r-1']
         """
+        return self._runs(self._runs_query(template_id, status, start_date, end_date, page_size))
+
+    async def _runs(self, query: dict[str, str]) -> AsyncIterator[AutomationRun]:
         cursor: str | None = None
         while True:
-            params = self._runs_params(cursor, template_id, status, start_date, end_date, page_size)
+            params = query if cursor is None else {**query, "cursor": cursor}
             response = await self._send(self._request("GET", "/automations/runs", params=params))
             page = response.json()
             for item in page.get("runs", []):
@@ -1163,6 +1146,5 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(AsyncCourierClient(api_key="k", transport=ok).run_steps("r"))[0].action
             'delay'
         """
-        path = f"/automations/runs/{quote(run_id, safe='')}/steps"
-        response = await self._send(self._request("GET", path))
+        response = await self._send(self._request("GET", self._steps_path(run_id)))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]

@@ -15,7 +15,9 @@ unchanged.)::
     │   └── ValidationTypeError (+ TypeError) the value has the wrong type
     ├── NotEvaluated                          a condition the simulator cannot
     │                                         evaluate (outside the supported subset)
-    ├── ConfigurationError (+ ValueError)     no API key, or a base URL refused
+    ├── ConfigurationError (+ ValueError)     no API key, a malformed key or base URL
+    │   └── JournalError (+ OSError)          a bulk journal that cannot be used: names
+    │                                         the file and what to do
     ├── CourierAPIError                       Courier answered with an error status
     │   ├── BadRequestError                   400
     │   ├── AuthenticationError               401
@@ -23,6 +25,7 @@ unchanged.)::
     │   ├── NotFoundError                     404
     │   ├── ConflictError                     409
     │   ├── UnprocessableEntityError          422
+    │   │   └── IdempotencyKeyReusedError     the Idempotency-Key was used for another body
     │   ├── RateLimitError                    429
     │   └── ServerError                       5xx
     └── CourierConnectionError                no answer: connection failed or dropped
@@ -55,6 +58,7 @@ __all__ = [
     "CourierAPIError",
     "CourierConnectionError",
     "CourierTimeoutError",
+    "IdempotencyKeyReusedError",
     "JournalError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -275,6 +279,7 @@ class CourierAPIError(AutomationError):
         request_id: the request id header of the response, if any.
         attempts: how many attempts were made before giving up.
         body: the parsed JSON body, or ``None``.
+        idempotency_key: the ``Idempotency-Key`` the request carried, if any.
 
     Example:
         >>> err = CourierAPIError(400, "Invalid Steps Definition", type="invalid_request_error")
@@ -288,6 +293,7 @@ class CourierAPIError(AutomationError):
     request_id: str | None
     attempts: int
     body: Any
+    idempotency_key: str | None
 
     def __init__(
         self,
@@ -298,6 +304,7 @@ class CourierAPIError(AutomationError):
         request_id: str | None = None,
         attempts: int = 1,
         body: Any = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.message = message
@@ -305,6 +312,7 @@ class CourierAPIError(AutomationError):
         self.request_id = request_id
         self.attempts = attempts
         self.body = body
+        self.idempotency_key = idempotency_key
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -314,6 +322,12 @@ class CourierAPIError(AutomationError):
             text += f" (request id {self.request_id})"
         if self.attempts > 1:
             text += f" after {self.attempts} attempts"
+        if self.idempotency_key is not None and self.status_code >= 500:
+            text += (
+                f"; Courier may have stored this answer for Idempotency-Key "
+                f"{self.idempotency_key!r} and replays it to that key: check list_runs "
+                "before sending again (see the client guide, 'Exactly once')"
+            )
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -322,6 +336,7 @@ class CourierAPIError(AutomationError):
             "request_id": self.request_id,
             "attempts": self.attempts,
             "body": self.body,
+            "idempotency_key": self.idempotency_key,
         }
         return (partial(type(self), self.status_code, self.message, **kwargs), ())
 
@@ -377,6 +392,20 @@ class UnprocessableEntityError(CourierAPIError):
     Example:
         >>> UnprocessableEntityError(422, "Unprocessable").status_code
         422
+    """
+
+
+class IdempotencyKeyReusedError(UnprocessableEntityError):
+    """422 ``idempotency_error``: this ``Idempotency-Key`` was already used with another body.
+
+    The server keeps the first request of a key; a different body under the same key is
+    refused rather than answered with the first run. Use a new key for a new request.
+
+    Example:
+        >>> err = IdempotencyKeyReusedError(
+        ...     422, "key reused", type="idempotency_error", idempotency_key="signup-42")
+        >>> isinstance(err, UnprocessableEntityError), err.idempotency_key
+        (True, 'signup-42')
     """
 
 

@@ -29,7 +29,10 @@ from automation_dsl._bulk import RateLimiter
 from automation_dsl.sandbox import Faults, Sandbox
 
 FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
-RETRY = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02)
+# no retry budget: these tests check exactly-once under a quarter of requests failing
+RETRY = RetryPolicy(
+    max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02, budget_ratio=None
+)
 
 
 def faulty() -> Faults:
@@ -83,7 +86,8 @@ KILLED_SCRIPT = textwrap.dedent(
     from automation_dsl import Automation, CourierClient, RetryPolicy
     url, key, journal = sys.argv[1:]
     flow = Automation().send("WELCOME").delay(days=1).send("NUDGE")
-    retry = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02)
+    retry = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02,
+                        budget_ratio=None)
     contexts = ({"recipient": f"user-{i}", "data": {"i": i}} for i in range(10_000))
     with CourierClient(api_key=key, base_url=url, retry=retry) as client:
         client.invoke_many(flow, contexts, concurrency=16, journal=journal, progress=False)

@@ -338,7 +338,9 @@ def test_fault_injection_rates(sandbox: Sandbox) -> None:
         drop_after=0.05,
         seed=3,
     )
-    retry = RetryPolicy(max_retries=20, backoff=0.001, max_backoff=0.005, max_retry_after=0.01)
+    retry = RetryPolicy(
+        max_retries=20, backoff=0.001, max_backoff=0.005, max_retry_after=0.01, budget_ratio=None
+    )
     with Sandbox(faults=sandbox.faults) as sb, sb.client(retry=retry) as client:
         run_ids = [client.invoke(FLOW, recipient=f"u{i}") for i in range(150)]
         outcomes = [r.outcome for r in sb.requests()]

@@ -1,0 +1,359 @@
+"""What goes on the wire to Courier and what comes back: the API key, the base URL, the
+idempotency headers, the one strict JSON encoder, and error answers mapped to exceptions.
+
+Everything here is checked before a request is built, so nothing reaches httpx that it
+would refuse (a newline in a header) or that Courier could misread (``NaN`` in a body).
+
+Example:
+    >>> _encode({"a": 1.5}, "invoke")
+    b'{"a":1.5}'
+    >>> _encode({"a": [float("nan")]}, "invoke")
+    Traceback (most recent call last):
+    ...
+    automation_dsl._errors.ValidationError: a[0]: invoke: 'a' expected a finite number ...
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import (
+    STATUS_ERRORS,
+    ConfigurationError,
+    CourierAPIError,
+    IdempotencyKeyReusedError,
+    ServerError,
+    ValidationError,
+    ValidationTypeError,
+)
+
+DEFAULT_BASE_URL = "https://api.courier.com"
+_USER_AGENT = "automation-dsl/0.1.0"
+_REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id")
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+_KEY_VARIABLES = ("COURIER_API_KEY", "COURIER_AUTH_TOKEN")
+MAX_IDEMPOTENCY_KEY = 255
+# Courier keeps an idempotency key from 24 hours to 1 year (api-reference §1.4).
+MIN_EXPIRATION = timedelta(hours=24)
+MAX_EXPIRATION = timedelta(days=366)
+# a datetime or epoch computed as "now + 24 hours" just before the call still passes
+_CLOCK_SLACK = timedelta(minutes=1)
+
+Expiration = datetime | timedelta | int
+"""When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
+
+
+class _Secret:
+    """Holds the API key; its repr never shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a client holding an API key cannot be pickled")
+
+
+def _resolve_api_key(api_key: object) -> str | None:
+    """The key given, else the environment's; refused (never shown) if no header can hold it."""
+    if api_key is not None and not isinstance(api_key, str):
+        raise ConfigurationError(f"api_key: expected a string, got {type(api_key).__name__}")
+    if api_key:
+        _check_api_key(api_key, "api_key")
+        return api_key
+    for name in _KEY_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            _check_api_key(value, f"the {name} environment variable")
+            return value
+    return None
+
+
+def _check_api_key(key: str, source: str) -> None:
+    """Refuse a key with a character that cannot go in a Bearer header, saying where it
+    is but not what the key is."""
+    if key.isascii() and key.isprintable() and " " not in key:
+        return
+    index, char = next((i, c) for i, c in enumerate(key) if not "!" <= c <= "~")
+    kind = (
+        "a line break"
+        if char in "\r\n"
+        else "whitespace"
+        if char.isspace()
+        else "a non-ASCII character"
+        if not char.isascii()
+        else "a control character"
+    )
+    where = (
+        "at its end"
+        if index == len(key) - 1
+        else "at its start"
+        if index == 0
+        else f"at position {index + 1} of {len(key)}"
+    )
+    raise ConfigurationError(
+        f"{source}: the API key contains {kind} {where}, which cannot go in an HTTP "
+        "header; a key read from a file or a mounted secret often ends in a newline: "
+        "strip it (for example Path(...).read_text().strip())"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve_base_url(base_url: object) -> str:
+    if base_url is not None and not isinstance(base_url, str):
+        raise ValidationTypeError("CourierClient", "base_url", "a URL string", base_url)
+    url = (base_url or os.environ.get("COURIER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    refused = ConfigurationError(
+        f"base_url: expected an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}"
+    )
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed IPv6 literal
+        raise refused from None
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise refused
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigurationError(
+            f"base_url: plain http is refused except for loopback hosts (the API key would "
+            f"travel unencrypted); use https, got {url!r}"
+        )
+    return url
+
+
+def _check_text(owner: str, field: str, value: object) -> str:
+    """A non-empty string that UTF-8 can encode (no lone surrogates)."""
+    if not isinstance(value, str):
+        raise ValidationTypeError(owner, field, "a non-empty string", value)
+    if not value.strip():
+        raise ValidationError(owner, field, "a non-empty string", value)
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValidationError(
+                owner, field, "text without lone surrogates (UTF-8 cannot encode them)", value
+            ) from None
+    return value
+
+
+def _check_idempotency_key(value: object, owner: str) -> str:
+    """A key that an HTTP header carries unchanged: 1 to 255 visible ASCII characters."""
+    if not isinstance(value, str):
+        raise ValidationTypeError(owner, "idempotency_key", "a non-empty string", value)
+    if not (
+        0 < len(value) <= MAX_IDEMPOTENCY_KEY
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    ):
+        raise ValidationError(
+            owner,
+            "idempotency_key",
+            f"1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (inner spaces allowed)",
+            value,
+            hint="an HTTP header cannot carry line breaks, control or non-ASCII characters",
+        )
+    return value
+
+
+def _expiration_header(value: object, owner: str) -> str:
+    """The ``x-idempotency-expiration`` value: epoch seconds, 24 hours to 1 year from now."""
+    if isinstance(value, bool) or not isinstance(value, datetime | timedelta | int):
+        raise ValidationTypeError(
+            owner, "idempotency_expiration", "a datetime, a timedelta or epoch seconds", value
+        )
+    expected = "24 hours to 1 year from now (Courier's limits)"
+    now = datetime.now(UTC)
+    if isinstance(value, timedelta):
+        if not MIN_EXPIRATION <= value <= MAX_EXPIRATION:
+            raise ValidationError(owner, "idempotency_expiration", expected, value)
+        return str(int((now + value).timestamp()))
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValidationError(
+                owner,
+                "idempotency_expiration",
+                "an aware datetime",
+                value,
+                hint="attach a tzinfo, for example timezone.utc",
+            )
+        moment = value
+    else:
+        moment = datetime.fromtimestamp(max(0, min(value, 2**34)), UTC)
+    if not now + MIN_EXPIRATION - _CLOCK_SLACK <= moment <= now + MAX_EXPIRATION:
+        hint = None
+        if isinstance(value, int):
+            hint = (
+                f"{value} looks like a duration: pass timedelta(seconds={value})"
+                if 0 <= value < 10**9
+                else "epoch seconds are expected, not milliseconds"
+                if value > 10**12
+                else None
+            )
+        raise ValidationError(owner, "idempotency_expiration", expected, value, hint=hint)
+    return str(int(moment.timestamp()))
+
+
+def _idempotency_headers(idempotency_key: object, expiration: object, owner: str) -> dict[str, str]:
+    """One Idempotency-Key per logical call: the caller's, or a fresh one."""
+    headers = {
+        "Idempotency-Key": f"automation-dsl-{uuid.uuid4().hex}"
+        if idempotency_key is None
+        else _check_idempotency_key(idempotency_key, owner)
+    }
+    if expiration is not None:
+        headers["x-idempotency-expiration"] = _expiration_header(expiration, owner)
+    return headers
+
+
+def _encode(body: Any, owner: str) -> bytes:
+    """The one encoder of request bodies: compact UTF-8 JSON that never holds ``NaN``,
+    ``Infinity`` or a value JSON has no form for; such a value is a ValidationError
+    naming where it is."""
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        raise _unencodable(body, owner) from None
+
+
+def _unencodable(body: Any, owner: str) -> ValidationError:
+    """Find the first value of ``body`` that :func:`_encode` cannot write (without recursion:
+    the body may be nested deeper than the interpreter's recursion limit)."""
+    on_path: set[int] = set()
+    stack: list[Any] = [(body, "", 0)]
+    deepest = 0
+    while stack:
+        entry = stack.pop()
+        if isinstance(entry, int):  # leaving a container
+            on_path.discard(entry)
+            continue
+        value, path, depth = entry
+        deepest = max(deepest, depth)
+        field = path.split(".")[-1].split("[")[0] or "body"
+        problem = _problem(value)
+        if problem is not None:
+            if isinstance(value, int):  # too long for repr() too
+                value = f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+            return ValidationError(owner, field, problem, value, path=path or None)
+        if isinstance(value, dict | list | tuple):
+            if id(value) in on_path:
+                return ValidationError(
+                    owner, field, "a JSON value without cycles", "<a cycle>", path=path or None
+                )
+            on_path.add(id(value))
+            stack.append(id(value))
+            if isinstance(value, dict):
+                children = []
+                for key, item in value.items():
+                    name = key if isinstance(key, str) else str(key)
+                    if key is not None and not isinstance(key, str | int | float):
+                        return ValidationError(
+                            owner, field, "an object with string keys", key, path=path or None
+                        )
+                    if _problem(name) is not None:
+                        return ValidationError(
+                            owner, field, "keys without lone surrogates", key, path=path or None
+                        )
+                    children.append((item, f"{path}.{name}" if path else name, depth + 1))
+            else:
+                children = [(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+            stack.extend(reversed(children))
+    return ValidationError(
+        owner,
+        "body",
+        "JSON nested less deeply than the interpreter's recursion limit",
+        f"{deepest} levels",
+    )
+
+
+def _problem(value: Any) -> str | None:
+    """What is wrong with one value for the encoder, or ``None`` (containers: nothing)."""
+    if value is None or isinstance(value, bool | dict | list | tuple):
+        return None
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "text without lone surrogates (UTF-8 cannot encode them)"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "a finite number (JSON has no NaN or Infinity)"
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:
+            return "an integer of at most 4300 digits"
+        return None
+    return "a JSON value (str, int, float, bool, None, list or dict)"
+
+
+def _api_error_from(
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    reason: str,
+    attempts: int,
+    idempotency_key: str | None = None,
+) -> CourierAPIError:
+    """Map an error answer to its exception, with Courier's ``message`` and ``type``."""
+    text = content.decode("utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    message = text[:500] or reason
+    kind = None
+    if isinstance(body, Mapping):
+        message = str(body.get("message", message))
+        kind = body.get("type") if isinstance(body.get("type"), str) else None
+    cls = STATUS_ERRORS.get(status, ServerError if status >= 500 else CourierAPIError)
+    if status == 422 and kind == "idempotency_error":
+        cls = IdempotencyKeyReusedError
+    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    return cls(
+        status,
+        message,
+        type=kind,
+        request_id=request_id,
+        attempts=attempts,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _run_id_from(content: bytes, status: int, attempts: int) -> str:
+    """The ``runId`` of an invoke answer, or an error saying what came instead."""
+    try:
+        run_id = json.loads(content).get("runId")
+    except (ValueError, AttributeError):
+        run_id = None
+    if not isinstance(run_id, str):
+        raise CourierAPIError(
+            status,
+            f"expected a JSON body with a 'runId', got {content[:200]!r}",
+            attempts=attempts,
+        )
+    return run_id
