@@ -35,7 +35,9 @@ from automation_dsl._bulk import BulkPlan
 from automation_dsl.sandbox import Faults, Sandbox
 
 FLOW = Automation().send("WELCOME")
-RETRY = RetryPolicy(max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02)
+RETRY = RetryPolicy(
+    max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02, budget_ratio=None
+)
 
 
 def deep(levels: int) -> dict[str, Any]:

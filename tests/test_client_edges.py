@@ -114,7 +114,7 @@ def never(request: httpx.Request) -> httpx.Response:
 def test_a_ready_body_with_a_typo_is_refused_before_sending() -> None:
     with pytest.raises(ValidationError) as caught:
         mock(never).invoke({"automation": {"steps": [{"action": "dealy", "duration": "1 day"}]}})
-    assert caught.value.path == "steps[0].action"
+    assert caught.value.path == "automation.steps[0].action"
     assert "did you mean 'delay'" in str(caught.value)
 
 
