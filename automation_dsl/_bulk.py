@@ -42,6 +42,7 @@ from ._errors import (
     ValidationError,
     ValidationTypeError,
 )
+from ._http import _check_idempotency_key
 from ._ref import mapping_ref
 from ._steps import RunContext
 
@@ -105,20 +106,11 @@ def _unencodable(context: Mapping[str, Any]) -> tuple[str, str, Any]:
 
 
 def _check_key(key: Any, index: int) -> str:
-    """An ``Idempotency-Key`` from ``key(context)``: non-empty printable ASCII, unpadded."""
-    if not isinstance(key, str) or not key:
-        raise ValidationTypeError(
-            _OWNER, "key", "key(context) to return a non-empty string", key
-        ).at(f"contexts[{index}]")
-    if not (key.isascii() and key.isprintable()) or key != key.strip():
-        raise ValidationError(
-            _OWNER,
-            "key",
-            "key(context) to return printable ASCII without surrounding spaces "
-            "(it is sent as the Idempotency-Key header)",
-            key,
-        ).at(f"contexts[{index}]")
-    return key
+    """An ``Idempotency-Key`` from ``key(context)``, by the client's own header rule."""
+    try:
+        return _check_idempotency_key(key, _OWNER, "key")
+    except ValidationError as error:
+        raise error.at(f"contexts[{index}]") from None
 
 
 def _check_number(field: str, value: Any, expected: str, *, integer: bool = False) -> None:

@@ -210,6 +210,7 @@ class _DirectSender:
                             content,
                             response.reason or "",
                             attempts.count,
+                            key,
                         )
                     return _run_id_from(content, status, attempts.count), attempts.count
                 wait = retry_in
@@ -695,6 +696,7 @@ class CourierClient(_ClientBase):
             >>> result.succeeded, again.run_ids == result.run_ids, stored
             (50, True, 50)
         """
+        timeout = _check_timeout(timeout, "invoke_many")
         if not dry_run:
             self._auth()  # no API key: say so before the journal is opened
         limiter = RateLimiter(rate_limit)
@@ -999,6 +1001,7 @@ class AsyncCourierClient(_ClientBase):
             >>> result.succeeded, result.failed
             (40, 0)
         """
+        timeout = _check_timeout(timeout, "invoke_many")
         if not dry_run:
             self._auth()  # no API key: say so before the journal is opened
         limiter = RateLimiter(rate_limit)

@@ -157,10 +157,13 @@ def _check_text(owner: str, field: str, value: object) -> str:
     return value
 
 
-def _check_idempotency_key(value: object, owner: str) -> str:
-    """A key that an HTTP header carries unchanged: 1 to 255 visible ASCII characters."""
+def _check_idempotency_key(value: object, owner: str, field: str = "idempotency_key") -> str:
+    """A key that an HTTP header carries unchanged: 1 to 255 visible ASCII characters.
+
+    ``field`` names the parameter the key came from (``key`` for a bulk ``key(context)``).
+    """
     if not isinstance(value, str):
-        raise ValidationTypeError(owner, "idempotency_key", "a non-empty string", value)
+        raise ValidationTypeError(owner, field, "a non-empty string", value)
     if not (
         0 < len(value) <= MAX_IDEMPOTENCY_KEY
         and value.isascii()
@@ -169,7 +172,7 @@ def _check_idempotency_key(value: object, owner: str) -> str:
     ):
         raise ValidationError(
             owner,
-            "idempotency_key",
+            field,
             f"1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (inner spaces allowed)",
             value,
             hint="an HTTP header cannot carry line breaks, control or non-ASCII characters",

@@ -182,6 +182,9 @@ BAD_OPTIONS: list[tuple[dict[str, Any], str, type[Exception]]] = [
     ({"dry_run": 1}, "dry_run", ValidationTypeError),
     ({"progress": "yes"}, "progress", ValidationTypeError),
     ({"on_invalid": "ignore"}, "on_invalid", ValidationError),
+    ({"timeout": -1}, "timeout", ValidationError),
+    ({"timeout": math.nan}, "timeout", ValidationError),
+    ({"timeout": "30"}, "timeout", ValidationTypeError),
     ({"automation": {"steps": []}}, "automation", ValidationTypeError),
 ]
 
@@ -230,7 +233,8 @@ def test_a_missing_api_key_is_said_before_anything(
     ("value", "error"),
     [
         (5, ValidationTypeError),
-        ("", ValidationTypeError),
+        ("", ValidationError),
+        ("k" * 256, ValidationError),
         ("a\r\nInjected: 1", ValidationError),
         ("ключ", ValidationError),
         (" padded", ValidationError),
