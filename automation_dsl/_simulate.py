@@ -67,6 +67,9 @@ PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
 _ACTIVE = (PROCESSING, WAITING)
 MAX_INVOKE_DEPTH = 32
 """How deep ``invoke`` steps may nest (a template invoking itself stops there)."""
+MAX_STEPS = 10_000
+"""How many steps one run and the runs it invokes may execute before they are stopped
+(a template that invokes itself twice would otherwise run 2**32 runs)."""
 _UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
 _DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
 
@@ -269,6 +272,16 @@ def _merge(
     return dict(existing)  # none: B exists, so it is left alone
 
 
+def _recipient_of(to: Any) -> str | None:
+    """Who a v2 message goes to: its user id, email, phone number or list, as given."""
+    if isinstance(to, Mapping):
+        for key in ("user_id", "email", "phone_number", "list_id", "audience_id"):
+            if to.get(key):
+                return str(to[key])
+        return None
+    return str(to) if to else None
+
+
 class StepError(Exception):
     """A step could not run (a missing template, an unresolved $ref ...)."""
 
@@ -277,7 +290,8 @@ class Engine:
     """Runs automations step by step on a clock, recording events and messages.
 
     ``on_change(run, events, messages)`` is called after each change, so a store can
-    persist it.
+    persist it. A run started (or resumed) and the runs it invokes execute at most
+    ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
 
     Example:
         >>> from automation_dsl import Automation
@@ -299,8 +313,11 @@ class Engine:
         profiles: dict[str, dict[str, Any]] | None = None,
         webhooks: Mapping[str, Any] | None = None,
         on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
+        max_steps: int = MAX_STEPS,
     ) -> None:
         self.now = now
+        self.max_steps = max_steps
+        self._steps_left = max_steps
         self.templates: dict[str, Any] = dict(templates or {})
         self.profiles: dict[str, dict[str, Any]] = profiles if profiles is not None else {}
         self.webhooks = dict(webhooks or {})
@@ -338,6 +355,7 @@ class Engine:
         template_id: str | None = None,
     ) -> RunState:
         """Accept a run and execute it (and the runs it invokes) until each waits or ends."""
+        self._steps_left = self.max_steps
         run = self._accept(automation, context, run_id=run_id, template_id=template_id, depth=0)
         self._drain()
         return run
@@ -406,6 +424,7 @@ class Engine:
             run.step_status[run.position]["status"] = PROCESSED
             run.step_status[run.position]["updated_at"] = now
             run.position += 1
+            self._steps_left = self.max_steps
             self._ready.append(run)
             self._drain()
 
@@ -443,6 +462,18 @@ class Engine:
         while run.status == PROCESSING and run.position < len(steps):
             index = run.position
             step = steps[index]
+            if self._steps_left <= 0:
+                self._event(
+                    run,
+                    index,
+                    step.action,
+                    "error",
+                    reason=f"stopped: more than {self.max_steps} steps executed by one run and "
+                    "the runs it invoked (does a template invoke itself?)",
+                )
+                run.status = ERROR
+                break
+            self._steps_left -= 1
             now = self.now()
             record = {"status": PROCESSED, "created_at": now, "updated_at": now}
             run.step_status[index] = record
@@ -564,7 +595,9 @@ class Engine:
         if isinstance(step, SendMessage):
             body = thaw(step.message)
             to = body.get("to")
-            recipient = (to.get("user_id") or to.get("email")) if isinstance(to, dict) else to
+            recipient = _recipient_of(to)
+            if not recipient:
+                raise StepError("no recipient: the message has no 'to'")
             message = Message(
                 message_id,
                 run.run_id,
@@ -593,6 +626,8 @@ class Engine:
                 )
             else:
                 recipient = self._resolve(run, step.recipient) or context.get("recipient")
+                if not recipient:
+                    raise StepError("no recipient: set one on the step or in the run context")
                 stored = self.profiles.get(recipient, {}) if recipient else {}
                 profile = {
                     **stored,
@@ -612,14 +647,14 @@ class Engine:
                 )
         self.messages.append(message)
         self._pending_messages.append(message)
-        target = f"list={message.list}" if message.list else f"recipient={message.recipient}"
+        target = {"list": message.list} if message.list else {"recipient": message.recipient}
         self._event(
             run,
             index,
             step.action,
             "sent",
             template=message.template,
-            **dict([target.split("=", 1)]),
+            **target,
             message_id=message_id,
         )
         return message
