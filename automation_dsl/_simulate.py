@@ -67,7 +67,7 @@ PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
 _ACTIVE = (PROCESSING, WAITING)
 MAX_INVOKE_DEPTH = 32
 """How deep ``invoke`` steps may nest (a template invoking itself stops there)."""
-MAX_STEPS = 10_000
+MAX_STEPS = 2_000
 """How many steps one run and the runs it invokes may execute before they are stopped
 (a template that invokes itself twice would otherwise run 2**32 runs)."""
 _UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}

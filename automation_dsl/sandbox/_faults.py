@@ -49,13 +49,15 @@ def _probability(instance: Any, attribute: attrs.Attribute[float], value: float)
     if not 0 <= _number(attribute.name, value, expected) <= 1:
         raise ValidationError("Faults", attribute.name, expected, value)
     rates = {name: getattr(instance, name, 0.0) for name in _RATES} | {attribute.name: value}
-    if sum(rates.values()) > 1:
+    valid = {k: v for k, v in rates.items() if isinstance(v, int | float) and 0 < v <= 1}
+    if sum(valid.values()) > 1:  # (the others are refused by their own validator)
+        together = ", ".join(f"{k}={v:g}" for k, v in valid.items())
         raise ValidationError(
             "Faults",
             attribute.name,
             "probabilities that add up to at most 1",
             value,
-            hint=("together with " + ", ".join(f"{k}={v:g}" for k, v in rates.items() if v)),
+            hint=f"together with {together}",
         )
 
 
