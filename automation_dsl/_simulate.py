@@ -93,7 +93,9 @@ def duration_length(text: str) -> timedelta:
     """
     match = _DURATION.fullmatch(text)
     if match is None:
-        raise ValueError(f"not a Courier duration: {text!r}")
+        raise ValueError(f"not a Courier duration: {text[:40]!r}")
+    if len(match.group(1)) > 9:  # past what a timedelta holds
+        raise OverflowError(f"duration {text[:40]!r} is out of range")
     count, unit = int(match.group(1)), match.group(2)
     if unit == "minute":
         return timedelta(minutes=count)
@@ -665,7 +667,7 @@ class Engine:
             until = self._resolve(run, step.until) if isinstance(step.until, Ref) else step.until
             try:
                 resume = to_utc(until, "delay step", "until")
-            except ValueError as error:
+            except (ValueError, OverflowError) as error:
                 raise StepError(str(error)) from None
         else:
             text = self._resolve(run, step.duration)
@@ -673,6 +675,8 @@ class Engine:
                 resume = now + duration_length(str(text))
             except ValueError as error:
                 raise StepError(str(error)) from None
+            except OverflowError:  # a $ref read at run time: the builder bounds the others
+                raise StepError(f"duration {str(text)[:40]!r} is out of range") from None
         if resume <= now:
             self._event(run, index, "delay", "resumed", until=_extended(resume))
             return

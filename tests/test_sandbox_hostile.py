@@ -4,6 +4,7 @@ strict paging, never a 500 for a bad request, and configuration errors that name
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import socket
@@ -392,6 +393,25 @@ def test_missing_or_wrong_fields_are_400_not_500(
     assert invoke(http, **{"Idempotency-Key": "k"}).status_code == 200  # 400s are not kept
 
 
+@pytest.mark.parametrize(
+    "duration", ["9999999 years", "9" * 30 + " minutes", "999999999 weeks", "9" * 5000 + " hours"]
+)
+def test_a_duration_out_of_range_is_never_a_500(
+    sandbox: Sandbox, http: httpx.Client, duration: str
+) -> None:
+    direct = {"automation": {"steps": [{"action": "delay", "duration": duration}]}}
+    assert invoke(http, direct).status_code in (200, 400)
+    by_ref = {
+        "automation": {"steps": [{"action": "delay", "duration": {"$ref": "data.wait"}}]},
+        "data": {"wait": duration},
+    }
+    answer = invoke(http, by_ref)
+    assert answer.status_code == 200
+    run = sandbox.run(answer.json()["runId"])
+    assert run.status == "ERROR"
+    assert "out of range" in run.events[-1].detail["reason"]
+
+
 def test_a_template_that_invokes_itself_twice_is_stopped(
     sandbox: Sandbox, http: httpx.Client
 ) -> None:
@@ -573,9 +593,10 @@ HOSTILE = st.sampled_from(
         {"$ref": "data.nope"},
         "dealy",
         "9999999 years",
+        "9" * 30 + " minutes",
         "2024-02-30T00:00:00Z",
     ]
-)
+).map(copy.deepcopy)  # the mutations change what they insert: never a shared instance
 
 
 def nest(depth: int) -> Any:
@@ -643,7 +664,7 @@ def test_mutated_payloads_never_5xx_and_4xx_store_nothing(
     answer = http.post(
         path, content=raw, headers={"Idempotency-Key": hashlib.sha256(raw).hexdigest()}
     )
-    assert answer.status_code < 500, answer.text
+    assert answer.status_code < 500, (answer.text, raw[:300], path)
     if answer.status_code >= 400:
         assert set(answer.json()) == {"message", "type"}
         assert (len(sandbox.runs()), len(sandbox.messages())) == before
