@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 import attrs
 
 from . import _fields as f
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import ValidationError, ValidationTypeError, _show
+from ._json import MAX_DEPTH
 from ._parse import parse_step
 from ._ref import Ref
 from ._steps import (
@@ -64,6 +65,10 @@ _object_new = object.__new__
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
+    if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
+        raise ValidationTypeError(
+            "Automation", "steps", "a list or tuple of step objects (Send, Delay, ...)", value
+        )
     steps = tuple(value)
     for index, step in enumerate(steps):
         if not isinstance(step, Step):
@@ -74,12 +79,13 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
 
 
 def _until_format(value: Any) -> UntilFormat:
-    try:
-        return UntilFormat(value)
-    except ValueError:
-        raise ValidationError(
-            "Automation", "until_format", "'basic' or 'extended'", value
-        ) from None
+    if isinstance(value, str):  # the enum's own error would repr any value, unbounded
+        try:
+            return UntilFormat(value)
+        except ValueError:
+            pass
+    error = ValidationError if isinstance(value, str) else ValidationTypeError
+    raise error("Automation", "until_format", "'basic' or 'extended'", value)
 
 
 def _check_refs(steps: tuple[Step, ...], start: int) -> None:
@@ -469,6 +475,10 @@ class Automation:
             >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
             [{'action': 'get-profile', 'user_id': 'u1'}]
         """
+        if not isinstance(step, Mapping):
+            raise ValidationTypeError(
+                "Automation.raw", "step", "a JSON object with an 'action'", step
+            )
         return self._append(RawStep(step))
 
     # -- composing ------------------------------------------------------------------------
@@ -493,7 +503,7 @@ class Automation:
                 raise ValidationError(
                     "Automation.then",
                     "cancelation_token",
-                    f"the same token on both sides (left is {token!r})",
+                    f"the same token on both sides (left is {_show(token)})",
                     other.cancelation_token,
                 )
             token = other.cancelation_token
@@ -502,8 +512,6 @@ class Automation:
         return attrs.evolve(self, cancelation_token=token, steps=steps)
 
     def __add__(self, other: Automation) -> Automation:
-        if not isinstance(other, Automation):
-            return NotImplemented
         return self.then(other)
 
     def pipe(
@@ -520,13 +528,18 @@ class Automation:
             >>> Automation().send("WELCOME").pipe(remind, "NUDGE", after="1 day")
             Automation().send('WELCOME').delay(duration='1 day').send('NUDGE')
         """
+        if not callable(fn):
+            raise ValidationTypeError(
+                "Automation.pipe", "fn", "a function taking and returning an Automation", fn
+            )
         result = fn(self, *args, **kwargs)
         if not isinstance(result, Automation):
             raise ValidationTypeError(
                 "Automation.pipe",
-                getattr(fn, "__name__", "fn"),
+                "fn",
                 "a function returning an Automation",
                 result,
+                hint=f"{_show(getattr(fn, '__name__', fn))} returned something else",
             )
         return result
 
@@ -652,7 +665,7 @@ class Automation:
         )
         if context is not None:
             if isinstance(context, Mapping):
-                context = RunContext.from_wire(context)
+                context = _run_context(context, "context")
             if not isinstance(context, RunContext):
                 raise ValidationTypeError(
                     "Automation.to_payload", "context", "a RunContext or a mapping", context
@@ -670,7 +683,12 @@ class Automation:
         /,
         *,
         indent: int | None = None,
-        **fields: Any,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        until_format: UntilFormat | str | None = None,
     ) -> str:
         """Return :meth:`to_payload` as JSON text (the body a client sends).
 
@@ -678,7 +696,18 @@ class Automation:
             >>> Automation().send("A").to_json()
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
-        return json.dumps(self.to_payload(context, **fields), indent=indent, ensure_ascii=False)
+        if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
+            raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
+        payload = self.to_payload(
+            context,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            until_format=until_format,
+        )
+        return json.dumps(payload, indent=indent, ensure_ascii=False, allow_nan=False)
 
     # -- simulating -----------------------------------------------------------------------
 
@@ -820,6 +849,7 @@ class Automation:
         """
         if not isinstance(data, Mapping):
             raise ValidationTypeError("automation", "automation", "a JSON object", data)
+        _check_keys(data, "automation")
         unknown = set(data) - {"steps", "cancelation_token"}
         if unknown:
             key = sorted(unknown)[0]
@@ -848,7 +878,7 @@ class Automation:
         try:
             return cls(data.get("cancelation_token"), steps=steps, until_format=fmt)
         except ValidationError as error:
-            raise error.at("automation") from None
+            raise _located(error) from None
 
     @classmethod
     def from_payload(
@@ -866,9 +896,12 @@ class Automation:
             raise ValidationTypeError(
                 "invoke body", "automation", "a JSON object with an 'automation' key", payload
             )
-        automation = cls.from_dict(payload["automation"], lenient=lenient)
-        context = RunContext.from_wire(payload, skip=("automation",))
-        return automation, context
+        _check_keys(payload, "invoke body")
+        try:
+            automation = cls.from_dict(payload["automation"], lenient=lenient)
+        except ValidationError as error:
+            raise (error.at("automation") if error.path else _located(error)) from None
+        return automation, _run_context(payload, "", skip=("automation",))
 
     @classmethod
     def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
@@ -880,15 +913,82 @@ class Automation:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValidationError(
-                "automation", "json", f"valid JSON ({error.msg} at line {error.lineno})", text[:80]
-            ) from None
+        data = _load_json(text)
         if isinstance(data, Mapping) and "automation" in data:
             return cls.from_payload(data, lenient=lenient)[0]
         return cls.from_dict(data, lenient=lenient)
+
+
+def _located(error: ValidationError) -> ValidationError:
+    """``error`` with a path: its field, if it had none (a top-level key of a document)."""
+    if error.path is not None:
+        return error
+    return type(error)(
+        error.owner, error.field, error.expected, error.got, hint=error.hint, path=error.field
+    )
+
+
+def _check_keys(document: Mapping[Any, Any], owner: str) -> None:
+    for key in document:
+        if key.__class__ is not str:
+            raise ValidationTypeError(owner, owner, "a JSON object with string keys", key)
+
+
+def _run_context(
+    fields: Mapping[str, Any], where: str, *, skip: tuple[str, ...] = ()
+) -> RunContext:
+    """Parse a run context; errors are located under ``where`` (``context``), or at the top."""
+    try:
+        return RunContext.from_wire(fields, skip=skip)
+    except ValidationError as error:
+        raise (error.at(where) if where else _located(error)) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValidationError("automation", "text", "JSON (it has no NaN or Infinity)", name)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValidationError("automation", "text", "a number JSON can hold", text[:40])
+    return number
+
+
+def _load_json(text: Any) -> Any:
+    """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        start = max(error.pos - 20, 0)
+        raise ValidationError(
+            "automation",
+            "text",
+            f"valid JSON ({error.msg})",
+            error.doc[start : error.pos + 20],
+            hint=f"at line {error.lineno}, column {error.colno}",
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            "automation",
+            "text",
+            f"JSON text in UTF-8 ({error.reason})",
+            error.object[max(error.start - 10, 0) : error.end + 10],
+            hint=f"at byte {error.start}",
+        ) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ValidationError(
+            "automation", "text", "numbers of at most 4300 digits", str(error)[:60]
+        ) from None
+    except RecursionError:
+        raise ValidationError(
+            "automation",
+            "text",
+            f"JSON nested at most {MAX_DEPTH} levels deep",
+            text[:40],
+        ) from None
 
 
 # Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.

@@ -1,88 +1,207 @@
 """Bulk invocation: one automation for many run contexts, exactly once, resumable.
 
-The pieces both clients share: each item's run context and its deterministic
-``Idempotency-Key``, the SQLite journal that makes a batch resumable, the rate limiter,
-the progress bar, and :class:`BulkResult`. The clients' ``invoke_many`` drive them (a
-thread pool for :class:`~automation_dsl.CourierClient`, tasks for
-:class:`~automation_dsl.AsyncCourierClient`).
+The pieces both clients share: each row's run context, body and deterministic
+``Idempotency-Key`` (a bad row becomes a per-row failure), the SQLite journal that makes a
+batch resumable, the rate limiter, the progress bar, and :class:`BulkResult`. The
+clients' ``invoke_many`` drive them (a thread pool for
+:class:`~automation_dsl.CourierClient`, tasks for :class:`~automation_dsl.AsyncCourierClient`).
 
 Example:
     >>> from automation_dsl import Automation
-    >>> plan = BulkPlan(Automation().send("WELCOME"), key=None, journal=None, resume=False)
-    >>> item = plan.item(0, {"recipient": "user-1"})
-    >>> item.key == plan.item(0, {"recipient": "user-1"}).key   # the same on every run
+    >>> plan = BulkPlan(Automation().send("WELCOME"), [])
+    >>> item = plan.item(0, {"recipient": "user-1", "plan": "pro"})
+    >>> item.context
+    {'data': {'plan': 'pro'}, 'recipient': 'user-1'}
+    >>> item.key == plan.item(0, {"recipient": "user-1", "plan": "pro"}).key   # every run
     True
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import math
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
 from html import escape
+from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from ._automation import Automation
-from ._errors import ConfigurationError, ValidationError, ValidationTypeError
+from ._errors import (
+    CourierAPIError,
+    JournalError,
+    ValidationError,
+    ValidationTypeError,
+)
+from ._ref import mapping_ref
 from ._steps import RunContext
 
 __all__ = ["BulkFailure", "BulkResult"]
 
 KeyFunction = Callable[[dict[str, Any]], str]
+OnInvalid = Literal["fail", "raise"]
+
+CONTEXT_FIELDS = ("recipient", "brand", "template", "profile", "data")
+"""The columns of a row that are run-context fields; every other column goes into ``data``."""
+MAX_CONCURRENCY = 1000
+_OWNER = "invoke_many"
+_MISSING_TYPES = frozenset({"NAType", "NaTType"})  # pandas.NA and pandas.NaT
+_BUSY_TIMEOUT = 5.0  # seconds to wait for a journal another process holds
 
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _cell(name: str, value: Any) -> Any:
+    """A flat row's cell as JSON: ``None`` for a missing cell (None, NaN, NaT, NA), plain
+    Python for numpy scalars, ISO 8601 text for dates and aware datetimes."""
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool or kind is dict or kind is list:
+        return value
+    if kind.__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()  # numpy scalars: int64, float64, bool_, str_ ...
+        kind = value.__class__
+    if value is None or kind.__name__ in _MISSING_TYPES:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValidationError(
+                _OWNER,
+                name,
+                "a timezone-aware datetime (a naive one names no instant)",
+                value,
+                hint="localize the column first, e.g. df[column].dt.tz_localize('UTC')",
+            )
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _unencodable(context: Mapping[str, Any]) -> tuple[str, str, Any]:
+    """The field of a row that JSON cannot hold, why, and what to show of it (called on
+    the error path only)."""
+    for name, value in context.items():
+        try:
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        except UnicodeEncodeError:
+            return name, "text without lone surrogates (UTF-8 cannot encode them)", value
+        except (RecursionError, ValueError, TypeError):
+            expected = "JSON that is neither nested too deeply nor contains itself"
+            return name, expected, type(value).__name__
+    return "row", "a run context JSON can encode", type(context).__name__
+
+
+def _check_key(key: Any, index: int) -> str:
+    """An ``Idempotency-Key`` from ``key(context)``: non-empty printable ASCII, unpadded."""
+    if not isinstance(key, str) or not key:
+        raise ValidationTypeError(
+            _OWNER, "key", "key(context) to return a non-empty string", key
+        ).at(f"contexts[{index}]")
+    if not (key.isascii() and key.isprintable()) or key != key.strip():
+        raise ValidationError(
+            _OWNER,
+            "key",
+            "key(context) to return printable ASCII without surrounding spaces "
+            "(it is sent as the Idempotency-Key header)",
+            key,
+        ).at(f"contexts[{index}]")
+    return key
+
+
+def _check_number(field: str, value: Any, expected: str, *, integer: bool = False) -> None:
+    """Refuse a bool, a non-number (or non-integer), NaN, infinity or a value <= 0."""
+    kinds = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ValidationTypeError(_OWNER, field, expected, value)
+    if not (0 < value < math.inf):
+        raise ValidationError(_OWNER, field, expected, value)
+
+
 @attrs.frozen(slots=True)
 class BulkItem:
-    """One item of a batch: its place in the input, its run context and its key."""
+    """One row of a batch: its place in the input, run context, invoke body and key."""
 
     index: int
     context: dict[str, Any]
     key: str
+    body: bytes
+    fingerprint: str | None = None  # of the body, when a journal or key= needs it
+
+
+_STORED_NOTE = (
+    "Courier may have stored this 5xx for the key and replays it for 24-25 h, so resending "
+    "with the same key (resume=True) gets it again; see docs/bulk.md 'Server errors'"
+)
 
 
 @attrs.frozen(slots=True)
 class BulkFailure:
-    """An item that failed after its retries.
+    """A row that failed: refused before sending, or failed after its retries.
 
     Attributes:
         index: its place in the input.
-        key: its ``Idempotency-Key``: resuming sends it again, so no run is doubled.
-        context: its run context.
-        error: the exception (a ``CourierAPIError``, ``CourierConnectionError`` ...).
+        key: its ``Idempotency-Key`` (resuming sends it again, so no run is doubled), or
+            ``None`` for a row refused before it had one.
+        context: its run context (the row as given, for a refused row).
+        error: the exception: a :class:`~automation_dsl.ValidationError` naming the row and
+            field for a refused row (``error.path == "contexts[3].data"``), else a
+            ``CourierAPIError``, ``CourierConnectionError`` ...
 
     Example:
-        >>> BulkFailure(3, "k", {"recipient": "u"}, ValueError("x")).index
-        3
+        >>> from automation_dsl import ServerError
+        >>> failure = BulkFailure(3, "k", {"recipient": "u"}, ServerError(500, "oops"))
+        >>> failure.index, failure.invalid, failure.answer_stored
+        (3, False, True)
     """
 
     index: int
-    key: str
-    context: Mapping[str, Any]
+    key: str | None
+    context: Any = attrs.field(repr=False)  # rows can be huge, or nested past repr's reach
     error: Exception
+
+    @property
+    def invalid(self) -> bool:
+        """True for a row refused before sending (nothing was sent for it)."""
+        return isinstance(self.error, ValidationError)
+
+    @property
+    def answer_stored(self) -> bool:
+        """True when Courier answered a 5xx: it may store that answer for the key and replay
+        it to every resend of the key for 24-25 hours."""
+        return isinstance(self.error, CourierAPIError) and self.error.status_code >= 500
+
+    def describe(self) -> str:
+        """The error as one line, with what a stored 5xx means for this key."""
+        text = f"{type(self.error).__name__}: {self.error}"
+        return f"{text} ({_STORED_NOTE})" if self.answer_stored else text
 
 
 @attrs.define
 class BulkResult:
-    """What a bulk invocation did, item by item, in input order.
+    """What a bulk invocation did (or, for a dry run, would do), row by row, in input order.
 
     Attributes:
-        run_ids: the run id of each item (``None`` where it failed or was not reached).
-        attempts: the attempts each item took (0 for items resumed from the journal).
-        failures: the items that failed, with their errors.
-        resumed: how many items were already done in the journal.
+        run_ids: the run id of each row (``None`` where it failed, was not reached, or in
+            a dry run, was not sent).
+        attempts: the attempts each row took (0 for rows resumed from the journal).
+        failures: the rows that failed (refused or after their retries), with errors.
+        resumed: how many rows the journal records as done already.
         elapsed: seconds the call took.
         interrupted: True when Ctrl-C (or a cancellation) stopped the batch early.
+        dry_run: True when nothing was sent (``invoke_many(..., dry_run=True)``).
 
     Example:
         >>> result = BulkResult(run_ids=["1-a", None], attempts=[1, 4])
@@ -96,49 +215,82 @@ class BulkResult:
     resumed: int = 0
     elapsed: float = 0.0
     interrupted: bool = False
+    dry_run: bool = False
 
     @property
     def succeeded(self) -> int:
-        """Items with a run id."""
+        """Rows with a run id."""
         return sum(run_id is not None for run_id in self.run_ids)
 
     @property
     def failed(self) -> int:
-        """Items that failed after their retries."""
+        """Rows that failed: refused ones and those that failed after their retries."""
         return len(self.failures)
 
     @property
+    def invalid(self) -> int:
+        """Rows refused before sending (bad data, a bad key, a key reused for another body)."""
+        return sum(failure.invalid for failure in self.failures)
+
+    @property
+    def unsent(self) -> int:
+        """Rows neither done nor failed: those a dry run would send, or a stop cut short."""
+        return len(self.run_ids) - self.succeeded - self.failed
+
+    @property
     def retried(self) -> int:
-        """Items that needed more than one attempt."""
+        """Rows that needed more than one attempt."""
         return sum(count > 1 for count in self.attempts)
 
     @property
     def ok(self) -> bool:
-        """True when every item has a run id."""
+        """True when every row has a run id (for a dry run: when every row is valid)."""
+        if self.dry_run:
+            return not self.failures
         return self.succeeded == len(self.run_ids) and not self.interrupted
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One dict per item, for ``pandas.DataFrame(result.to_records())``."""
-        errors = {failure.index: failure.error for failure in self.failures}
-        return [
-            {
-                "index": index,
-                "run_id": run_id,
-                "status": "ok" if run_id else ("failed" if index in errors else "not run"),
-                "attempts": attempts,
-                "error": str(errors[index]) if index in errors else None,
-            }
-            for index, (run_id, attempts) in enumerate(
-                zip(self.run_ids, self.attempts, strict=True)
+        """One dict per row, for ``pandas.DataFrame(result.to_records())``.
+
+        ``status`` is ``ok``, ``invalid`` (refused, not sent), ``failed``, ``would send``
+        (a dry run) or ``not run``.
+        """
+        failures = {failure.index: failure for failure in self.failures}
+        unsent = "would send" if self.dry_run else "not run"
+        records = []
+        for index, (run_id, attempts) in enumerate(zip(self.run_ids, self.attempts, strict=True)):
+            failure = failures.get(index)
+            if failure is not None:
+                status = "invalid" if failure.invalid else "failed"
+            else:
+                status = "ok" if run_id else unsent
+            records.append(
+                {
+                    "index": index,
+                    "run_id": run_id,
+                    "status": status,
+                    "attempts": attempts,
+                    "key": None if failure is None else failure.key,
+                    "error": None if failure is None else failure.describe(),
+                }
             )
-        ]
+        return records
 
     def _summary(self) -> list[tuple[str, str]]:
         rate = len(self.run_ids) / self.elapsed if self.elapsed else 0.0
-        rows = [
-            ("items", f"{len(self.run_ids):,}"),
-            ("succeeded", f"{self.succeeded:,}"),
+        stored = sum(failure.answer_stored for failure in self.failures)
+        rows = [("items", f"{len(self.run_ids):,}")]
+        if self.dry_run:
+            rows.append(("would send", f"{self.unsent:,} (dry run: nothing was sent)"))
+        else:
+            rows.append(("succeeded", f"{self.succeeded:,}"))
+        rows += [
             ("failed", f"{self.failed:,}"),
+            ("invalid (not sent)", f"{self.invalid:,}"),
+        ]
+        if stored:
+            rows.append(("5xx stored per key", f"{stored:,}: see docs/bulk.md 'Server errors'"))
+        rows += [
             ("retried", f"{self.retried:,}"),
             ("resumed from journal", f"{self.resumed:,}"),
             ("elapsed", f"{self.elapsed:.2f} s ({rate:,.0f} items/s)"),
@@ -149,7 +301,7 @@ class BulkResult:
 
     def __str__(self) -> str:
         lines = [f"{name:>21}: {value}" for name, value in self._summary()]
-        lines += [f"  #{f.index}: {type(f.error).__name__}: {f.error}" for f in self.failures[:5]]
+        lines += [f"  #{f.index}: {f.describe()}" for f in self.failures[:5]]
         if len(self.failures) > 5:
             lines.append(f"  ... and {len(self.failures) - 5} more failures")
         return "\n".join(lines)
@@ -158,68 +310,157 @@ class BulkResult:
         from ._render import _html_table
 
         rows = [[escape(name), escape(value)] for name, value in self._summary()]
-        rows += [
-            [escape(f"#{f.index}"), escape(f"{type(f.error).__name__}: {f.error}")]
-            for f in self.failures[:10]
-        ]
+        rows += [[escape(f"#{f.index}"), escape(f.describe())] for f in self.failures[:10]]
         return _html_table("Bulk invoke", ["", ""], rows)
 
 
+def _journal_problem(error: sqlite3.Error) -> str:
+    """What a SQLite error on a journal means, and what to do about it."""
+    text = str(error)
+    lower = text.lower()
+    if "readonly" in lower or "read-only" in lower:
+        return (
+            "is read-only (SQLite also writes a -wal file beside it, so its directory must "
+            "be writable too): make both writable, or choose another path"
+        )
+    if "locked" in lower or "busy" in lower:
+        return (
+            "is locked by another process (another invoke_many on the same journal?): "
+            "wait for it to finish, or use another file"
+        )
+    if "not a database" in lower or "malformed" in lower or "corrupt" in lower:
+        return (
+            f"is not a journal ({text}): choose another path, and keep this file if it "
+            "records a batch you still need"
+        )
+    if "unable to open" in lower:
+        return "cannot be opened: check that the path and its permissions allow a file there"
+    return f"cannot be used ({type(error).__name__}: {text}): fix it, or choose another path"
+
+
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_ITEMS = (
+    "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, "
+    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT)"
+)
+
+
 class Journal:
-    """A SQLite file that records each item's outcome as it lands.
+    """A SQLite file that records each row's outcome (and its body's fingerprint) as it lands.
 
     It also records the automation's digest, so a batch is never resumed with another
-    automation.
+    automation. Every problem with the file is a :class:`~automation_dsl.JournalError`
+    naming it.
     """
 
-    def __init__(self, path: str | Path, digest: str, *, resume: bool) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, "
-            "run_id TEXT, error TEXT, attempts INTEGER NOT NULL);"
-        )
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'automation'").fetchone()
-        count = self.db.execute("SELECT count(*) FROM items").fetchone()[0]
-        if row is not None and row[0] != digest:
-            raise ConfigurationError(
-                f"journal {path}: it records a different automation; use another file"
-            )
-        if count and not resume:
-            raise ConfigurationError(
-                f"journal {path} already records {count} items: pass resume=True to skip the "
-                "done ones, or use another file"
-            )
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('automation', ?)", (digest,))
+    def __init__(
+        self, path: str | PathLike[str], digest: str, *, resume: bool, dry_run: bool = False
+    ) -> None:
+        self.path = path
         self.lock = threading.Lock()
+        self.db: sqlite3.Connection | None = None
+        self.fingerprint = "fingerprint"
+        target = Path(path)
+        if target.is_dir():
+            raise self.error("is a directory: give the path of a file (it is created if missing)")
+        if not target.parent.is_dir():
+            raise self.error(
+                f"its directory {str(target.parent)!r} does not exist: create it, or choose "
+                "another path"
+            )
+        if dry_run and not target.exists():
+            return  # a dry run never creates the file, nor writes to it
+        try:
+            self.db = sqlite3.connect(
+                target.absolute().as_uri() + "?mode=ro" if dry_run else str(target),
+                uri=dry_run,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=_BUSY_TIMEOUT,
+            )
+            self._prepare(self.db, digest, resume=resume, dry_run=dry_run)
+        except sqlite3.Error as error:
+            self.close()
+            raise self.error(_journal_problem(error)) from error
+        except BaseException:
+            self.close()
+            raise
 
-    def done(self, key: str) -> str | None:
-        """The run id recorded for a key, if the item succeeded before."""
-        with self.lock:
-            row = self.db.execute("SELECT run_id FROM items WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
+    def error(self, problem: str) -> JournalError:
+        return JournalError(self.path, problem)
+
+    def _prepare(self, db: sqlite3.Connection, digest: str, *, resume: bool, dry_run: bool) -> None:
+        if not dry_run:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_META)
+            db.execute(_ITEMS)
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if not tables and dry_run:  # an empty file: nothing recorded yet
+            self.close()
+            return
+        columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+        if "meta" not in tables or not {"key", "item", "run_id", "error", "attempts"} <= columns:
+            raise self.error("is a SQLite file but not an invoke_many journal: choose another path")
+        if "fingerprint" not in columns:  # a journal written by version 0.1
+            if dry_run:
+                self.fingerprint = "NULL"
+            else:
+                db.execute("ALTER TABLE items ADD COLUMN fingerprint TEXT")
+        row = db.execute("SELECT value FROM meta WHERE key = 'automation'").fetchone()
+        if row is not None and row[0] != digest:
+            raise self.error("it records a different automation: use another file")
+        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        if count and not resume:
+            raise self.error(
+                f"it already records {count} items: pass resume=True to skip the done ones, "
+                "or use another file"
+            )
+        if not dry_run:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('automation', ?)", (digest,))
+
+    def lookup(self, key: str) -> tuple[str | None, str | None, int] | None:
+        """The run id (if it succeeded), body fingerprint and row recorded for a key."""
+        if self.db is None:
+            return None
+        try:
+            with self.lock:
+                row = self.db.execute(
+                    f"SELECT run_id, {self.fingerprint}, item FROM items WHERE key = ?", (key,)
+                ).fetchone()
+        except sqlite3.Error as error:
+            raise self.error(_journal_problem(error)) from error
+        return None if row is None else (row[0], row[1], row[2])
 
     def record(self, item: BulkItem, run_id: str | None, error: str | None, attempts: int) -> None:
         """Record an outcome (each write is its own transaction)."""
-        with self.lock:
-            self.db.execute(
-                "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
-                (item.key, item.index, run_id, error, attempts),
-            )
+        if self.db is None:  # a dry run
+            return
+        try:
+            with self.lock:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)",
+                    (item.key, item.index, run_id, error, attempts, item.fingerprint),
+                )
+        except sqlite3.Error as failure:
+            raise self.error(
+                f"could not record row {item.index}: {_journal_problem(failure)}; the rows "
+                "recorded so far are safe: fix it, then call again with resume=True"
+            ) from failure
 
     def close(self) -> None:
         """Close the file."""
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
 
 class RateLimiter:
     """At most ``rate`` starts per second, spread evenly (thread- and task-safe)."""
 
     def __init__(self, rate: float | None) -> None:
-        if rate is not None and rate <= 0:
-            raise ValidationError("invoke_many", "rate_limit", "a positive rate per second", rate)
+        if rate is not None:
+            _check_number("rate_limit", rate, "a finite number of starts per second > 0, or None")
         self.interval = 0.0 if rate is None else 1.0 / rate
         self.next = 0.0
         self.lock = threading.Lock()
@@ -262,75 +503,254 @@ class Progress:
 
 
 class BulkPlan:
-    """Everything a bulk invocation knows before sending: the body, the keys, the journal."""
+    """Everything a bulk invocation knows before sending: the options (checked), the body,
+    each row's context and key, the journal, and the result as it fills."""
 
     def __init__(
         self,
         automation: Automation,
+        contexts: object,
         *,
-        key: KeyFunction | None,
-        journal: str | Path | None,
-        resume: bool,
+        concurrency: int = 16,
+        key: KeyFunction | None = None,
+        journal: str | PathLike[str] | None = None,
+        resume: bool = False,
         progress: bool | None = False,
+        on_invalid: OnInvalid = "fail",
+        dry_run: bool = False,
         total: int | None = None,
+        allow_async: bool = False,
     ) -> None:
         if not isinstance(automation, Automation):
-            raise ValidationTypeError("invoke_many", "automation", "an Automation", automation)
+            raise ValidationTypeError(_OWNER, "automation", "an Automation", automation)
+        kinds = (Iterable, AsyncIterable) if allow_async else (Iterable,)
+        if not isinstance(contexts, kinds) or isinstance(contexts, str | bytes | Mapping):
+            raise ValidationTypeError(
+                _OWNER,
+                "contexts",
+                "an iterable of run contexts (a list, a generator, df.to_dict('records'))"
+                + (" or an async iterable" if allow_async else ""),
+                contexts,
+                hint="wrap a single context in a list" if isinstance(contexts, Mapping) else None,
+            )
+        limit = f"an integer from 1 to {MAX_CONCURRENCY}"
+        _check_number("concurrency", concurrency, limit, integer=True)
+        if concurrency > MAX_CONCURRENCY:
+            raise ValidationError(_OWNER, "concurrency", limit, concurrency)
+        if key is not None and not callable(key):
+            raise ValidationTypeError(_OWNER, "key", "a function key(context) -> str, or None", key)
+        if journal is not None and (not isinstance(journal, str | PathLike) or journal == ""):
+            expected = "a file path (str or Path), or None"
+            raise ValidationTypeError(_OWNER, "journal", expected, journal)
+        for name, flag in (("resume", resume), ("dry_run", dry_run)):
+            if not isinstance(flag, bool):
+                raise ValidationTypeError(_OWNER, name, "True or False", flag)
+        if progress is not None and not isinstance(progress, bool):
+            raise ValidationTypeError(_OWNER, "progress", "True, False or None", progress)
+        if on_invalid not in ("fail", "raise"):
+            raise ValidationError(_OWNER, "on_invalid", "'fail' or 'raise'", on_invalid)
         automation_dict = automation.to_dict()
         self.automation_json = json.dumps(
             automation_dict, separators=(",", ":"), ensure_ascii=False
         ).encode()
         self.digest = hashlib.sha256(_canonical(automation_dict)).hexdigest()
         self.key = key
-        self.journal = Journal(journal, self.digest, resume=resume) if journal else None
-        self.result = BulkResult()
+        self.on_invalid = on_invalid
+        self.dry_run = dry_run
+        self.columns: dict[str, None] = {}  # data column names already checked
+        # key -> (body fingerprint, row): two rows given one key by key= must be one body
+        self.seen: dict[str, tuple[str, int]] | None = {} if key is not None else None
+        self.journal = (
+            None
+            if journal is None
+            else Journal(journal, self.digest, resume=resume, dry_run=dry_run)
+        )
+        self.result = BulkResult(dry_run=dry_run)
         self.progress = Progress(progress, total)
         self.started = time.perf_counter()
 
-    def item(self, index: int, raw: Any) -> BulkItem:
-        """Validate one input into a run context and give it its key."""
-        if isinstance(raw, RunContext):
-            context = raw.to_wire()
-        elif isinstance(raw, Mapping):
+    def rows(self, contexts: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        """The input rows, numbered; an error of the iterable itself is a library error."""
+        iterator = iter(contexts)
+        index = 0
+        while True:
             try:
-                context = RunContext.from_wire(raw).to_wire()
-            except ValidationError as error:
-                raise error.at(f"contexts[{index}]") from None
-        else:
-            raise ValidationTypeError(
-                "invoke_many", f"contexts[{index}]", "a mapping or a RunContext", raw
+                raw = next(iterator)
+            except StopIteration:
+                return
+            except Exception as error:
+                raise self.source_failed(index, error) from error
+            yield index, raw
+            index += 1
+
+    @staticmethod
+    def source_failed(index: int, error: Exception) -> ValidationError:
+        """The error for ``contexts`` raising instead of yielding row ``index``."""
+        return ValidationError(
+            _OWNER,
+            "contexts",
+            "an iterable that yields every row",
+            error,
+            hint=f"it raised instead of yielding row {index}; the rows before were sent "
+            "(and journaled, with journal=...): fix the source, then resume=True",
+            path=f"contexts[{index}]",
+        )
+
+    def _column(self, name: Any, value: Any) -> None:
+        """Refuse a column name that is not text, or that misspells a run-context field."""
+        if name in self.columns:
+            return
+        if not isinstance(name, str):
+            raise ValidationTypeError(_OWNER, "row", "a mapping with string keys", name)
+        close = difflib.get_close_matches(name.lower(), CONTEXT_FIELDS, n=1, cutoff=0.8)
+        if close:
+            raise ValidationError(
+                _OWNER,
+                name,
+                f"the run-context field {close[0]!r}, or a data column of another name",
+                value,
+                hint=f"rename the column {close[0]!r} (or nest it under 'data' on purpose)",
             )
-        if self.key is not None:
-            key = self.key(context)
-            if not isinstance(key, str) or not key:
-                raise ValidationTypeError(
-                    "invoke_many", f"key(contexts[{index}])", "a non-empty string", key
+        if len(self.columns) < 10_000:
+            self.columns[name] = None
+
+    def _context(self, raw: Mapping[str, Any] | RunContext) -> dict[str, Any]:
+        """A row as a run context: the run-context columns stay, every other one goes into
+        ``data``; missing cells are left out (see :func:`_cell`)."""
+        if isinstance(raw, RunContext):
+            return raw.to_wire()
+        context: dict[str, Any] = {}
+        extra: dict[str, Any] | None = None
+        for name, cell in raw.items():
+            value = _cell(name, cell)
+            if value is None:
+                continue
+            if name in CONTEXT_FIELDS:
+                context[name] = value
+            else:
+                self._column(name, value)
+                if extra is None:
+                    extra = {}
+                extra[name] = value
+        if extra is not None:
+            data = context.get("data")
+            if data is None:
+                context["data"] = extra
+            elif isinstance(data, Mapping) and mapping_ref(data) is None:
+                for name in extra:
+                    if name in data:
+                        raise ValidationError(
+                            _OWNER,
+                            name,
+                            "a column that is not also a key of the row's data",
+                            extra[name],
+                            hint="rename the column, or remove the key from data",
+                        )
+                context["data"] = {**data, **extra}
+            else:
+                raise ValidationError(
+                    _OWNER,
+                    "data",
+                    f"a mapping, to hold the row's other columns {sorted(extra)}",
+                    data,
                 )
-        else:
-            digest = hashlib.sha256(self.digest.encode() + _canonical(context)).hexdigest()
-            key = f"automation-dsl-bulk-{digest[:40]}"
-        return BulkItem(index, context, key)
+        return RunContext.from_wire(context).to_wire()
 
-    def admit(self, index: int, raw: Any) -> BulkItem | None:
-        """The item to send, or ``None`` when the journal says it is done already."""
-        item = self.item(index, raw)
-        self.result.run_ids.append(None)
-        self.result.attempts.append(0)
-        if self.journal is not None and (run_id := self.journal.done(item.key)) is not None:
-            self.result.run_ids[index] = run_id
-            self.result.resumed += 1
-            self.progress.update(self.result)
-            return None
-        return item
-
-    def body(self, item: BulkItem) -> bytes:
-        """The invoke body: the automation, serialized once, and this item's context."""
-        context = json.dumps(item.context, separators=(",", ":"), ensure_ascii=False).encode()
-        return (
+    def item(self, index: int, raw: Any) -> BulkItem:
+        """Validate one row into its run context, invoke body and key, or raise a
+        :class:`~automation_dsl.ValidationError` whose path names the row and field."""
+        where = f"contexts[{index}]"
+        if not isinstance(raw, Mapping | RunContext):
+            expected = "a mapping (a dict, a DataFrame record) or a RunContext"
+            raise ValidationTypeError(_OWNER, "row", expected, raw, path=where)
+        try:
+            context = self._context(raw)
+            encoded = json.dumps(
+                context, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            ).encode()
+        except ValidationError as error:
+            raise error.at(where) from None
+        except (RecursionError, ValueError, TypeError) as error:  # surrogates, nesting, cycles
+            row = raw.to_wire() if isinstance(raw, RunContext) else raw
+            field, expected, shown = _unencodable(row if isinstance(row, Mapping) else {})
+            raise ValidationError(_OWNER, field, expected, shown).at(where) from error
+        body = (
             b'{"automation":'
             + self.automation_json
-            + (b"," + context[1:] if len(context) > 2 else b"}")
+            + (b"," + encoded[1:] if len(encoded) > 2 else b"}")
         )
+        if self.key is None:
+            digest = hashlib.sha256(self.digest.encode() + _canonical(context)).hexdigest()
+            key = f"automation-dsl-bulk-{digest[:40]}"
+        else:
+            try:
+                key = self.key(dict(context))
+            except Exception as error:
+                raise ValidationError(
+                    _OWNER, "key", "key(context) to return the row's key", error
+                ).at(where) from error
+            key = _check_key(key, index)
+        fingerprint = (
+            hashlib.sha256(body).hexdigest()[:32]
+            if self.seen is not None or self.journal is not None
+            else None
+        )
+        return BulkItem(index, context, key, body, fingerprint)
+
+    def _reused(self, item: BulkItem, row: int, where: str) -> ValidationError:
+        return ValidationError(
+            _OWNER,
+            "key",
+            "a key given to one body only",
+            item.key,
+            hint=f"{where} row {row} with another body: Courier would replay that answer "
+            "instead of running this row; give each distinct row its own key (or, if the "
+            "rows changed on purpose, use a new journal)",
+            path=f"contexts[{item.index}]",
+        )
+
+    def _previous(self, item: BulkItem) -> str | None:
+        """The run id the journal records for this row's key; refuse a key reused for
+        another body, in this batch or in the journal."""
+        if self.seen is not None:
+            earlier = self.seen.setdefault(item.key, (item.fingerprint or "", item.index))
+            if earlier[0] != item.fingerprint:
+                raise self._reused(item, earlier[1], "this batch gives this key to")
+        if self.journal is None or (recorded := self.journal.lookup(item.key)) is None:
+            return None
+        run_id, fingerprint, row = recorded
+        if fingerprint is not None and fingerprint != item.fingerprint:
+            raise self._reused(item, row, "the journal records this key for")
+        return run_id
+
+    def admit(self, index: int, raw: Any) -> BulkItem | None:
+        """The row to send, or ``None`` when it is refused (a per-row failure, unless
+        ``on_invalid="raise"``), done already in the journal, or this is a dry run."""
+        result = self.result
+        result.run_ids.append(None)
+        result.attempts.append(0)
+        item = None
+        try:
+            item = self.item(index, raw)
+            run_id = self._previous(item)
+        except ValidationError as error:
+            if self.on_invalid == "raise":
+                raise
+            failure = (
+                BulkFailure(index, None, raw, error)
+                if item is None
+                else BulkFailure(index, item.key, item.context, error)
+            )
+            result.failures.append(failure)
+            self.progress.update(result)
+            return None
+        if run_id is not None:
+            result.run_ids[index] = run_id
+            result.resumed += 1
+        elif not self.dry_run:
+            return item
+        self.progress.update(result)
+        return None
 
     def succeeded(self, item: BulkItem, run_id: str, attempts: int) -> None:
         self.result.run_ids[item.index] = run_id

@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from ._automation import Automation
-from ._bulk import BulkItem, BulkPlan, BulkResult, KeyFunction, RateLimiter
+from ._bulk import BulkItem, BulkPlan, BulkResult, KeyFunction, OnInvalid, RateLimiter
 from ._errors import (
     STATUS_ERRORS,
     AutomationError,
@@ -479,7 +479,7 @@ class _ClientBase:
         return self._request(
             "POST",
             "/automations/invoke",
-            content=plan.body(item),
+            content=item.body,
             headers={"Idempotency-Key": item.key},
             timeout=timeout,
         )
@@ -676,23 +676,33 @@ class CourierClient(_ClientBase):
         resume: bool = False,
         progress: bool | None = None,
         timeout: httpx.Timeout | float | None = None,
+        on_invalid: OnInvalid = "fail",
+        dry_run: bool = False,
     ) -> BulkResult:
         """Invoke one automation for every run context, each exactly once; see the guide.
 
         Args:
             automation: the automation, serialized once for the whole batch.
-            contexts: run contexts (mappings with ``recipient``, ``data``, ``profile``,
-                ``brand``, ``template``, or :class:`~automation_dsl.RunContext`), consumed
-                lazily: ``df.to_dict("records")`` or a generator of 100,000 works.
-            concurrency: requests in flight at once (threads).
+            contexts: rows, consumed lazily (a generator of 100,000 works): mappings with
+                ``recipient``, ``brand``, ``template``, ``profile``, ``data``, where every
+                other key (a flat ``df.to_dict("records")`` row's columns) goes into
+                ``data`` and empty cells (None, NaN, NaT) are left out; or
+                :class:`~automation_dsl.RunContext` objects.
+            concurrency: requests in flight at once (threads), 1 to 1000.
             rate_limit: at most this many invokes started per second.
-            key: ``key(context) -> str``, each item's ``Idempotency-Key``; by default a
+            key: ``key(context) -> str``, each row's ``Idempotency-Key``; by default a
                 digest of the automation and the context, so running the same batch (or
-                cell) again starts no second run for any item.
+                cell) again starts no second run for any row.
             journal: a SQLite file recording each outcome as it lands.
-            resume: skip the items the journal records as done.
+            resume: skip the rows the journal records as done.
             progress: a progress bar (tqdm); by default on in a terminal or notebook.
             timeout: the timeout of each request.
+            on_invalid: ``"fail"`` (default): a row that cannot be sent (bad data, a key
+                function that raises, a key reused for another body) is a failure in the
+                result and the others go on; ``"raise"``: raise its ``ValidationError``
+                there, once the requests in flight are done (the rows before it were sent).
+            dry_run: validate every row and send nothing (no API key needed); the result
+                says what would be sent (``unsent``) and what is refused (``failures``).
 
         Ctrl-C stops scheduling, lets the requests in flight finish, and returns the
         partial result (``interrupted=True``); the journal stays consistent.
@@ -709,18 +719,22 @@ class CourierClient(_ClientBase):
             >>> result.succeeded, again.run_ids == result.run_ids, stored
             (50, True, 50)
         """
-        if concurrency < 1:
-            raise ValidationError("invoke_many", "concurrency", "an integer >= 1", concurrency)
+        if not dry_run:
+            self._auth()  # no API key: say so before the journal is opened
+        limiter = RateLimiter(rate_limit)
         plan = BulkPlan(
             automation,
+            contexts,
+            concurrency=concurrency,
             key=key,
             journal=journal,
             resume=resume,
             progress=progress,
+            on_invalid=on_invalid,
+            dry_run=dry_run,
             total=_length(contexts),
         )
-        limiter = RateLimiter(rate_limit)
-        if self._direct:
+        if self._direct and not dry_run:
             return self._run_bulk_in_loop(plan, contexts, concurrency, limiter, timeout)
 
         def send(item: BulkItem) -> httpx.Response:
@@ -736,16 +750,16 @@ class CourierClient(_ClientBase):
                 item = pending.pop(future)
                 try:
                     response = future.result()
-                    plan.succeeded(
-                        item, _run_id(response), response.extensions["automation_dsl.attempts"]
-                    )
+                    run_id = _run_id(response)
                 except AutomationError as error:
                     plan.failed(item, error)
+                else:
+                    plan.succeeded(item, run_id, response.extensions["automation_dsl.attempts"])
 
         interrupted = raised = False
         with ThreadPoolExecutor(concurrency, thread_name_prefix="invoke_many") as pool:
             try:
-                for index, raw in enumerate(contexts):
+                for index, raw in plan.rows(contexts):
                     item = plan.admit(index, raw)
                     if item is None:
                         continue
@@ -983,6 +997,8 @@ class AsyncCourierClient(_ClientBase):
         resume: bool = False,
         progress: bool | None = None,
         timeout: httpx.Timeout | float | None = None,
+        on_invalid: OnInvalid = "fail",
+        dry_run: bool = False,
     ) -> BulkResult:
         """Invoke one automation for every run context; see :meth:`CourierClient.invoke_many`.
 
@@ -1003,19 +1019,23 @@ class AsyncCourierClient(_ClientBase):
             >>> result.succeeded, result.failed
             (40, 0)
         """
-        if concurrency < 1:
-            raise ValidationError("invoke_many", "concurrency", "an integer >= 1", concurrency)
+        if not dry_run:
+            self._auth()  # no API key: say so before the journal is opened
+        limiter = RateLimiter(rate_limit)
         plan = BulkPlan(
             automation,
+            contexts,
+            concurrency=concurrency,
             key=key,
             journal=journal,
             resume=resume,
             progress=progress,
+            on_invalid=on_invalid,
+            dry_run=dry_run,
             total=_length(contexts),
+            allow_async=True,
         )
-        return await self._run_bulk(
-            plan, contexts, concurrency, RateLimiter(rate_limit), timeout, stop=None
-        )
+        return await self._run_bulk(plan, contexts, concurrency, limiter, timeout, stop=None)
 
     async def _run_bulk(
         self,
@@ -1027,13 +1047,16 @@ class AsyncCourierClient(_ClientBase):
         stop: threading.Event | None,
     ) -> BulkResult:
         """Send a planned batch; ``stop`` (from another thread) ends the scheduling, as a
-        KeyboardInterrupt raised by the contexts' iterator does."""
+        KeyboardInterrupt raised by the contexts' iterator does. An error (a refused row
+        with ``on_invalid="raise"``, the iterator's own, the journal's) stops the
+        scheduling too, and is raised once the requests in flight are recorded."""
         stop = stop or threading.Event()
         source: Iterator[Any] | AsyncIterator[Any] = (
             aiter(contexts) if isinstance(contexts, AsyncIterable) else iter(contexts)
         )
         lock = asyncio.Lock()
         counter = 0
+        problems: list[BaseException] = []
 
         async def next_item() -> BulkItem | None:
             nonlocal counter
@@ -1049,31 +1072,39 @@ class AsyncCourierClient(_ClientBase):
                     except KeyboardInterrupt:
                         stop.set()
                         return None
+                    except Exception as error:
+                        raise plan.source_failed(counter, error) from error
                     counter += 1
                     item = plan.admit(counter - 1, raw)
                     if item is not None:
                         return item
                 return None
 
-        direct = _DirectSender(self, concurrency, timeout) if self._direct else None
+        direct = (
+            _DirectSender(self, concurrency, timeout) if self._direct and not plan.dry_run else None
+        )
 
         async def send(item: BulkItem) -> tuple[str, int]:
             if direct is not None:
-                return await direct.send(plan.body(item), item.key)
+                return await direct.send(item.body, item.key)
             response = await self._send(self._bulk_request(plan, item, timeout))
             return _run_id(response), response.extensions["automation_dsl.attempts"]
 
         async def worker() -> None:
-            while (item := await next_item()) is not None:
-                wait = limiter.reserve()
-                if wait:
-                    await asyncio.sleep(wait)
-                try:
-                    run_id, attempts = await send(item)
-                except AutomationError as error:
-                    plan.failed(item, error)
-                else:
-                    plan.succeeded(item, run_id, attempts)
+            try:
+                while (item := await next_item()) is not None:
+                    wait = limiter.reserve()
+                    if wait:
+                        await asyncio.sleep(wait)
+                    try:
+                        run_id, attempts = await send(item)
+                    except AutomationError as error:
+                        plan.failed(item, error)
+                    else:
+                        plan.succeeded(item, run_id, attempts)
+            except Exception as error:  # the others finish what they sent, then it is raised
+                problems.append(error)
+                stop.set()
 
         try:
             await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -1083,6 +1114,9 @@ class AsyncCourierClient(_ClientBase):
         finally:
             if direct is not None:
                 await direct.close()
+        if problems:
+            plan.finish()
+            raise problems[0]
         return plan.finish(interrupted=stop.is_set())
 
     async def list_runs(

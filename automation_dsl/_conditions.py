@@ -36,6 +36,8 @@ from typing import Any
 
 import attrs
 
+from ._errors import AutomationError
+
 __all__ = ["MessageStatus", "NotEvaluated"]
 
 ROOTS = frozenset({"data", "profile", "refs", "brand", "template", "recipient"})
@@ -87,8 +89,10 @@ _RANKS = {
 }
 
 
-class NotEvaluated(Exception):
+class NotEvaluated(AutomationError):
     """A condition outside the supported subset, or one JavaScript itself would throw on.
+
+    An :class:`~automation_dsl.AutomationError`, like every exception the library raises.
 
     Example:
         >>> try:
@@ -97,6 +101,11 @@ class NotEvaluated(Exception):
         ...     print("length" in str(exc))
         True
     """
+
+    def __init__(self, reason: str) -> None:
+        if len(reason) > 200:  # it may quote the condition: keep messages bounded
+            reason = reason[:197] + "..."
+        super().__init__(reason)
 
 
 class _Undefined:
@@ -162,11 +171,29 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 # JavaScript's precedence, loosest first.
 _BINARY = [("||",), ("&&",), ("===", "!==", "==", "!="), ("<", "<=", ">", ">=")]
 
+MAX_NESTING = 32
+"""The deepest a condition may nest (parentheses, ``!``, operators, member access)."""
+
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.index = 0
+        self.open = 0  # parentheses and ``!`` being parsed: bounds the parser's recursion
+        self.depth: dict[int, int] = {}  # id(node) -> depth: bounds every later walk
+
+    def enter(self) -> None:
+        self.open += 1
+        if self.open > MAX_NESTING:
+            raise NotEvaluated(f"a condition nested deeper than {MAX_NESTING} levels")
+
+    def node(self, kind: str, value: Any = None, children: tuple[Node, ...] = ()) -> Node:
+        depth = 1 + max((self.depth[id(child)] for child in children), default=0)
+        if depth > MAX_NESTING:
+            raise NotEvaluated(f"a condition nested deeper than {MAX_NESTING} levels")
+        made = Node(kind, value, children)
+        self.depth[id(made)] = depth
+        return made
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -193,42 +220,50 @@ class _Parser:
         ):
             self.take()
             right = self.binary(level + 1)
-            node = Node("binary", token[1], (node, right))
+            node = self.node("binary", token[1], (node, right))
         return node
 
     def unary(self) -> Node:
         token = self.peek()
         if token == ("op", "!"):
             self.take()
-            return Node("not", None, (self.unary(),))
+            self.enter()
+            operand = self.unary()
+            self.open -= 1
+            return self.node("not", None, (operand,))
         return self.primary()
 
     def primary(self) -> Node:
         kind, value = self.take()
         if kind == "number":
             integer = "." not in value and "e" not in value.lower()
-            return Node("literal", int(value) if integer else float(value))
+            try:
+                return self.node("literal", int(value) if integer else float(value))
+            except ValueError:  # more digits than Python converts
+                raise NotEvaluated(f"a number of {len(value)} digits") from None
         if kind == "string":
-            return Node("literal", _unescape(value[1:-1]))
+            return self.node("literal", _unescape(value[1:-1]))
         if (kind, value) == ("op", "("):
+            self.enter()
             node = self.binary(0)
+            self.open -= 1
             self.take(")")
             return node
         if kind != "name":
             raise NotEvaluated(f"unsupported syntax at {value!r}")
         constants = {"true": True, "false": False, "null": None, "undefined": UNDEFINED}
         if value in constants:
-            return Node("literal", constants[value])
+            return self.node("literal", constants[value])
         if value == "MessageStatus":
             self.take(".")
             member = self.take()[1]
             try:
-                return Node("status", MessageStatus[member.upper()])
+                return self.node("status", MessageStatus[member.upper()])
             except KeyError:
                 raise NotEvaluated(f"unknown MessageStatus.{member}") from None
         if value not in ROOTS:
             raise NotEvaluated(f"unknown name {value!r} (known: {', '.join(sorted(ROOTS))})")
-        node = Node("name", value)
+        node = self.node("name", value)
         while (token := self.peek()) is not None and token[1] in (".", "["):
             self.take()
             if token[1] == ".":
@@ -244,7 +279,7 @@ class _Parser:
                 else:
                     raise NotEvaluated(f"unsupported index {raw!r}")
                 self.take("]")
-            node = Node("member", key, (node,))
+            node = self.node("member", key, (node,))
         if (token := self.peek()) is not None and token[1] == "(":
             raise NotEvaluated("function calls are outside the supported subset")
         return node

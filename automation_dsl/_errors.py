@@ -1,14 +1,20 @@
 """The exceptions automation-dsl raises.
 
-Every exception derives from :class:`AutomationError`, so one ``except`` clause
-catches anything the library raises. Validation errors also derive from the
-builtin they resemble, so code that already catches ``ValueError`` or
-``TypeError`` keeps working::
+Every exception the library raises on purpose derives from :class:`AutomationError`,
+so one ``except`` clause catches them all; a bad argument never surfaces as a raw
+``TypeError``, ``RecursionError`` or ``UnicodeError`` from deep inside. Validation
+errors also derive from the builtin they resemble, so code that already catches
+``ValueError`` or ``TypeError`` keeps working. (Exceptions raised by your own code,
+such as a function given to :meth:`~automation_dsl.Automation.pipe`, pass through
+unchanged.)::
 
     AutomationError
     ├── ValidationError (+ ValueError)        bad input: names the field, what was
-    │   │                                     expected and what was given
+    │   │                                     expected and what was given; parse
+    │   │                                     errors carry a path (steps[2].until)
     │   └── ValidationTypeError (+ TypeError) the value has the wrong type
+    ├── NotEvaluated                          a condition the simulator cannot
+    │                                         evaluate (outside the supported subset)
     ├── ConfigurationError (+ ValueError)     no API key, or a base URL refused
     ├── CourierAPIError                       Courier answered with an error status
     │   ├── BadRequestError                   400
@@ -36,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import reprlib
 from functools import partial
 from typing import Any
 
@@ -48,6 +55,7 @@ __all__ = [
     "CourierAPIError",
     "CourierConnectionError",
     "CourierTimeoutError",
+    "JournalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -71,12 +79,63 @@ class AutomationError(Exception):
     """
 
 
+class _Short(reprlib.Repr):
+    """``reprlib`` limits, also for frozen JSON values: nesting, items and text are all cut."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 5
+        self.maxstring = self.maxother = self.maxlong = 60
+
+    def repr_FrozenDict(self, value: Any, level: int) -> str:
+        return f"FrozenDict({self.repr_dict(value._items, level)})"
+
+
+_short = _Short()
+
+SHOW_LIMIT = 100
+"""The longest a value is shown in an error message, in characters."""
+
+
 def _show(value: Any) -> str:
-    """Render a given value for an error message, bounded in length."""
-    text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
+    """Render a given value for an error message: bounded in length and depth, never failing.
+
+    Example:
+        >>> deep = 1
+        >>> for _ in range(10_000):
+        ...     deep = {"a": deep}
+        >>> _show(deep)
+        "{'a': {'a': {'a': {...}}}} (dict)"
+        >>> len(_show("x" * 10**6)) <= SHOW_LIMIT + 10
+        True
+    """
+    try:
+        text = _short.repr(value)
+    except Exception:  # a __repr__ that fails, or recurses without end
+        text = f"<{type(value).__name__} object>"
+    if len(text) > SHOW_LIMIT:
+        text = text[: SHOW_LIMIT - 3] + "..."
     return f"{text} ({type(value).__name__})"
+
+
+def _cut(text: str) -> str:
+    """A name or path for a message, cut to :data:`SHOW_LIMIT` characters."""
+    return text if len(text) <= SHOW_LIMIT else text[: SHOW_LIMIT - 3] + "..."
+
+
+class _Missing:
+    """The type of :data:`MISSING`: one instance, kept by pickling."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""The ``got`` of a :class:`ValidationError` for a required field that was not given."""
 
 
 class ValidationError(AutomationError, ValueError):
@@ -87,8 +146,9 @@ class ValidationError(AutomationError, ValueError):
         field: the field name as Courier spells it (``"until"``).
         expected: what would have been accepted.
         got: the value that was given.
-        path: where in a parsed document the value was (``"steps[2].until"``),
-            or ``None`` for values given in Python.
+        path: where in a parsed document the value was (``"steps[2].until"``), or
+            where inside a JSON value (``"data.order.items[3]"``); ``None`` for other
+            values given in Python. Messages show it and the value cut to a bounded length.
 
     Example:
         >>> from automation_dsl import Automation, ValidationError
@@ -125,24 +185,20 @@ class ValidationError(AutomationError, ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        text = (
-            f"{where}{self.owner}: {self.field!r} expected {self.expected}, got {_show(self.got)}"
-        )
+        where = f"{_cut(str(self.path))}: " if self.path else ""
+        field = _cut(repr(self.field)) if isinstance(self.field, str) else _show(self.field)
+        got = "nothing" if self.got is MISSING else _show(self.got)
+        text = f"{where}{self.owner}: {field} expected {self.expected}, got {got}"
         if self.hint:
             text += f"; {self.hint}"
         return text
 
     def at(self, prefix: str) -> ValidationError:
         """Return a copy of this error located under ``prefix`` in a parsed document."""
-        inner = self.path if self.path is not None else self.field
+        inner = str(self.path if self.path is not None else self.field)
+        joined = f"{prefix}{inner}" if not inner or inner.startswith("[") else f"{prefix}.{inner}"
         return type(self)(
-            self.owner,
-            self.field,
-            self.expected,
-            self.got,
-            hint=self.hint,
-            path=f"{prefix}.{inner}",
+            self.owner, self.field, self.expected, self.got, hint=self.hint, path=joined
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -182,6 +238,31 @@ class ConfigurationError(AutomationError, ValueError):
         ...     print("https" in str(exc))
         True
     """
+
+
+class JournalError(ConfigurationError, OSError):
+    """A bulk journal cannot be used: its file is missing, read-only, locked, corrupt,
+    a directory, or it records another batch. The message names the file and what to do.
+
+    Attributes:
+        path: the journal's path, as given.
+
+    Example:
+        >>> from automation_dsl import JournalError
+        >>> err = JournalError("batch.db", "the directory 'x' does not exist: create it")
+        >>> err.path, isinstance(err, OSError)
+        ('batch.db', True)
+    """
+
+    path: str
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"journal {self.path!r}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.problem))
 
 
 class CourierAPIError(AutomationError):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
+from ._json import freeze
 from ._steps import (
     AddToBatch,
     AddToDigest,
@@ -55,14 +56,21 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
     """
     if not isinstance(data, Mapping):
         raise ValidationTypeError("automation", "step", "a JSON object", data, path=path)
+    for key in data:
+        if key.__class__ is not str:
+            raise ValidationTypeError(
+                "automation", "step", "a JSON object with string keys", key, path=path
+            )
     action = data.get("action")
     cls: type[Step] | None = STEP_CLASSES.get(action) if isinstance(action, str) else None
     if cls is Send and "message" in data:
         cls = SendMessage
     if cls is None:
         if lenient and isinstance(action, str) and action:
-            return RawStep(data)
-        close = difflib.get_close_matches(str(action), STEP_CLASSES, n=1)
+            return _raw(data, path)
+        close = difflib.get_close_matches(
+            action if isinstance(action, str) else "", STEP_CLASSES, n=1
+        )
         hint = f"did you mean {close[0]!r}?" if close else "pass lenient=True to keep it raw"
         raise ValidationError(
             "automation",
@@ -83,7 +91,15 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
         return cls.from_wire(data)
     except ValidationError as error:
         if lenient and error.hint == "unknown field":
-            return RawStep(data)
+            return _raw(data, path)
+        raise error.at(path) from None
+
+
+def _raw(data: Mapping[str, Any], path: str) -> RawStep:
+    """A step kept as its JSON object; what JSON cannot hold is refused at its path."""
+    try:
+        return RawStep(freeze(data, "raw step", ""))
+    except ValidationError as error:
         raise error.at(path) from None
 
 
@@ -112,17 +128,20 @@ def find_errors(document: Any, *, lenient: bool) -> list[ValidationError]:
             errors.append(_prefixed(error, prefix))
     try:
         Automation.from_dict({**body, "steps": []}, lenient=lenient)
-        if context:
-            Automation.from_payload({"automation": {"steps": []}, **context})
     except ValidationError as error:
-        errors.append(error)
+        errors.append(_prefixed(error, prefix))
+    for key, value in context.items():  # each run-context field on its own
+        try:
+            Automation.from_payload({"automation": {"steps": []}, key: value})
+        except ValidationError as error:
+            errors.append(error)
     return errors
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
     if not prefix:
         return error
-    path = prefix + (error.path or error.field)
+    path = prefix + error.path if error.path else prefix.rstrip(".")
     return type(error)(
         error.owner, error.field, error.expected, error.got, hint=error.hint, path=path
     )

@@ -42,16 +42,27 @@ def as_ref(value: Any) -> Ref | None:
 
 
 _PATH = re.compile(r"[^\s.]+(?:\.[^\s.]+)*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which UTF-8 (and so JSON on the wire) cannot carry.
+
+    Example:
+        >>> has_surrogate("caf\\u00e9"), has_surrogate("a\\ud800")
+        (False, True)
+    """
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _check_path(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, str):
         raise ValidationTypeError("Ref", "path", "a dotted path string", value)
-    if not _PATH.fullmatch(value):
+    if not _PATH.fullmatch(value) or has_surrogate(value):
         raise ValidationError(
             "Ref",
             "path",
-            "a dotted path such as 'data.user.token' (no spaces, no empty segments)",
+            "a dotted path such as 'data.user.token' (no spaces, no empty segments, valid Unicode)",
             value,
         )
 

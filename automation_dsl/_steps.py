@@ -26,7 +26,7 @@ import attrs
 
 from . import _fields as f
 from ._compile import compile_wire_items, fast_init, wire_plan
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import MISSING, ValidationError, ValidationTypeError
 from ._json import FrozenDict, JSONValue, thaw
 from ._ref import Ref, as_ref
 
@@ -211,6 +211,10 @@ class _Wire:
                     cls.OWNER, key, f"a known field ({known})", value, hint="unknown field"
                 )
             kwargs[name] = value
+        for field in attrs.fields(cls):  # type: ignore[arg-type]
+            if field.default is attrs.NOTHING and field.name not in kwargs:
+                wire = f.wire_name(field)
+                raise ValidationError(cls.OWNER, wire, "a value (required field)", MISSING)
         return kwargs
 
 

@@ -208,9 +208,17 @@ def test_custom_keys_contexts_and_failures() -> None:
 
 
 def test_bad_contexts_name_their_place() -> None:
+    rows = [{"recipient": "a"}, {"recipent": "typo"}, {"recipient": "c"}]
     with Sandbox() as sandbox, sandbox.client() as client:
+        result = client.invoke_many(FLOW, rows, progress=False)
+        (failure,) = result.failures
+        assert isinstance(failure.error, ValidationError)
+        assert failure.error.path == "contexts[1].recipent"
+        assert (failure.index, failure.key, failure.invalid) == (1, None, True)
+        assert result.succeeded == 2
+        assert len(sandbox.runs()) == 2
         with pytest.raises(ValidationError) as caught:
-            client.invoke_many(FLOW, [{"recipient": "a"}, {"recipent": "typo"}], progress=False)
+            client.invoke_many(FLOW, rows, progress=False, on_invalid="raise")
         assert caught.value.path == "contexts[1].recipent"
         with pytest.raises(ValidationError, match="concurrency"):
             client.invoke_many(FLOW, [], concurrency=0)

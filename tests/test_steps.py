@@ -329,16 +329,16 @@ def test_error_names_owner_field_expectation_and_value() -> None:
 @pytest.mark.parametrize(
     ("data", "where"),
     [
-        ({"when": datetime(2024, 1, 1, tzinfo=UTC)}, "data['when']"),
-        ({"n": float("nan")}, "data['n']"),
+        ({"when": datetime(2024, 1, 1, tzinfo=UTC)}, "data.when"),
+        ({"n": float("nan")}, "data.n"),
         ({1: "x"}, "data"),
-        ({"deep": [{"x": {1, 2}}]}, "data['deep'][0]['x']"),
+        ({"deep": [{"x": {1, 2}}]}, "data.deep[0].x"),
     ],
 )
 def test_non_json_data_is_refused_with_its_place(data: dict[object, object], where: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Automation().send("A", data=data)  # type: ignore[arg-type]
-    assert caught.value.field == where
+    assert (caught.value.field, caught.value.path) == ("data", where)
 
 
 def test_idempotency_expiry_forms() -> None:
