@@ -440,7 +440,9 @@ def test_one_slow_request_does_not_hold_up_the_others(
         return accept(*args, **kwargs)
 
     monkeypatch.setattr(service, "accept", slow)
-    worker = threading.Thread(target=invoke, args=(http,))
+    # an invoke step makes a run tree: work that may take long goes to a worker thread
+    body = Automation().invoke("child").to_payload()
+    worker = threading.Thread(target=invoke, args=(http, body))
     worker.start()
     try:
         assert entered.wait(30)
@@ -451,6 +453,19 @@ def test_one_slow_request_does_not_hold_up_the_others(
         release.set()
         worker.join(30)
     assert len(sandbox.runs()) == 1
+
+
+def test_the_event_loop_never_waits_for_the_service(sandbox: Sandbox, http: httpx.Client) -> None:
+    done: list[int] = []
+    with sandbox._service.lock:  # held as a long advance() in another thread would
+        thread = threading.Thread(target=lambda: done.append(invoke(http).status_code), daemon=True)
+        thread.start()
+        refused = httpx.post(f"{sandbox.url}/automations/invoke", json=BODY)  # no key
+        assert refused.status_code == 401  # answered while the invoke waits for the lock
+        assert http.get("/nope").status_code == 404
+        assert done == []
+    thread.join(30)
+    assert done == [200]
 
 
 def test_the_request_log_is_bounded_and_keeps_nothing_of_a_401(sandbox: Sandbox) -> None:

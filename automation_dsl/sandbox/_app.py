@@ -6,7 +6,9 @@
 Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses. Bodies are
 read incrementally up to :attr:`Limits.max_body_size` (413 past it), checked (JSON only, no
 NaN/Infinity, nesting and step counts bounded) and parsed by the library's own parser; the
-work of a request runs in a worker thread, so one request never holds up the others.
+work of a request that may take long (a large body, an ``invoke``, injected latency) runs in
+a worker thread, and so does any work that would wait for the service's lock, so one
+request never holds up the event loop and the others.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 
 from .._automation import Automation
 from .._errors import AutomationError, ValidationError, ValidationTypeError
-from .._steps import RunContext
+from .._steps import Invoke, RunContext
 from .._time import UntilFormat, format_until
 from ._faults import Faults
 from ._idempotency import KeyReused, KeyUse, check_key, fingerprint
@@ -47,6 +49,8 @@ _FAILURE = json.dumps(
 _GATEWAY_FAULTS = ("503", "429", "drop-before")
 """Faults answered in front of the service, as at a gateway: never remembered for a key."""
 _MAX_PAGE = 50
+_INLINE_BODY = 16 * 1024
+_INLINE_STEPS = 100
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -284,6 +288,27 @@ def create_app(
     """The ASGI application serving ``service``, bounded by ``limits`` (the defaults)."""
     limits = limits or Limits()
 
+    async def cheaply(costly: bool, work: Callable[..., Response], *args: Any) -> Response:
+        """Do ``work`` on the event loop when it is cheap and the service is free (the
+        common case: no thread hop), else in a worker thread: the loop never waits."""
+        if not costly and service.lock.acquire(blocking=False):
+            try:
+                return work(*args)
+            finally:
+                service.lock.release()
+        return await run_in_threadpool(work, *args)
+
+    def heavy(raw: bytes, template_id: str | None) -> bool:
+        """Whether a request may take long: a large body, an ``invoke`` (a run tree),
+        a long template, or injected latency."""
+        if faults.latency or len(raw) > _INLINE_BODY:
+            return True
+        if template_id is None:
+            return b'"invoke"' in raw
+        template = service.engine.templates.get(template_id)
+        steps = template.steps if template is not None else ()
+        return len(steps) > _INLINE_STEPS or any(isinstance(s, Invoke) for s in steps)
+
     def authorized(request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {api_key}":
             return error(
@@ -410,7 +435,9 @@ def create_app(
             service.log(InvokeRequest(path, key, "disconnected"))
             return Response(status_code=400)
         headers = dict(request.headers)
-        return await run_in_threadpool(process, path, template_id, raw, headers, fault)
+        return await cheaply(
+            heavy(raw, template_id), process, path, template_id, raw, headers, fault
+        )
 
     async def invoke_ad_hoc(request: Request) -> Response:
         return await invoke(request, None)
@@ -455,7 +482,7 @@ def create_app(
     async def list_runs(request: Request) -> Response:
         if (refused := authorized(request)) is not None:
             return refused
-        return await run_in_threadpool(page_of_runs, request.query_params)
+        return await cheaply(False, page_of_runs, request.query_params)
 
     def steps_of(run_id: str) -> Response:
         with service.lock:
@@ -484,7 +511,7 @@ def create_app(
     async def run_steps(request: Request) -> Response:
         if (refused := authorized(request)) is not None:
             return refused
-        return await run_in_threadpool(steps_of, request.path_params["run_id"])
+        return await cheaply(False, steps_of, request.path_params["run_id"])
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -265,9 +265,11 @@ class Service:
             self.idempotency.remember(key, status, body)
 
     def log(self, request: InvokeRequest) -> None:
-        """Record an invoke request (in memory; the latest :data:`MAX_REQUESTS` only)."""
-        with self.lock:
-            self.requests.append(request)
+        """Record an invoke request (in memory; the latest :data:`MAX_REQUESTS` only).
+
+        Without the lock (a deque's append is atomic): the event loop never waits here.
+        """
+        self.requests.append(request)
 
     # -- time -----------------------------------------------------------------------------
 
