@@ -67,6 +67,9 @@ PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
 _ACTIVE = (PROCESSING, WAITING)
 MAX_INVOKE_DEPTH = 32
 """How deep ``invoke`` steps may nest (a template invoking itself stops there)."""
+MAX_STEPS = 2_000
+"""How many steps one run and the runs it invokes may execute before they are stopped
+(a template that invokes itself twice would otherwise run 2**32 runs)."""
 _UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
 _DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
 
@@ -90,7 +93,9 @@ def duration_length(text: str) -> timedelta:
     """
     match = _DURATION.fullmatch(text)
     if match is None:
-        raise ValueError(f"not a Courier duration: {text!r}")
+        raise ValueError(f"not a Courier duration: {text[:40]!r}")
+    if len(match.group(1)) > 9:  # past what a timedelta holds
+        raise OverflowError(f"duration {text[:40]!r} is out of range")
     count, unit = int(match.group(1)), match.group(2)
     if unit == "minute":
         return timedelta(minutes=count)
@@ -269,6 +274,16 @@ def _merge(
     return dict(existing)  # none: B exists, so it is left alone
 
 
+def _recipient_of(to: Any) -> str | None:
+    """Who a v2 message goes to: its user id, email, phone number or list, as given."""
+    if isinstance(to, Mapping):
+        for key in ("user_id", "email", "phone_number", "list_id", "audience_id"):
+            if to.get(key):
+                return str(to[key])
+        return None
+    return str(to) if to else None
+
+
 class StepError(Exception):
     """A step could not run (a missing template, an unresolved $ref ...)."""
 
@@ -277,7 +292,8 @@ class Engine:
     """Runs automations step by step on a clock, recording events and messages.
 
     ``on_change(run, events, messages)`` is called after each change, so a store can
-    persist it.
+    persist it. A run started (or resumed) and the runs it invokes execute at most
+    ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
 
     Example:
         >>> from automation_dsl import Automation
@@ -299,8 +315,11 @@ class Engine:
         profiles: dict[str, dict[str, Any]] | None = None,
         webhooks: Mapping[str, Any] | None = None,
         on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
+        max_steps: int = MAX_STEPS,
     ) -> None:
         self.now = now
+        self.max_steps = max_steps
+        self._steps_left = max_steps
         self.templates: dict[str, Any] = dict(templates or {})
         self.profiles: dict[str, dict[str, Any]] = profiles if profiles is not None else {}
         self.webhooks = dict(webhooks or {})
@@ -338,6 +357,7 @@ class Engine:
         template_id: str | None = None,
     ) -> RunState:
         """Accept a run and execute it (and the runs it invokes) until each waits or ends."""
+        self._steps_left = self.max_steps
         run = self._accept(automation, context, run_id=run_id, template_id=template_id, depth=0)
         self._drain()
         return run
@@ -406,6 +426,7 @@ class Engine:
             run.step_status[run.position]["status"] = PROCESSED
             run.step_status[run.position]["updated_at"] = now
             run.position += 1
+            self._steps_left = self.max_steps
             self._ready.append(run)
             self._drain()
 
@@ -443,6 +464,18 @@ class Engine:
         while run.status == PROCESSING and run.position < len(steps):
             index = run.position
             step = steps[index]
+            if self._steps_left <= 0:
+                self._event(
+                    run,
+                    index,
+                    step.action,
+                    "error",
+                    reason=f"stopped: more than {self.max_steps} steps executed by one run and "
+                    "the runs it invoked (does a template invoke itself?)",
+                )
+                run.status = ERROR
+                break
+            self._steps_left -= 1
             now = self.now()
             record = {"status": PROCESSED, "created_at": now, "updated_at": now}
             run.step_status[index] = record
@@ -564,7 +597,9 @@ class Engine:
         if isinstance(step, SendMessage):
             body = thaw(step.message)
             to = body.get("to")
-            recipient = (to.get("user_id") or to.get("email")) if isinstance(to, dict) else to
+            recipient = _recipient_of(to)
+            if not recipient:
+                raise StepError("no recipient: the message has no 'to'")
             message = Message(
                 message_id,
                 run.run_id,
@@ -593,6 +628,8 @@ class Engine:
                 )
             else:
                 recipient = self._resolve(run, step.recipient) or context.get("recipient")
+                if not recipient:
+                    raise StepError("no recipient: set one on the step or in the run context")
                 stored = self.profiles.get(recipient, {}) if recipient else {}
                 profile = {
                     **stored,
@@ -612,14 +649,14 @@ class Engine:
                 )
         self.messages.append(message)
         self._pending_messages.append(message)
-        target = f"list={message.list}" if message.list else f"recipient={message.recipient}"
+        target = {"list": message.list} if message.list else {"recipient": message.recipient}
         self._event(
             run,
             index,
             step.action,
             "sent",
             template=message.template,
-            **dict([target.split("=", 1)]),
+            **target,
             message_id=message_id,
         )
         return message
@@ -630,7 +667,7 @@ class Engine:
             until = self._resolve(run, step.until) if isinstance(step.until, Ref) else step.until
             try:
                 resume = to_utc(until, "delay step", "until")
-            except ValueError as error:
+            except (ValueError, OverflowError) as error:
                 raise StepError(str(error)) from None
         else:
             text = self._resolve(run, step.duration)
@@ -638,6 +675,8 @@ class Engine:
                 resume = now + duration_length(str(text))
             except ValueError as error:
                 raise StepError(str(error)) from None
+            except OverflowError:  # a $ref read at run time: the builder bounds the others
+                raise StepError(f"duration {str(text)[:40]!r} is out of range") from None
         if resume <= now:
             self._event(run, index, "delay", "resumed", until=_extended(resume))
             return

@@ -42,12 +42,12 @@ def test_run_id_comes_back_and_the_run_is_stored(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize(
     "script",
     [
-        ["500"],
+        ["503"],
         ["503", "503"],
         ["429"],
         ["drop-before"],
         ["drop-after"],
-        ["500", "429", "drop-after"],
+        ["503", "429", "drop-after"],
         ["drop-after", "drop-after", "503"],
     ],
 )
@@ -132,7 +132,7 @@ def test_no_key_leaks_into_logs_or_errors(
     sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    sandbox.faults.script.extend(["500", "drop-before"])
+    sandbox.faults.script.extend(["503", "drop-before"])
     texts = [repr(sandbox.client())]
     with sandbox.client(retry=FAST) as client:
         client.invoke(FLOW)

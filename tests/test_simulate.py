@@ -72,7 +72,7 @@ def test_refs_and_missing_values() -> None:
 
 
 def test_send_without_template_is_an_error_and_run_template_is_the_fallback() -> None:
-    assert sent(Automation().send().simulate(start=START, template="RUN_T")) == [
+    assert sent(Automation().send().simulate(start=START, template="RUN_T", recipient="u")) == [
         ("04-08 09:00", "RUN_T")
     ]
     timeline = Automation().send().simulate(start=START)

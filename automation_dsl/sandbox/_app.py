@@ -3,37 +3,91 @@
 * ``POST /automations/invoke`` and ``POST /automations/{templateId}/invoke``
 * ``GET /automations/runs`` (cursor-paged, filtered) and ``GET /automations/runs/{id}/steps``
 
-Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses.
+Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses. Bodies are
+read incrementally up to :attr:`Limits.max_body_size` (413 past it), checked (JSON only, no
+NaN/Infinity, nesting and step counts bounded) and parsed by the library's own parser; the
+work of a request that may take long (a large body, an ``invoke``, injected latency) runs in
+a worker thread, and so does any work that would wait for the service's lock, so one
+request never holds up the event loop and the others.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
+import math
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .._automation import Automation
-from .._errors import ValidationError
-from .._steps import RunContext
+from .._errors import AutomationError, ValidationError, ValidationTypeError
+from .._steps import Invoke, RunContext
 from .._time import UntilFormat, format_until
 from ._faults import Faults
-from ._service import IDEMPOTENCY_TTL, InvokeRequest, Service
+from ._idempotency import KeyReused, KeyUse, check_key, fingerprint
+from ._service import InvokeRequest, Service
 
-__all__ = ["create_app"]
+__all__ = ["Limits", "create_app"]
 
 _INVALID = "invalid_request_error"
+_FAILURE = json.dumps(
+    {"message": "Injected failure (sandbox fault injection)", "type": "api_error"}
+)
+_GATEWAY_FAULTS = ("503", "429", "drop-before")
+"""Faults answered in front of the service, as at a gateway: never remembered for a key."""
+_MAX_PAGE = 50
+_INLINE_BODY = 16 * 1024
+_INLINE_STEPS = 100
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        kind = ValidationError if isinstance(value, int) else ValidationTypeError
+        raise kind("Limits", attribute.name, "a positive integer", value)
+
+
+@attrs.frozen
+class Limits:
+    """What one request may ask of the sandbox.
+
+    Args:
+        max_body_size: bytes of request body (413 ``invalid_request_error`` past it).
+        max_depth: nesting levels of the JSON body (400 past it).
+        max_steps: steps in one ad hoc automation (400 past it). The simulator also stops
+            an invoke tree after ``Engine.max_steps`` executed steps.
+
+    Example:
+        >>> Limits(max_body_size=64 * 1024).max_body_size
+        65536
+    """
+
+    max_body_size: int = attrs.field(default=1024 * 1024, validator=_positive)
+    max_depth: int = attrs.field(default=64, validator=_positive)
+    max_steps: int = attrs.field(default=1000, validator=_positive)
+
+
+class _Refused(Exception):
+    """A request answered with a Courier error: ``outcome`` is what the request log says."""
+
+    def __init__(self, status: int, message: str, outcome: str, kind: str = _INVALID) -> None:
+        super().__init__(message)
+        self.status, self.message, self.outcome, self.kind = status, message, outcome, kind
+
+    def response(self) -> Response:
+        return error(self.status, self.message, self.kind)
 
 
 class _DropFilter(logging.Filter):
@@ -71,22 +125,6 @@ class _DropConnection(Response):
         await send({"type": "http.response.body", "body": b'{"run', "more_body": True})
 
 
-def _expiry(value: str | None) -> float:
-    """When a remembered answer expires: ``x-idempotency-expiration`` or 25 hours."""
-    now = time.time()
-    if value:
-        try:
-            number = float(value)
-        except ValueError:
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                pass
-        else:
-            return number / 1000 if number > 1e11 else number  # milliseconds, as old docs say
-    return now + IDEMPOTENCY_TTL.total_seconds()
-
-
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -96,11 +134,24 @@ def _offset(cursor: str | None) -> int:
         return 0
     try:
         kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset":
+        if kind == "offset" and int(number) >= 0:
             return int(number)
     except ValueError:
         pass
     raise HTTPException(400, "cursor: expected a next_cursor from an earlier page")
+
+
+def _limit(value: str | None) -> int:
+    """The page size: 20 by default, at most 50 (larger asks get 50)."""
+    if value is None:
+        return 20
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise HTTPException(400, f"limit: expected an integer from 1 to {_MAX_PAGE}, got {value!r}")
+    return min(number, _MAX_PAGE)
 
 
 def _date_bound(name: str, value: str | None, end: bool) -> datetime | None:
@@ -121,8 +172,142 @@ def _iso(moment: datetime) -> str:
     return format_until(moment, UntilFormat.EXTENDED)
 
 
-def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
-    """The ASGI application serving ``service``."""
+# -- request bodies ---------------------------------------------------------------------
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and abandoned as soon as it passes ``limit`` bytes."""
+    too_large = _Refused(413, f"Request body too large: the limit is {limit} bytes", "too-large")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise _Refused(400, f"Invalid Content-Length {declared[:40]!r}", "invalid")
+        if int(declared) > limit:
+            raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def _not_json(text: str) -> Any:
+    raise ValueError(f"{text} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return number
+
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _load_json(raw: bytes, max_depth: int) -> Any:
+    """The parsed body: strict JSON, nested at most ``max_depth`` deep, no lone surrogates."""
+    try:
+        payload = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise _Refused(
+            400, f"Invalid JSON body: nested deeper than {max_depth} levels", "invalid"
+        ) from None
+    except ValueError as exc:  # also bad UTF-8 and integers of over 4300 digits
+        raise _Refused(400, f"Invalid JSON body: {exc}", "invalid") from None
+    check_strings = _ESCAPED_SURROGATE.search(raw) is not None
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = (*node.keys(), *node.values()) if check_strings else node.values()
+        elif isinstance(node, list):
+            children = node
+        elif isinstance(node, str) and check_strings:
+            try:
+                node.encode()
+            except UnicodeEncodeError:
+                raise _Refused(
+                    400, f"Invalid JSON body: lone surrogate in {node[:40]!r}", "invalid"
+                ) from None
+            continue
+        else:
+            continue
+        if depth > max_depth:
+            raise _Refused(
+                400, f"Invalid JSON body: nested deeper than {max_depth} levels", "invalid"
+            )
+        stack.extend((child, depth + 1) for child in children)
+    return payload
+
+
+def _parse(
+    payload: Any, template_id: str | None, service: Service, limits: Limits
+) -> tuple[Automation, dict[str, Any]]:
+    """Validate an invoke body with the library's own parser; 400 names the step and field."""
+    if not isinstance(payload, dict):
+        raise _Refused(
+            400,
+            f"Invalid request body: expected a JSON object, got {type(payload).__name__}",
+            "invalid",
+        )
+    try:
+        if template_id is None:
+            automation = payload.get("automation")
+            steps = automation.get("steps") if isinstance(automation, dict) else None
+            if isinstance(steps, list) and len(steps) > limits.max_steps:
+                raise _Refused(
+                    400,
+                    f"Invalid Steps Definition: automation.steps: at most {limits.max_steps} "
+                    f"steps, got {len(steps)}",
+                    "invalid",
+                )
+            parsed, context = Automation.from_payload(payload)
+            return parsed, context.to_wire()
+        if "recipient" not in payload:
+            raise _Refused(400, "recipient: required (it may be null)", "invalid")
+        fields = {key: value for key, value in payload.items() if value is not None}
+        template_context = RunContext.from_wire(fields).to_wire()
+    # the parser is the judge of a body: whatever it refuses is the body's fault (a 400),
+    # including the raw TypeError/ValueError a parser bug may still let through
+    except (AutomationError, TypeError, ValueError, RecursionError) as exc:
+        raise _Refused(400, f"Invalid Steps Definition: {exc}", "invalid") from None
+    template = service.template(template_id)
+    if template is None:
+        raise _Refused(404, f"Automation template {template_id} not found", "not-found")
+    return template, template_context
+
+
+# -- the application --------------------------------------------------------------------
+
+
+def create_app(
+    service: Service, api_key: str, faults: Faults, limits: Limits | None = None
+) -> Starlette:
+    """The ASGI application serving ``service``, bounded by ``limits`` (the defaults)."""
+    limits = limits or Limits()
+
+    async def cheaply(costly: bool, work: Callable[..., Response], *args: Any) -> Response:
+        """Do ``work`` on the event loop when it is cheap and the service is free (the
+        common case: no thread hop), else in a worker thread: the loop never waits."""
+        if not costly and service.lock.acquire(blocking=False):
+            try:
+                return work(*args)
+            finally:
+                service.lock.release()
+        return await run_in_threadpool(work, *args)
+
+    def heavy(raw: bytes, template_id: str | None) -> bool:
+        """Whether a request may take long: a large body, an ``invoke`` (a run tree),
+        a long template, or injected latency."""
+        if faults.latency or len(raw) > _INLINE_BODY:
+            return True
+        if template_id is None:
+            return b'"invoke"' in raw
+        template = service.engine.templates.get(template_id)
+        steps = template.steps if template is not None else ()
+        return len(steps) > _INLINE_STEPS or any(isinstance(s, Invoke) for s in steps)
 
     def authorized(request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {api_key}":
@@ -131,80 +316,128 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             )
         return None
 
-    async def body_of(request: Request) -> Any:
-        try:
-            return json.loads(await request.body())
-        except ValueError:
-            raise HTTPException(400, "Invalid JSON body") from None
-
-    async def invoke(request: Request, template_id: str | None) -> Response:
-        path = request.url.path
-        key = request.headers.get("idempotency-key")
+    def process(
+        path: str, template_id: str | None, raw: bytes, headers: Mapping[str, str], fault: str
+    ) -> Response:
+        """Everything after the body is read, in a worker thread: parse, replay, run."""
+        key = headers.get("idempotency-key")
 
         def log(outcome: str, run_id: str | None = None) -> None:
             service.log(InvokeRequest(path, key, outcome, run_id))
 
-        if (refused := authorized(request)) is not None:
-            log("unauthorized")
-            return refused
-        fault = faults.draw()
-        if fault != "ok" and fault != "drop-after":
-            log(fault)
-        if fault in ("500", "503"):
-            return error(int(fault), "Injected failure (sandbox fault injection)", "api_error")
-        if fault == "429":
-            retry_after = f"{faults.retry_after:g}"
-            return error(
-                429,
-                "Too many requests (sandbox fault injection)",
-                "rate_limit_error",
-                {"Retry-After": retry_after},
-            )
-        if fault == "drop-before":
-            return _DropConnection()
-        if key is not None:
-            stored = service.remembered(path, key)
+        try:
+            payload = _load_json(raw, limits.max_depth)
+            use = None
+            if key is not None:
+                check_key(key)
+                expires = service.idempotency.expiry(headers.get("x-idempotency-expiration"))
+                use = KeyUse(path, key, fingerprint(payload), expires)
+        except ValidationError as exc:
+            log("invalid")
+            return error(400, str(exc), _INVALID)
+        except _Refused as refused:
+            log(refused.outcome)
+            return refused.response()
+        if use is not None and not service.idempotency.claim(use):
+            log("conflict")
+            return error(409, "A request with this Idempotency-Key is being processed", _INVALID)
+        try:
+            return answer(path, template_id, payload, use, fault, log)
+        finally:
+            if use is not None:
+                service.idempotency.release(use)
+
+    def answer(
+        path: str,
+        template_id: str | None,
+        payload: Any,
+        use: KeyUse | None,
+        fault: str,
+        log: Any,
+    ) -> Response:
+        if use is not None:
+            try:
+                stored = service.idempotency.replay(use)
+            except KeyReused:
+                log("key-reused")
+                return error(
+                    422,
+                    "This Idempotency-Key was already used with a different request body; "
+                    "use a new key for a different request",
+                    "idempotency_error",
+                )
             if stored is not None:
-                status, body = stored
+                run_id = json.loads(stored.body).get("runId")
                 if fault == "drop-after":  # the replay is the processing: drop its answer
-                    log("drop-after", json.loads(body).get("runId"))
+                    log("drop-after", run_id)
                     return _DropConnection()
-                log("replayed", json.loads(body).get("runId"))
+                log("replayed", run_id)
                 return Response(
-                    body,
-                    status_code=status,
+                    stored.body,
+                    status_code=stored.status,
                     media_type="application/json",
                     headers={"Idempotent-Replayed": "true"},
                 )
-            if not service.claim(path, key):
-                log("conflict")
-                return error(
-                    409, "A request with this Idempotency-Key is being processed", _INVALID
-                )
+        if faults.latency:
+            time.sleep(faults.latency)  # a worker thread: the event loop goes on
         try:
-            if faults.latency:
-                await asyncio.sleep(faults.latency)
-            payload = await body_of(request)
-            expires = _expiry(request.headers.get("x-idempotency-expiration"))
-            try:
-                automation, context = _parse(payload, template_id, service)
-            except HTTPException as problem:
-                log("invalid" if problem.status_code == 400 else "not-found")
-                if key is not None and problem.status_code != 400:
-                    # Courier keeps every answer but a failed validation for the key
-                    body = json.dumps({"message": problem.detail, "type": _INVALID})
-                    service.remember(path, key, problem.status_code, body, expires)
-                raise
-            answer = (path, key, expires) if key is not None else None
-            run_id = service.accept(automation, context, template_id=template_id, answer=answer)
-        finally:
-            if key is not None:
-                service.release(path, key)
+            automation, context = _parse(payload, template_id, service, limits)
+        except _Refused as refused:
+            log(refused.outcome)
+            if use is not None and refused.status != 400:
+                # Courier keeps every answer but a failed validation for the key
+                body = json.dumps({"message": refused.message, "type": refused.kind})
+                service.refuse(use, refused.status, body)
+            return refused.response()
+        if fault == "500":  # the service fails before storing the run: the answer is kept
+            if use is not None:
+                service.refuse(use, 500, _FAILURE)
+            log("500")
+            return Response(_FAILURE, status_code=500, media_type="application/json")
+        failure = _FAILURE if fault == "500-after" else None
+        run_id = service.accept(
+            automation, context, template_id=template_id, key=use, failure=failure
+        )
+        if failure is not None:  # the run is stored; the answer, a 500, is kept for the key
+            log("500-after", run_id)
+            return Response(failure, status_code=500, media_type="application/json")
         if fault == "drop-after":
             log("drop-after", run_id)
             return _DropConnection()
         log("accepted", run_id)
         return JSONResponse({"runId": run_id})
+
+    async def invoke(request: Request, template_id: str | None) -> Response:
+        path = request.url.path
+        if (refused := authorized(request)) is not None:
+            service.log(InvokeRequest(path, None, "unauthorized"))  # nothing of it is kept
+            return refused
+        key = request.headers.get("idempotency-key")
+        fault = faults.draw()
+        if fault in _GATEWAY_FAULTS:
+            service.log(InvokeRequest(path, key, fault))
+            if fault == "503":
+                return error(503, "Injected failure (sandbox fault injection)", "api_error")
+            if fault == "429":
+                return error(
+                    429,
+                    "Too many requests (sandbox fault injection)",
+                    "rate_limit_error",
+                    {"Retry-After": f"{faults.retry_after:g}"},
+                )
+            return _DropConnection()
+        try:
+            raw = await _read_body(request, limits.max_body_size)
+        except _Refused as problem:
+            service.log(InvokeRequest(path, key, problem.outcome))
+            return problem.response()
+        except ClientDisconnect:  # nothing was claimed or stored; there is no one to answer
+            service.log(InvokeRequest(path, key, "disconnected"))
+            return Response(status_code=400)
+        headers = dict(request.headers)
+        return await cheaply(
+            heavy(raw, template_id), process, path, template_id, raw, headers, fault
+        )
 
     async def invoke_ad_hoc(request: Request) -> Response:
         return await invoke(request, None)
@@ -212,14 +445,8 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
     async def invoke_template(request: Request) -> Response:
         return await invoke(request, request.path_params["template_id"])
 
-    async def list_runs(request: Request) -> Response:
-        if (refused := authorized(request)) is not None:
-            return refused
-        query = request.query_params
-        try:
-            limit = min(max(int(query.get("limit", "20")), 1), 50)
-        except ValueError:
-            limit = 20
+    def page_of_runs(query: Mapping[str, str]) -> Response:
+        limit = _limit(query.get("limit"))
         statuses = set(filter(None, query.get("status", "").split(",")))
         templates = set(filter(None, query.get("template_id", "").split(",")))
         start = _date_bound("start_date", query.get("start_date"), end=False)
@@ -252,10 +479,12 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             body["next_cursor"] = _cursor(offset + limit)
         return JSONResponse(body)
 
-    async def run_steps(request: Request) -> Response:
+    async def list_runs(request: Request) -> Response:
         if (refused := authorized(request)) is not None:
             return refused
-        run_id = request.path_params["run_id"]
+        return await cheaply(False, page_of_runs, request.query_params)
+
+    def steps_of(run_id: str) -> Response:
         with service.lock:
             run = service.engine.runs.get(run_id)
             if run is None:
@@ -279,6 +508,11 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
                 )
         return JSONResponse({"steps": steps})
 
+    async def run_steps(request: Request) -> Response:
+        if (refused := authorized(request)) is not None:
+            return refused
+        return await cheaply(False, steps_of, request.path_params["run_id"])
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route
@@ -292,6 +526,10 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             )
         return error(exc.status_code, str(exc.detail), _INVALID)
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A bug in the sandbox: Courier's 500 body (the server logs the traceback once)."""
+        return error(500, "Internal error in the sandbox", "api_error")
+
     return Starlette(
         routes=[
             Route("/automations/invoke", invoke_ad_hoc, methods=["POST"]),
@@ -299,26 +537,5 @@ def create_app(service: Service, api_key: str, faults: Faults) -> Starlette:
             Route("/automations/runs/{run_id}/steps", run_steps, methods=["GET"]),
             Route("/automations/{template_id}/invoke", invoke_template, methods=["POST"]),
         ],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
     )
-
-
-def _parse(
-    payload: Any, template_id: str | None, service: Service
-) -> tuple[Automation, dict[str, Any]]:
-    """Validate an invoke body with the library's own parser; 400 names the step and field."""
-    try:
-        if template_id is None:
-            automation, context = Automation.from_payload(payload)
-            return automation, context.to_wire()
-        if not isinstance(payload, dict) or "recipient" not in payload:
-            raise HTTPException(400, "recipient: required (it may be null)")
-        fields = {key: value for key, value in payload.items() if value is not None}
-        template_context = RunContext.from_wire(fields).to_wire()
-    except ValidationError as exc:
-        raise HTTPException(400, f"Invalid Steps Definition: {exc}") from None
-    with service.lock:
-        template: Automation | None = service.engine.templates.get(template_id)
-    if template is None:
-        raise HTTPException(404, f"Automation template {template_id} not found")
-    return template, template_context

@@ -1,9 +1,13 @@
 """Fault injection: what the sandbox does wrong on purpose, to test retry logic.
 
-Faults apply to the two invoke endpoints. They happen in front of the automation
-service, as at a gateway, so the injected 500, 503 and 429 answers and the connections
-dropped *before* the run is stored leave nothing behind; a connection dropped *after*
-the run is stored leaves the run, and its answer, stored for the ``Idempotency-Key``.
+Faults apply to the two invoke endpoints. The 503 and 429 answers and the connections
+dropped *before* the run is stored happen in front of the automation service, as at a
+gateway: they leave nothing behind, and a retry with the same ``Idempotency-Key`` goes
+through. A 500 comes from the service itself, and Courier keeps the first answer for a
+key, 5xx included: an injected 500 (before the run is stored: no run) or 500-after
+(after: the run exists) is replayed for every retry with that key until it expires. A
+connection dropped *after* the run is stored leaves the run, and its answer, stored for
+the key.
 
 Example:
     >>> faults = Faults(error_500=0.1, rate_limit=0.1, retry_after=2, seed=7)
@@ -14,28 +18,69 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
+from .._errors import ValidationError, ValidationTypeError
+
 __all__ = ["FAULT_KINDS", "Faults"]
 
-FAULT_KINDS = ("500", "503", "429", "drop-before", "drop-after", "ok")
+FAULT_KINDS = ("500", "500-after", "503", "429", "drop-before", "drop-after", "ok")
 """The names a fault script may hold; ``ok`` means no fault for that request."""
 
+_RATES = ("error_500", "error_500_after", "error_503", "rate_limit", "drop_before", "drop_after")
 
-def _probability(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not 0 <= value <= 1:
-        raise ValueError(
-            f"Faults: {attribute.name!r} expected a probability in [0, 1], got {value!r}"
+
+def _number(name: str, value: Any, expected: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationTypeError("Faults", name, expected, value)
+    if not math.isfinite(value):
+        raise ValidationError("Faults", name, expected, value)
+    return float(value)
+
+
+def _probability(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    expected = "a probability from 0 to 1"
+    if not 0 <= _number(attribute.name, value, expected) <= 1:
+        raise ValidationError("Faults", attribute.name, expected, value)
+    rates = {name: getattr(instance, name, 0.0) for name in _RATES} | {attribute.name: value}
+    valid = {k: v for k, v in rates.items() if isinstance(v, int | float) and 0 < v <= 1}
+    if sum(valid.values()) > 1:  # (the others are refused by their own validator)
+        together = ", ".join(f"{k}={v:g}" for k, v in valid.items())
+        raise ValidationError(
+            "Faults",
+            attribute.name,
+            "probabilities that add up to at most 1",
+            value,
+            hint=f"together with {together}",
         )
 
 
-def _kinds(_: object, __: object, value: deque[str]) -> None:
-    unknown = [kind for kind in value if kind not in FAULT_KINDS]
+def _seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    expected = "a number of seconds from 0 to 3600"
+    if not 0 <= _number(attribute.name, value, expected) <= 3600:
+        raise ValidationError("Faults", attribute.name, expected, value)
+
+
+def _seed(_: object, __: object, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValidationTypeError("Faults", "seed", "an integer or None", value)
+
+
+def _script(value: Iterable[str]) -> deque[str]:
+    expected = f"a list of names from {FAULT_KINDS}"
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationTypeError("Faults", "script", expected, value)
+    kinds = deque(value)
+    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
     if unknown:
-        raise ValueError(f"Faults: 'script' expected names from {FAULT_KINDS}, got {unknown!r}")
+        raise ValidationError("Faults", "script", expected, unknown)
+    return kinds
 
 
 @attrs.define
@@ -43,26 +88,39 @@ class Faults:
     """Per-sandbox fault settings; change them at any time (``sandbox.faults.latency = 0.2``).
 
     Args:
-        error_500: probability of an injected ``500 api_error``.
+        error_500: probability of an injected ``500 api_error`` before the run is stored.
+        error_500_after: probability of storing the run, then answering ``500 api_error``.
         error_503: probability of an injected ``503 api_error``.
         rate_limit: probability of an injected ``429 rate_limit_error`` with ``Retry-After``.
-        retry_after: the ``Retry-After`` seconds sent with injected 429s.
+        retry_after: the ``Retry-After`` seconds sent with injected 429s (0 to 3600).
         drop_before: probability of dropping the connection before the run is stored.
         drop_after: probability of storing the run, then dropping the connection.
-        latency: seconds added to each invoke while it is being processed.
+        latency: seconds added to each invoke while it is being processed (0 to 3600).
         seed: seeds the random draws, so a fault pattern can be replayed.
         script: faults to inject first, one per request, in order (see ``FAULT_KINDS``).
+
+    Raises:
+        ValidationError: a value out of range (a probability outside [0, 1], NaN, a
+            negative latency, probabilities adding up to more than 1, an unknown fault).
+
+    Example:
+        >>> try:
+        ...     Faults(latency=-1)
+        ... except ValueError as exc:
+        ...     print(exc)
+        Faults: 'latency' expected a number of seconds from 0 to 3600, got -1 (int)
     """
 
     error_500: float = attrs.field(default=0.0, validator=_probability)
     error_503: float = attrs.field(default=0.0, validator=_probability)
     rate_limit: float = attrs.field(default=0.0, validator=_probability)
-    retry_after: float = 1.0
+    retry_after: float = attrs.field(default=1.0, validator=_seconds)
     drop_before: float = attrs.field(default=0.0, validator=_probability)
     drop_after: float = attrs.field(default=0.0, validator=_probability)
-    latency: float = 0.0
-    seed: int | None = None
-    script: deque[str] = attrs.field(factory=deque, converter=deque, validator=_kinds)
+    latency: float = attrs.field(default=0.0, validator=_seconds)
+    seed: int | None = attrs.field(default=None, validator=_seed)
+    script: deque[str] = attrs.field(factory=deque, converter=_script)
+    error_500_after: float = attrs.field(default=0.0, validator=_probability, kw_only=True)
     _random: random.Random = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -72,12 +130,13 @@ class Faults:
         """The fault for the next request: the script's next entry, else a random draw."""
         if self.script:
             kind = self.script.popleft()
-            if kind not in FAULT_KINDS:
-                raise ValueError(f"Faults: unknown fault {kind!r} in script")
+            if kind not in FAULT_KINDS:  # appended to the deque after construction
+                raise ValidationError("Faults", "script", f"names from {FAULT_KINDS}", kind)
             return kind
         roll = self._random.random()
         for kind, chance in (
             ("500", self.error_500),
+            ("500-after", self.error_500_after),
             ("503", self.error_503),
             ("429", self.rate_limit),
             ("drop-before", self.drop_before),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from typing import Any
 import attrs
 
 from .._automation import Automation
+from .._errors import ValidationError, ValidationTypeError
 from .._simulate import Engine, Event, Message, RunState, VirtualClock
+from ._idempotency import Idempotency, KeyUse
 from ._store import Store, message_from_dict
 
-IDEMPOTENCY_TTL = timedelta(hours=25)
-"""How long an ``Idempotency-Key`` is remembered when the request does not say."""
+MAX_REQUESTS = 10_000
+"""How many invoke requests :meth:`Sandbox.requests` remembers (the latest ones)."""
 
 
 class RealClock:
@@ -114,14 +117,31 @@ class Service:
         start: datetime | None,
         webhooks: Mapping[str, Any] | None = None,
     ) -> None:
+        if clock not in ("virtual", "real"):
+            raise ValidationError("Sandbox", "clock", "'virtual' or 'real'", clock)
+        if not isinstance(db, str | Path):
+            raise ValidationTypeError("Sandbox", "db", "a file path or ':memory:'", db)
+        if webhooks is not None and not isinstance(webhooks, Mapping):
+            raise ValidationTypeError("Sandbox", "webhooks", "a mapping of URL to reply", webhooks)
+        if start is not None and not isinstance(start, datetime):
+            raise ValidationTypeError("Sandbox", "start", "an aware datetime", start)
         self.lock = threading.RLock()
         self.store = Store(db)
         self.real_time = clock == "real"
+        self._start = start
+        self._webhooks = webhooks
+        self.idempotency = Idempotency(self.store, lock=self.lock)
+        self.requests: deque[InvokeRequest] = deque(maxlen=MAX_REQUESTS)
+        self._load()
+
+    def _load(self) -> None:
+        """Build the clock and the engine from the store: the committed state, only."""
         saved = self.store.get_meta("clock")
         if self.real_time:
             self.clock: VirtualClock | RealClock = RealClock()
         else:
-            self.clock = VirtualClock(datetime.fromisoformat(saved) if saved else start)
+            self.clock = VirtualClock(datetime.fromisoformat(saved) if saved else self._start)
+            self._start = self.clock.now()  # a reload before the first save keeps the time
         self.engine = Engine(
             self.clock.now,
             templates={
@@ -129,12 +149,23 @@ class Service:
                 for template_id, body in self.store.templates().items()
             },
             profiles=self.store.profiles(),
-            webhooks=webhooks,
+            webhooks=self._webhooks,
             on_change=self._persist,
         )
-        self.in_flight: set[tuple[str, str]] = set()
-        self.requests: list[InvokeRequest] = []
         self._restore()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One unit of change: committed to the store, or undone in the store *and* in
+        memory (nothing of a failed request stays: no run, event, message or key)."""
+        with self.lock:
+            try:
+                with self.store.transaction():
+                    yield
+            except BaseException:
+                if not self.store.db.in_transaction:  # the outermost unit: start over
+                    self._load()
+                raise
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -185,34 +216,25 @@ class Service:
 
     def register_template(self, template_id: str, automation: Automation) -> None:
         """Make ``template_id`` invocable (templated invokes and ``invoke`` steps)."""
-        with self.lock, self.store.transaction():
+        if not isinstance(template_id, str) or not template_id.strip():
+            raise ValidationTypeError(
+                "register_template", "template_id", "a non-empty string", template_id
+            )
+        if not isinstance(automation, Automation):
+            raise ValidationTypeError(
+                "register_template", "automation", "an Automation", automation
+            )
+        with self.atomic():
             self.engine.templates[template_id] = automation
             self.store.put_template(template_id, automation.to_dict())
 
     # -- invoking -------------------------------------------------------------------------
 
-    def remembered(self, path: str, key: str) -> tuple[int, str] | None:
-        """The stored answer for an idempotency key on a path."""
+    def template(self, template_id: str) -> Automation | None:
+        """A registered template, if any."""
         with self.lock:
-            return self.store.remembered(path, key, time.time())
-
-    def remember(self, path: str, key: str, status: int, body: str, expires_at: float) -> None:
-        """Store an answer (an error) for an idempotency key on a path."""
-        with self.lock, self.store.transaction():
-            self.store.remember(path, key, status, body, expires_at)
-
-    def claim(self, path: str, key: str) -> bool:
-        """Mark a key in flight; False when a request with it is being processed."""
-        with self.lock:
-            if (path, key) in self.in_flight:
-                return False
-            self.in_flight.add((path, key))
-            return True
-
-    def release(self, path: str, key: str) -> None:
-        """The request holding a key is done."""
-        with self.lock:
-            self.in_flight.discard((path, key))
+            found: Automation | None = self.engine.templates.get(template_id)
+            return found
 
     def accept(
         self,
@@ -220,21 +242,34 @@ class Service:
         context: Mapping[str, Any],
         *,
         template_id: str | None,
-        answer: tuple[str, str, float] | None,
+        key: KeyUse | None,
+        failure: str | None = None,
     ) -> str:
-        """Start a run; with ``answer`` (path, key, expiry), remember the response too."""
-        with self.lock, self.store.transaction():
+        """Start a run; with ``key``, remember the answer in the same transaction.
+
+        ``failure`` (a Courier error body) is the answer instead of the run id: the run
+        is stored, but the request fails afterwards (an injected 500 after the store).
+        """
+        with self.atomic():
             run = self.engine.start(automation, context, template_id=template_id)
-            if answer is not None:
-                path, key, expires_at = answer
-                body = json.dumps({"runId": run.run_id})
-                self.store.remember(path, key, 200, body, expires_at)
+            if key is not None:
+                if failure is None:
+                    self.idempotency.remember(key, 200, json.dumps({"runId": run.run_id}))
+                else:
+                    self.idempotency.remember(key, 500, failure)
             return run.run_id
 
+    def refuse(self, key: KeyUse, status: int, body: str) -> None:
+        """Remember an error answer for a key (Courier keeps all but validation failures)."""
+        with self.atomic():
+            self.idempotency.remember(key, status, body)
+
     def log(self, request: InvokeRequest) -> None:
-        """Record an invoke request (kept in memory only)."""
-        with self.lock:
-            self.requests.append(request)
+        """Record an invoke request (in memory; the latest :data:`MAX_REQUESTS` only).
+
+        Without the lock (a deque's append is atomic): the event loop never waits here.
+        """
+        self.requests.append(request)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -242,13 +277,13 @@ class Service:
         """Move the virtual clock, resuming runs as they fall due."""
         if not isinstance(self.clock, VirtualClock):
             raise RuntimeError("advance() needs the virtual clock; this sandbox runs in real time")
-        with self.lock, self.store.transaction():
+        with self.atomic():
             self.engine.advance(self.clock, by, to=to)
             self.store.set_meta("clock", self.clock.now().isoformat())
 
     def tick(self) -> None:
         """Real time: resume the runs that are due now."""
-        with self.lock, self.store.transaction():
+        with self.atomic():
             self.engine.run_due()
 
     # -- reading --------------------------------------------------------------------------

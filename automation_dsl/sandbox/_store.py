@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER NOT NULL,
     body TEXT NOT NULL,
     expires_at REAL NOT NULL,
+    fingerprint TEXT,
     PRIMARY KEY (path, key)
 );
 CREATE TABLE IF NOT EXISTS templates (template_id TEXT PRIMARY KEY, automation TEXT NOT NULL);
@@ -101,6 +102,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(idempotency)")}
+        if "fingerprint" not in columns:  # a database written by automation-dsl 0.1
+            self.db.execute("ALTER TABLE idempotency ADD COLUMN fingerprint TEXT")
 
     def close(self) -> None:
         """Close the database."""
@@ -186,20 +190,24 @@ class Store:
 
     # -- idempotency ----------------------------------------------------------------------
 
-    def remembered(self, path: str, key: str, now: float) -> tuple[int, str] | None:
-        """The stored answer for a key on a path, unless it expired."""
+    def remembered(self, path: str, key: str, now: float) -> tuple[int, str, str | None] | None:
+        """The stored answer for a key on a path (status, body, request fingerprint),
+        unless it expired."""
         row = self.db.execute(
-            "SELECT status, body FROM idempotency WHERE path = ? AND key = ? AND expires_at > ?",
+            "SELECT status, body, fingerprint FROM idempotency "
+            "WHERE path = ? AND key = ? AND expires_at > ?",
             (path, key, now),
         ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
+        return None if row is None else (int(row[0]), str(row[1]), row[2])
 
-    def remember(self, path: str, key: str, status: int, body: str, expires_at: float) -> None:
-        """Store the first answer for a key on a path."""
+    def remember(
+        self, path: str, key: str, status: int, body: str, fingerprint: str, expires_at: float
+    ) -> None:
+        """Store the first answer for a key on a path (an expired one is replaced)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO idempotency (path, key, status, body, expires_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (path, key, status, body, expires_at),
+            "INSERT OR REPLACE INTO idempotency (path, key, status, body, fingerprint, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (path, key, status, body, fingerprint, expires_at),
         )
 
     # -- templates, profiles, clock -------------------------------------------------------
