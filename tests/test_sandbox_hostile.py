@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from automation_dsl import Automation, ValidationError, ValidationTypeError
+from automation_dsl import Automation, BadRequestError, ValidationError, ValidationTypeError
 from automation_dsl.sandbox import Faults, Sandbox
-from automation_dsl.sandbox._app import Limits, create_app
+from automation_dsl.sandbox._app import RequestLimits
 from automation_dsl.sandbox._idempotency import Idempotency
 from automation_dsl.sandbox._service import MAX_REQUESTS
 from automation_dsl.sandbox._store import Store
@@ -299,31 +299,24 @@ def test_a_chunked_body_is_read_only_up_to_the_limit(sandbox: Sandbox, http: htt
 
 
 def test_limits_are_configurable_and_validated() -> None:
-    assert Limits(max_body_size=10).max_body_size == 10
+    assert RequestLimits(max_body_size=10).max_body_size == 10
     for bad in (0, -1, 1.5, "1", True):
         with pytest.raises(ValidationError, match="max_body_size"):
-            Limits(max_body_size=bad)  # type: ignore[arg-type]
+            RequestLimits(max_body_size=bad)  # type: ignore[arg-type]
 
 
-def test_a_small_body_limit_applies(sandbox: Sandbox) -> None:
-    import uvicorn
-
-    app = create_app(sandbox._service, "k", Faults(), Limits(max_body_size=100))
-    config = uvicorn.Config(app, port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.01)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/automations/invoke"
-        answer = httpx.post(url, json=BODY, headers={"Authorization": "Bearer k"})
-        assert_courier_error(answer, 413, "100 bytes")
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def test_the_request_limits_are_set_on_the_sandbox() -> None:
+    with Sandbox(max_body_size=100) as small, httpx.Client(base_url=small.url) as http:
+        http.headers["Authorization"] = f"Bearer {small.api_key}"
+        assert_courier_error(invoke(http, BODY), 413, "100 bytes")
+    with Sandbox(max_json_depth=5, max_steps=2) as small, small.client() as client:
+        data = {"a": {"b": {"c": {}}}}
+        deep = {"automation": {"steps": [{"action": "send", "template": "A", "data": data}]}}
+        with pytest.raises(BadRequestError, match="nest"):
+            client.invoke(deep, recipient="u", validate=False)
+        with pytest.raises(BadRequestError, match="at most 2"):
+            client.invoke(Automation().send("A").send("B").send("C"), recipient="u")
+        assert small.runs() == []
 
 
 def test_too_many_steps_is_400(http: httpx.Client, sandbox: Sandbox) -> None:

@@ -484,6 +484,12 @@ BAD_ARGUMENTS: list[tuple[str, Any, type[Exception]]] = [
     ("max_connections", True, ValidationTypeError),
     ("max_header_bytes", 100, ValidationError),
     ("max_header_bytes", "16k", ValidationTypeError),
+    ("max_body_size", 0, ValidationError),
+    ("max_body_size", 1.5, ValidationTypeError),
+    ("max_json_depth", -1, ValidationError),
+    ("max_json_depth", None, ValidationTypeError),
+    ("max_steps", 0, ValidationError),
+    ("max_steps", "1000", ValidationTypeError),
 ]
 
 
@@ -533,6 +539,9 @@ ARGUMENTS = [
     "idle_timeout",
     "max_connections",
     "max_header_bytes",
+    "max_body_size",
+    "max_json_depth",
+    "max_steps",
 ]
 ANY_VALUE = st.one_of(
     st.none(),

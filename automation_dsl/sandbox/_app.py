@@ -4,7 +4,7 @@
 * ``GET /automations/runs`` (cursor-paged, filtered) and ``GET /automations/runs/{id}/steps``
 
 Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses. Bodies are
-read incrementally up to :attr:`Limits.max_body_size` (413 past it), checked (JSON only, no
+read incrementally up to :attr:`RequestLimits.max_body_size` (413 past it), checked (JSON only, no
 NaN/Infinity, nesting and step counts bounded) and parsed by the library's own parser; the
 work of a request that may take long (a large body, an ``invoke``, injected latency) runs in
 a worker thread, and so does any work that would wait for the service's lock, so one
@@ -40,7 +40,7 @@ from ._faults import Faults
 from ._idempotency import KeyReused, KeyUse, check_key, fingerprint
 from ._service import InvokeRequest, Service
 
-__all__ = ["Limits", "create_app"]
+__all__ = ["RequestLimits", "create_app"]
 
 _INVALID = "invalid_request_error"
 _FAILURE = json.dumps(
@@ -56,11 +56,11 @@ _INLINE_STEPS = 100
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         kind = ValidationError if isinstance(value, int) else ValidationTypeError
-        raise kind("Limits", attribute.name, "a positive integer", value)
+        raise kind("RequestLimits", attribute.name, "a positive integer", value)
 
 
 @attrs.frozen
-class Limits:
+class RequestLimits:
     """What one request may ask of the sandbox.
 
     Args:
@@ -70,7 +70,7 @@ class Limits:
             an invoke tree after ``Engine.max_steps`` executed steps.
 
     Example:
-        >>> Limits(max_body_size=64 * 1024).max_body_size
+        >>> RequestLimits(max_body_size=64 * 1024).max_body_size
         65536
     """
 
@@ -243,7 +243,7 @@ def _load_json(raw: bytes, max_depth: int) -> Any:
 
 
 def _parse(
-    payload: Any, template_id: str | None, service: Service, limits: Limits
+    payload: Any, template_id: str | None, service: Service, limits: RequestLimits
 ) -> tuple[Automation, dict[str, Any]]:
     """Validate an invoke body with the library's own parser; 400 names the step and field."""
     if not isinstance(payload, dict):
@@ -283,10 +283,10 @@ def _parse(
 
 
 def create_app(
-    service: Service, api_key: str, faults: Faults, limits: Limits | None = None
+    service: Service, api_key: str, faults: Faults, limits: RequestLimits | None = None
 ) -> Starlette:
     """The ASGI application serving ``service``, bounded by ``limits`` (the defaults)."""
-    limits = limits or Limits()
+    limits = limits or RequestLimits()
 
     async def cheaply(costly: bool, work: Callable[..., Response], *args: Any) -> Response:
         """Do ``work`` on the event loop when it is cheap and the service is free (the

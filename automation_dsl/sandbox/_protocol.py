@@ -30,14 +30,14 @@ import attrs
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-__all__ = ["LOG_EVERY", "Limits", "QuietLogger", "bounded_protocol"]
+__all__ = ["LOG_EVERY", "ConnectionLimits", "QuietLogger", "bounded_protocol"]
 
 LOG_EVERY = 60.0
 """Seconds between two log lines of the same kind."""
 
 
 @attrs.frozen
-class Limits:
+class ConnectionLimits:
     """The transport limits of one sandbox (checked by ``Sandbox``)."""
 
     request_timeout: float
@@ -101,9 +101,10 @@ def _answer(status: int, message: str) -> bytes:
 
 
 class _BoundedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with :class:`Limits` (set by :func:`bounded_protocol`)."""
+    """uvicorn's httptools protocol, bounded by :class:`ConnectionLimits`
+    (set by :func:`bounded_protocol`)."""
 
-    limits: ClassVar[Limits]
+    limits: ClassVar[ConnectionLimits]
     quiet: ClassVar[QuietLogger]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -185,7 +186,7 @@ class _BoundedProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def bounded_protocol(limits: Limits, logger: QuietLogger) -> type[HttpToolsProtocol]:
+def bounded_protocol(limits: ConnectionLimits, logger: QuietLogger) -> type[HttpToolsProtocol]:
     """The protocol class to give ``uvicorn.Config(http=...)`` for one server."""
 
     class BoundedHttpToolsProtocol(_BoundedProtocol):

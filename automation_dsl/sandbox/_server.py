@@ -36,9 +36,9 @@ import uvicorn
 from .._automation import Automation
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError
 from .._simulate import Message, Timeline
-from ._app import create_app
+from ._app import RequestLimits, create_app
 from ._faults import Faults
-from ._protocol import Limits, QuietLogger, bounded_protocol
+from ._protocol import ConnectionLimits, QuietLogger, bounded_protocol
 from ._service import InvokeRequest, SandboxRun, Service
 
 if TYPE_CHECKING:
@@ -146,6 +146,10 @@ class Sandbox:
             (never more than half the process's open-file limit).
         max_header_bytes: the largest request head (request line and headers); a
             larger one is answered 431.
+        max_body_size: the largest request body in bytes, read incrementally; a larger
+            one is answered 413.
+        max_json_depth: nesting levels of a JSON body; deeper is answered 400.
+        max_steps: steps in one ad hoc automation; more are answered 400.
 
     Example:
         >>> from automation_dsl.sandbox import Faults, Sandbox
@@ -172,6 +176,9 @@ class Sandbox:
         idle_timeout: float = 20.0,
         max_connections: int = 512,
         max_header_bytes: int = 16384,
+        max_body_size: int = 1024 * 1024,
+        max_json_depth: int = 64,
+        max_steps: int = 1000,
     ) -> None:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -187,13 +194,18 @@ class Sandbox:
             )
         if faults is not None and not isinstance(faults, Faults):
             raise ValidationTypeError(_OWNER, "faults", "a Faults or None", faults)
-        self.limits = Limits(
+        self.limits = ConnectionLimits(
             request_timeout=_check_number("request_timeout", request_timeout, 0.001),
             idle_timeout=_check_number("idle_timeout", idle_timeout, 0.001),
             max_connections=_check_number("max_connections", max_connections, 1, integer=True),
             max_header_bytes=_check_number(
                 "max_header_bytes", max_header_bytes, 1024, integer=True
             ),
+        )
+        self.request_limits = RequestLimits(
+            max_body_size=_check_number("max_body_size", max_body_size, 1, integer=True),
+            max_depth=_check_number("max_json_depth", max_json_depth, 1, integer=True),
+            max_steps=_check_number("max_steps", max_steps, 1, integer=True),
         )
         self.host = _check_host(host)
         self.port = port
@@ -276,7 +288,7 @@ class Sandbox:
         )
 
     def _config(self) -> uvicorn.Config:
-        app = create_app(self._service, self.api_key, self.faults)
+        app = create_app(self._service, self.api_key, self.faults, self.request_limits)
         # each connection is capped by the protocol, which refuses the one past
         # max_connections; uvicorn's limit_concurrency then only bounds requests still
         # running for clients that went away (it answers 503 from that number on)
