@@ -21,6 +21,7 @@ import io
 import json
 import math
 import re
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ THROTTLE = {"max_allowed": 1, "period": "PT1H", "scope": "user", "on_throttle": 
 MESSAGE = {"to": {"user_id": "u"}, "template": "TPL"}
 DELAY_GROUP = frozenset({"until", "duration", "weeks", "days", "hours", "minutes"})
 SENT: list[httpx.Request] = []
+HANG_SECONDS = 20
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
@@ -163,13 +165,39 @@ class Entry:
         ]
 
 
+class Hung(Exception):
+    """The call did not return: a hang is a bug too, and must not hang the suite."""
+
+
 def _client_method(name: str, consume: bool = False) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         with _client() as client:
             result = getattr(client, name)(*args, **kwargs)
             return list(result) if consume else result
 
-    return call
+    if name != "invoke_many":
+        return call
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        """invoke_many runs worker threads: a bad setting could leave it waiting forever."""
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = call(*args, **kwargs)
+            except BaseException as error:  # handed to the caller below
+                outcome["error"] = error
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(HANG_SECONDS)
+        if thread.is_alive():
+            raise Hung(f"did not return in {HANG_SECONDS} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+    return guarded
 
 
 CLIENT_OPTIONS = ("transport", "http_client")
