@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
+import stat
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,12 +26,17 @@ from ._automation import Automation
 from ._errors import AutomationError, ValidationError
 from ._parse import find_errors
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 sources (SOURCE):
-  a JSON file holding an invoke body or an automation object, or
-  module:attribute naming an Automation (or a function returning one) in Python
+  a JSON file (UTF-8) holding an invoke body or an automation object, - for standard
+  input, or module:attribute naming an Automation (or a function returning one) in Python
+
+API key: --api-key-file PATH or --api-key KEY, else the environment: COURIER_API_KEY
+  (invoke), COURIER_SANDBOX_API_KEY (sandbox). A key given on the command line can be
+  read by other local users: prefer the file or the environment.
 
 examples:
   automation-dsl validate flow.json                   check a hand-written body
@@ -39,45 +47,16 @@ examples:
   automation-dsl invoke flow.json --recipient user-1   invoke on Courier (COURIER_API_KEY)
   automation-dsl sandbox --port 8787 --db runs.db     serve the sandbox
 
-exit codes: 0 done, 1 invalid automation or failed call, 2 bad usage
+exit codes: 0 done, 1 invalid automation or failed call, 2 bad usage, 3 internal error
 """
 
 
 class CommandError(Exception):
-    """A failure to report on stderr in one line, with exit code 1."""
+    """A failure to report on stderr in one line; exit code 1 (2 with ``usage=True``)."""
 
-
-def _load(source: str, *, lenient: bool = False) -> tuple[Automation, dict[str, Any]]:
-    """An automation and the run context that came with it."""
-    path = Path(source)
-    if path.suffix == ".json" or path.exists():
-        try:
-            document = json.loads(path.read_text())
-        except OSError as error:
-            raise CommandError(f"cannot read {source}: {error.strerror}") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(f"{source}: not JSON ({error.msg}, line {error.lineno})") from None
-        errors = find_errors(document, lenient=lenient)
-        if errors:
-            raise ValidationErrors(source, errors)
-        if isinstance(document, dict) and "automation" in document:
-            automation, context = Automation.from_payload(document, lenient=lenient)
-            return automation, context.to_wire()
-        return Automation.from_dict(document, lenient=lenient), {}
-    module_name, _, attribute = source.partition(":")
-    if not attribute:
-        raise CommandError(f"{source}: no such file, and not module:attribute")
-    try:
-        value: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            value = getattr(value, part)
-    except (ImportError, AttributeError) as error:
-        raise CommandError(f"cannot load {source}: {error}") from None
-    if callable(value) and not isinstance(value, Automation):
-        value = value()
-    if not isinstance(value, Automation):
-        raise CommandError(f"{source} is a {type(value).__name__}, not an Automation")
-    return value, {}
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.code = EXIT_USAGE if usage else EXIT_FAILED
 
 
 class ValidationErrors(Exception):
@@ -89,13 +68,113 @@ class ValidationErrors(Exception):
         super().__init__(f"{source}: {len(errors)} errors")
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _parse_json(text: str | bytes, what: str) -> Any:
+    """Strict JSON (no NaN/Infinity, finite numbers); any failure is a one-line CommandError.
+
+    Bytes may be UTF-8 (with or without a byte order mark), or UTF-16/32 with one.
+    """
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{what}: not JSON ({error.msg}, line {error.lineno})") from None
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"{what}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise CommandError(f"{what}: not JSON this program can read (nested too deeply)") from None
+    except ValueError as error:  # NaN/Infinity, 1e999, an integer of more than 4300 digits
+        raise CommandError(f"{what}: not JSON ({error})") from None
+
+
+def _read(source: str, what: str) -> bytes:
+    """The bytes of a regular file (or standard input for ``-``), refusing anything else."""
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused
+        descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+        with open(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise CommandError(f"cannot read {what}: not a regular file")
+            return file.read()
+    except OSError as error:
+        raise CommandError(f"cannot read {what}: {error.strerror or error}") from None
+    except ValueError:  # an embedded NUL byte in the name
+        raise CommandError(f"cannot read {what}: not a valid file name") from None
+
+
+def _from_document(
+    document: Any, where: str, *, lenient: bool
+) -> tuple[Automation, dict[str, Any]]:
+    errors = find_errors(document, lenient=lenient)
+    if errors:
+        raise ValidationErrors(where, errors)
+    if isinstance(document, dict) and "automation" in document:
+        automation, context = Automation.from_payload(document, lenient=lenient)
+        return automation, context.to_wire()
+    return Automation.from_dict(document, lenient=lenient), {}
+
+
+def _is_file(source: str) -> bool:
+    try:
+        return source == "-" or source.endswith(".json") or os.path.lexists(source)
+    except ValueError:  # an embedded NUL byte
+        return True
+
+
+def _load(source: str, *, lenient: bool = False) -> tuple[Automation, dict[str, Any]]:
+    """An automation and the run context that came with it."""
+    if _is_file(source):
+        document = _parse_json(_read(source, source), source)
+        return _from_document(document, source, lenient=lenient)
+    module_name, _, attribute = source.partition(":")
+    if not module_name or not attribute:
+        raise CommandError(f"{source}: no such file, and not module:attribute")
+    value: Any
+    try:
+        value = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except Exception as error:  # importing runs the module's code: anything can happen
+        raise CommandError(f"cannot load {source}: {_describe(error)}") from error
+    if callable(value) and not isinstance(value, Automation):
+        try:
+            value = value()
+        except Exception as error:
+            raise CommandError(f"{source}() raised {_describe(error)}") from error
+    if not isinstance(value, Automation):
+        raise CommandError(f"{source} is {type(value).__name__}, not an Automation")
+    return value, {}
+
+
+def _describe(error: BaseException) -> str:
+    """An exception in one bounded line, for a message."""
+    text = " ".join(str(error).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _json_object(text: str, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(f"--{name}: not JSON ({error.msg})") from None
+        value = _parse_json(text, f"--{name}")
+    except CommandError as error:
+        raise CommandError(str(error), usage=True) from None
     if not isinstance(value, dict):
-        raise CommandError(f"--{name}: expected a JSON object, got {text!r}")
+        raise CommandError(f"--{name}: expected a JSON object, got {text[:40]!r}", usage=True)
     return value
 
 
@@ -108,6 +187,30 @@ def _context(args: argparse.Namespace, context: dict[str, Any]) -> dict[str, Any
         if getattr(args, name) is not None:
             merged[name] = getattr(args, name)
     return merged
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    """The key from ``--api-key-file``, else ``--api-key`` (else ``None``: the environment).
+
+    Messages name the file, never the key.
+    """
+    if args.api_key_file is None:
+        return args.api_key  # type: ignore[no-any-return]
+    what = f"--api-key-file {args.api_key_file}"
+    data = _read(args.api_key_file, what)
+    try:
+        key = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(f"{what}: the key is not UTF-8 text") from None
+    key = key.removesuffix("\n").removesuffix("\r")
+    if not key.strip():
+        raise CommandError(f"{what}: the file holds no key (it is empty)")
+    if any(not char.isprintable() or char.isspace() for char in key):
+        raise CommandError(
+            f"{what}: the key contains whitespace, a line break or a control character; "
+            "the file must hold the key alone, on one line"
+        )
+    return key
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -127,14 +230,24 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _start(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise CommandError(
+            f"--start: expected an ISO 8601 time with a zone (2024-04-08T09:00Z), got {text!r}",
+            usage=True,
+        )
+    return start
+
+
 def _simulate(args: argparse.Namespace) -> int:
+    start = _start(args.start)
     automation, context = _load(args.source, lenient=args.lenient)
-    start = None
-    if args.start:
-        try:
-            start = datetime.fromisoformat(args.start.replace("Z", "+00:00"))
-        except ValueError:
-            raise CommandError(f"--start: expected an ISO 8601 time, got {args.start!r}") from None
     timeline = automation.simulate(start=start, **_context(args, context))
     print(timeline)
     return EXIT_OK
@@ -154,28 +267,67 @@ def _invoke(args: argparse.Namespace) -> int:
         return EXIT_OK
     from ._client import CourierClient
 
-    with CourierClient(base_url=args.base_url) as client:
+    with CourierClient(_api_key(args), base_url=args.base_url) as client:
         print(client.invoke(automation, idempotency_key=args.idempotency_key, **context))
     return EXIT_OK
+
+
+def _templates(folder: str | None) -> dict[str, Automation]:
+    if folder is None:
+        return {}
+    if not os.path.isdir(folder):
+        raise CommandError(f"--templates {folder}: not a folder", usage=True)
+    templates = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        document = _parse_json(_read(str(path), str(path)), str(path))
+        templates[path.stem] = _from_document(document, str(path), lenient=False)[0]
+    return templates
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
+    # not COURIER_API_KEY: a real Courier key must not become a plain-HTTP password
+    given = _api_key(args) or os.environ.get("COURIER_SANDBOX_API_KEY") or None
     sandbox = Sandbox(
         host=args.host,
         port=args.port,
         db=args.db,
-        api_key=args.api_key,
+        api_key=given,
         clock="real" if args.real_time else "virtual",
-        templates_dir=args.templates,
+        templates=_templates(args.templates),
     )
+    # a key the user gave is never printed (it may be a real one); a random one must be
+    key = "as given" if given else sandbox.api_key
 
     def announce() -> None:
-        print(f"Courier sandbox on {sandbox.url} (API key {sandbox.api_key})", flush=True)
+        print(f"Courier sandbox on {sandbox.url} (API key {key})", flush=True)
 
     sandbox.serve_forever(ready=announce)
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return port
+
+
+def _key_options(command: argparse.ArgumentParser) -> None:
+    keys = command.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--api-key-file",
+        metavar="PATH",
+        help="read the API key from this file (one line; a trailing newline is ignored)",
+    )
+    keys.add_argument(
+        "--api-key",
+        help="the API key (visible to other local users: prefer --api-key-file)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -190,7 +342,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def source_command(name: str, help: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help, description=help)
-        command.add_argument("source", metavar="SOURCE", help="a .json file or module:attribute")
+        command.add_argument(
+            "source",
+            metavar="SOURCE",
+            help="a .json file, - for standard input, or module:attribute",
+        )
         command.add_argument(
             "--lenient",
             action="store_true",
@@ -209,12 +365,13 @@ def _parser() -> argparse.ArgumentParser:
     render = source_command("render", "print an automation as text, JSON or HTML")
     render.add_argument("--format", choices=("text", "json", "html"), default="text")
     simulate = source_command("simulate", "run an automation on a virtual clock, offline")
-    simulate.add_argument("--start", help="when the run starts (ISO 8601; default now)")
+    simulate.add_argument("--start", help="when the run starts (ISO 8601 with a zone; default now)")
     context_options(simulate)
     invoke = source_command("invoke", "invoke an automation and print its runId")
     context_options(invoke)
     invoke.add_argument("--idempotency-key", help="pin the key: a repeat is not a new run")
     invoke.add_argument("--base-url", help="the API (default: COURIER_BASE_URL or Courier)")
+    _key_options(invoke)
     invoke.add_argument(
         "--sandbox",
         action="store_true",
@@ -227,9 +384,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve Courier's automations API on loopback, with a simulator behind it.",
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    sandbox.add_argument("--port", type=int, default=8787, help="port (0 picks a free one)")
+    sandbox.add_argument("--port", type=_port, default=8787, help="port (0 picks a free one)")
     sandbox.add_argument("--db", default=":memory:", help="SQLite file that keeps the runs")
-    sandbox.add_argument("--api-key", help="the key clients must send (default: random)")
+    _key_options(sandbox)
     sandbox.add_argument("--templates", help="folder of <template id>.json automations")
     sandbox.add_argument(
         "--real-time", action="store_true", help="delays take real time (default: a virtual clock)"
@@ -246,20 +403,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(args: argparse.Namespace, message: str) -> None:
+    """Report on stderr: the traceback only with ``--debug``, then one line."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"automation-dsl: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit code.
+
+    Every failure is one line on stderr and an exit code (see ``docs/cli.md``); a
+    traceback is printed only with ``--debug``.
+    """
+    args = _parser().parse_args(argv)  # bad usage: argparse exits with 2
     try:
         code: int = args.run(args)
     except ValidationErrors as failure:
-        for error in failure.errors:
-            print(f"{failure.source}: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except (CommandError, AutomationError, OSError) as error:
         if args.debug:
             traceback.print_exc()
-        print(f"automation-dsl: {error}", file=sys.stderr)
+        for error in failure.errors:
+            print(f"{failure.source}: {' '.join(str(error).split())}", file=sys.stderr)
         return EXIT_FAILED
+    except CommandError as error:
+        _fail(args, str(error))
+        return error.code
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (Python flushes stdout at exit)
+        return EXIT_FAILED
+    except (AutomationError, OSError) as error:
+        _fail(args, " ".join(str(error).split()) or type(error).__name__)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _fail(args, "interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        _fail(args, f"internal error ({_describe(error)}); rerun with --debug for the traceback")
+        return EXIT_INTERNAL
     return code
 
 

@@ -256,3 +256,129 @@ spec_steps: st.SearchStrategy[Step] = st.one_of(
         merge_strategy=opt(st.sampled_from([m for m in MergeStrategy if m != "none"])),
     ),
 )
+
+
+# -- hostile payloads: valid documents, then mutated -------------------------------------------
+
+
+def deep_nesting(levels: int) -> Any:
+    """``{"a": {"a": ... 1}}``, ``levels`` deep, built without recursion."""
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+DEEP = deep_nesting(5000)  # built once: the mutations share it
+WRONG_ENUMS = {
+    "action": "dealy",
+    "method": "FETCH",
+    "merge_strategy": "mix",
+    "merge": "mix",
+    "scope": "everyone",
+    "type": "middle",
+    "until": "next tuesday",
+    "duration": "5 fortnights",
+}
+hostile_scalars = st.sampled_from(
+    [
+        None,
+        True,
+        0,
+        -1,
+        10**30,
+        -(10**30),
+        2**53 + 1,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        "",
+        "   ",
+        "a\ud800",
+        "\udfff",
+        "a\r\nb",
+        "\x00",
+        "x" * 10_000,
+        "9999999999 years",
+        [],
+        {},
+        [None],
+        {"": None},
+    ]
+)
+
+
+def _locations(document: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key-or-index) in a JSON document, without recursion."""
+    found: list[tuple[Any, Any]] = []
+    stack = [document]
+    while stack:
+        container = stack.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            found.append((container, key))
+            value = container[key]
+            if isinstance(value, dict | list) and value and value is not DEEP:  # DEEP is shared
+                stack.append(value)
+    return found
+
+
+def _mutate(draw: st.DrawFn, document: Any) -> None:
+    """Apply one mutation somewhere in ``document``, in place."""
+    places = _locations(document)
+    kind = draw(
+        st.sampled_from(
+            ["drop", "retype", "scalar", "enum", "unknown", "deep", "huge"]
+            if places
+            else ["unknown"]
+        )
+    )
+    if kind == "unknown":
+        targets = [c for c, k in places if isinstance(c[k], dict)] + [document]
+        target = draw(st.sampled_from(targets))
+        if isinstance(target, dict):
+            target[draw(st.sampled_from(["recipent", "x-extra", "", "a\ud800", "$ref"]))] = draw(
+                hostile_scalars
+            )
+        return
+    container, key = draw(st.sampled_from(places))
+    if kind == "drop":
+        del container[key]
+    elif kind == "retype":
+        old = container[key]
+        container[key] = draw(
+            st.sampled_from(
+                [str(old), [old], {"value": old}, 1 if isinstance(old, str) else "1", None]
+            )
+        )
+    elif kind == "scalar":
+        container[key] = draw(hostile_scalars)
+    elif kind == "enum":
+        container[key] = WRONG_ENUMS.get(key, "no-such-value") if isinstance(key, str) else "?"
+    elif kind == "deep":
+        container[key] = DEEP
+    else:
+        container[key] = draw(st.sampled_from([10**30, 10**400, 1e308, -(2**63), 2**64]))
+
+
+@st.composite
+def mutated_documents(draw: st.DrawFn, max_mutations: int = 3) -> Any:
+    """A valid automation object (``Automation.to_dict()``), then 1 to ``max_mutations``
+    hostile changes: a required key dropped, a value's type changed, NaN/inf, huge
+    numbers, 5000-level nesting, lone surrogates, a wrong enum, an unknown key.
+
+    The result is a plain JSON-like value (maybe holding NaN, surrogates or ``DEEP``).
+    """
+    document = draw(automations.filter(lambda a: len(a) > 0)).to_dict()
+    for _ in range(draw(st.integers(min_value=1, max_value=max_mutations))):
+        _mutate(draw, document)
+    return document
+
+
+@st.composite
+def mutated_payloads(draw: st.DrawFn) -> Any:
+    """A whole invoke body (``{"automation": ..., "recipient": ...}``), then mutated."""
+    body = {"automation": draw(automations).to_dict(), "recipient": "user-1", "data": {"a": 1}}
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        _mutate(draw, body)
+    return body
