@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 import attrs
 
 from . import _fields as f
-from ._errors import ValidationError, ValidationTypeError, _show
+from ._errors import MISSING, ValidationError, ValidationTypeError, _show, path_step
 from ._json import MAX_DEPTH
 from ._parse import parse_step
 from ._ref import Ref
@@ -280,7 +280,17 @@ class Automation:
             >>> Automation().delay(until="2024-04-08T10:09:10+02:00").to_dict()["steps"]
             [{'action': 'delay', 'until': '20240408T080910.000'}]
         """
-        if weeks or days or hours or minutes:
+        units = {
+            unit: count
+            for unit, count in (
+                ("weeks", weeks),
+                ("days", days),
+                ("hours", hours),
+                ("minutes", minutes),
+            )
+            if not (count.__class__ is int and count == 0)  # the default: not given
+        }
+        if units:
             if duration is not None:
                 raise ValidationError(
                     "delay step",
@@ -288,8 +298,17 @@ class Automation:
                     "either duration= or keyword units (weeks=, days=, hours=, minutes=)",
                     duration,
                 )
-            duration = duration_from_units(
-                "delay step", weeks=weeks, days=days, hours=hours, minutes=minutes
+            duration = duration_from_units("delay step", **units)
+            if not duration:
+                raise ValidationError(
+                    "delay step", "/".join(units), "a total length above zero", units
+                )
+        elif until is None and duration is None:
+            raise ValidationError(
+                "delay step",
+                "until/duration",
+                "one of until=, duration= or units (weeks=, days=, hours=, minutes=) above zero",
+                MISSING,
             )
         return self._append(Delay._new(until=until, duration=duration, if_=if_, ref=ref))
 
@@ -861,7 +880,7 @@ class Automation:
                 "only 'steps' and 'cancelation_token'",
                 data[key],
                 hint="unknown field",
-                path=key,
+                path=path_step(key),
             )
         raw_steps = data.get("steps")
         if not isinstance(raw_steps, list | tuple):
@@ -894,9 +913,23 @@ class Automation:
             >>> context.recipient
             'user-1'
         """
-        if not isinstance(payload, Mapping) or "automation" not in payload:
+        if not isinstance(payload, Mapping):
             raise ValidationTypeError(
-                "invoke body", "automation", "a JSON object with an 'automation' key", payload
+                "invoke body", "payload", "a JSON object with an 'automation' key", payload
+            )
+        if "automation" not in payload:
+            hint = (
+                "this is an automation object, not an invoke body: wrap it as {'automation': ...}"
+                if "steps" in payload
+                else None
+            )
+            raise ValidationError(
+                "invoke body",
+                "automation",
+                "a value (required field: the body is {'automation': {...}, ...})",
+                MISSING,
+                path="automation",
+                hint=hint,
             )
         _check_keys(payload, "invoke body")
         try:
@@ -926,7 +959,12 @@ def _located(error: ValidationError) -> ValidationError:
     if error.path is not None:
         return error
     return type(error)(
-        error.owner, error.field, error.expected, error.got, hint=error.hint, path=error.field
+        error.owner,
+        error.field,
+        error.expected,
+        error.got,
+        hint=error.hint,
+        path=path_step(error.field),
     )
 
 

@@ -22,6 +22,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import sys
 import threading
@@ -353,14 +354,25 @@ class Journal:
         self.db: sqlite3.Connection | None = None
         self.fingerprint = "fingerprint"
         target = Path(path)
-        if target.is_dir():
+        try:
+            if b"\0" in os.fsencode(target):
+                raise ValueError("embedded null byte")
+            is_dir, parent_is_dir, exists = (
+                target.is_dir(),
+                target.parent.is_dir(),
+                target.exists(),
+            )
+        except (OSError, ValueError) as error:  # too long, lone surrogates, NUL ...
+            reason = getattr(error, "strerror", None) or str(error)[:80]
+            raise self.error(f"is not a usable file name ({reason}): choose another path") from None
+        if is_dir:
             raise self.error("is a directory: give the path of a file (it is created if missing)")
-        if not target.parent.is_dir():
+        if not parent_is_dir:
             raise self.error(
                 f"its directory {str(target.parent)!r} does not exist: create it, or choose "
                 "another path"
             )
-        if dry_run and not target.exists():
+        if dry_run and not exists:
             return  # a dry run never creates the file, nor writes to it
         try:
             self.db = sqlite3.connect(
@@ -516,14 +528,24 @@ class BulkPlan:
         if not isinstance(automation, Automation):
             raise ValidationTypeError(_OWNER, "automation", "an Automation", automation)
         kinds = (Iterable, AsyncIterable) if allow_async else (Iterable,)
-        if not isinstance(contexts, kinds) or isinstance(contexts, str | bytes | Mapping):
+        unordered = isinstance(contexts, set | frozenset)
+        if (
+            not isinstance(contexts, kinds)
+            or unordered
+            or isinstance(contexts, str | bytes | Mapping)
+        ):
+            hint = None
+            if isinstance(contexts, Mapping):
+                hint = "wrap a single context in a list"
+            elif unordered:
+                hint = "a set has no order, and results are reported by row index: use a list"
             raise ValidationTypeError(
                 _OWNER,
                 "contexts",
-                "an iterable of run contexts (a list, a generator, df.to_dict('records'))"
-                + (" or an async iterable" if allow_async else ""),
+                "an ordered iterable of run contexts (a list, a generator, "
+                "df.to_dict('records'))" + (" or an async iterable" if allow_async else ""),
                 contexts,
-                hint="wrap a single context in a list" if isinstance(contexts, Mapping) else None,
+                hint=hint,
             )
         limit = f"an integer from 1 to {MAX_CONCURRENCY}"
         _check_number("concurrency", concurrency, limit, integer=True)

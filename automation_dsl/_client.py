@@ -75,6 +75,8 @@ def _invoke_body(
 ) -> Any:
     """The invoke body: an automation with its run context, or a ready payload (parsed
     as Courier would, unless ``validate`` is false)."""
+    if validate.__class__ is not bool:
+        raise ValidationTypeError("invoke", "validate", "True or False", validate)
     if isinstance(automation, Automation):
         return automation.to_payload(**given)
     if isinstance(automation, Mapping) and validate:

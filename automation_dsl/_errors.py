@@ -128,6 +128,18 @@ def _cut(text: str) -> str:
     return text if len(text) <= SHOW_LIMIT else text[: SHOW_LIMIT - 3] + "..."
 
 
+def path_step(field: Any) -> str:
+    """A field name as a step of a path: itself, or its repr in brackets when it is
+    empty or holds what a message cannot show as is (``['']``, ``['a\\ud800']``).
+
+    Example:
+        >>> path_step("until"), path_step("")
+        ('until', "['']")
+    """
+    text = str(field)
+    return text if text and text.isprintable() else f"[{_cut(repr(text))}]"
+
+
 class _Missing:
     """The type of :data:`MISSING`: one instance, kept by pickling."""
 
@@ -199,7 +211,7 @@ class ValidationError(AutomationError, ValueError):
 
     def at(self, prefix: str) -> ValidationError:
         """Return a copy of this error located under ``prefix`` in a parsed document."""
-        inner = str(self.path if self.path is not None else self.field)
+        inner = self.path if self.path is not None else path_step(self.field)
         joined = f"{prefix}{inner}" if not inner or inner.startswith("[") else f"{prefix}.{inner}"
         return type(self)(
             self.owner, self.field, self.expected, self.got, hint=self.hint, path=joined
@@ -263,7 +275,7 @@ class JournalError(ConfigurationError, OSError):
     def __init__(self, path: object, problem: str) -> None:
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"journal {self.path!r}: {problem}")
+        super().__init__(f"journal {_cut(repr(self.path))}: {problem}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.problem))

@@ -141,12 +141,18 @@ def _resolve_base_url(base_url: object) -> str:
     return url
 
 
+MAX_ID_LENGTH = 1024
+"""The longest id or filter the client puts in a URL (Courier's ids are far shorter)."""
+
+
 def _check_text(owner: str, field: str, value: object) -> str:
-    """A non-empty string that UTF-8 can encode (no lone surrogates)."""
+    """A non-empty string of at most :data:`MAX_ID_LENGTH` characters that UTF-8 can
+    encode (no lone surrogates): an id or a filter that goes into a URL."""
     if not isinstance(value, str):
         raise ValidationTypeError(owner, field, "a non-empty string", value)
-    if not value.strip():
-        raise ValidationError(owner, field, "a non-empty string", value)
+    if not value.strip() or len(value) > MAX_ID_LENGTH:
+        expected = f"a non-empty string of at most {MAX_ID_LENGTH} characters"
+        raise ValidationError(owner, field, expected, value)
     if not value.isascii():
         try:
             value.encode()

@@ -348,7 +348,13 @@ def _mutate(draw: st.DrawFn, document: Any) -> None:
         old = container[key]
         container[key] = draw(
             st.sampled_from(
-                [str(old), [old], {"value": old}, 1 if isinstance(old, str) else "1", None]
+                [
+                    type(old).__name__,
+                    [old],
+                    {"value": old},
+                    1 if isinstance(old, str) else "1",
+                    None,
+                ]
             )
         )
     elif kind == "scalar":

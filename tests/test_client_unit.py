@@ -84,7 +84,7 @@ def test_a_ready_payload_is_sent_unchanged_with_context_merged() -> None:
     with recorder.client() as client:
         client.invoke(payload, recipient="u1")
     assert json.loads(recorder.requests[0].content) == {**payload, "recipient": "u1"}
-    with pytest.raises(TypeError, match="'automation' key"), recorder.client() as client:
+    with pytest.raises(ValidationError, match="not an invoke body"), recorder.client() as client:
         client.invoke({"steps": []})
 
 

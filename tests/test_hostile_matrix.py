@@ -480,11 +480,11 @@ def test_from_dict_of_a_mutated_document_round_trips_or_names_a_path(document: A
     try:
         automation = Automation.from_dict(document, lenient=False)
     except ValidationError as error:
-        path = error.path
+        path, message = error.path, str(error)
     else:
         _round_trips(automation)
         return
-    assert path, "a ValidationError without a path"
+    assert path, f"a ValidationError without a path: {message!a}"
 
 
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
@@ -493,11 +493,11 @@ def test_from_payload_of_a_mutated_body_round_trips_or_names_a_path(body: Any) -
     try:
         automation, context = Automation.from_payload(body)
     except ValidationError as error:
-        path = error.path
+        path, message = error.path, str(error)
     else:
         _strict(automation.to_json(context))
         return
-    assert path, "a ValidationError without a path"
+    assert path, f"a ValidationError without a path: {message!a}"
 
 
 @pytest.fixture(scope="module")

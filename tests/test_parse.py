@@ -126,7 +126,7 @@ def test_from_payload_returns_the_run_context() -> None:
     assert flow.to_payload(context, recipient="u2")["recipient"] == "u2"
     with pytest.raises(ValidationError, match=r"run context: 'colour'"):
         Automation.from_payload({"automation": {"steps": []}, "colour": "red"})
-    with pytest.raises(TypeError, match="'automation' key"):
+    with pytest.raises(ValidationError, match="not an invoke body"):
         Automation.from_payload({"steps": []})
 
 

@@ -227,9 +227,13 @@ class Sandbox:
         if not isinstance(templates_dir, str | os.PathLike):
             raise ValidationTypeError(_OWNER, "templates_dir", "a folder path", templates_dir)
         folder = Path(templates_dir)
-        if not folder.is_dir():
+        try:
+            files = sorted(folder.glob("*.json")) if folder.is_dir() else None
+        except (OSError, ValueError):  # a name too long, lone surrogates, NUL ...
+            files = None
+        if files is None:
             raise ValidationError(_OWNER, "templates_dir", "a folder", templates_dir)
-        for path in sorted(folder.glob("*.json")):
+        for path in files:
             try:
                 automation = Automation.from_json(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeError, ValueError) as error:

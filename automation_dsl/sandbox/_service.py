@@ -7,6 +7,7 @@ from the caller's thread (``Sandbox.advance`` ...).
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -18,7 +19,8 @@ from typing import Any
 import attrs
 
 from .._automation import Automation
-from .._errors import ValidationError, ValidationTypeError
+from .._errors import ConfigurationError, ValidationError, ValidationTypeError, _show
+from .._json import freeze, thaw
 from .._simulate import Engine, Event, Message, RunState, VirtualClock
 from ._idempotency import Idempotency, KeyUse
 from ._store import Store, message_from_dict
@@ -125,11 +127,19 @@ class Service:
             raise ValidationTypeError("Sandbox", "webhooks", "a mapping of URL to reply", webhooks)
         if start is not None and not isinstance(start, datetime):
             raise ValidationTypeError("Sandbox", "start", "an aware datetime", start)
+        replies = None if webhooks is None else thaw(freeze(webhooks, "Sandbox", "webhooks"))
         self.lock = threading.RLock()
-        self.store = Store(db)
+        try:
+            self.store = Store(db)
+        except (sqlite3.Error, OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)[:80]
+            raise ConfigurationError(
+                f"Sandbox: db {_show(db)} cannot be opened ({reason}): give a writable file "
+                "path or ':memory:'"
+            ) from None
         self.real_time = clock == "real"
         self._start = start
-        self._webhooks = webhooks
+        self._webhooks = replies
         self.idempotency = Idempotency(self.store, lock=self.lock)
         self.requests: deque[InvokeRequest] = deque(maxlen=MAX_REQUESTS)
         self._load()
