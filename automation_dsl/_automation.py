@@ -24,7 +24,7 @@ import attrs
 
 from . import _fields as f
 from ._errors import MISSING, ValidationError, ValidationTypeError, _show, path_step
-from ._json import MAX_DEPTH
+from ._json import loads
 from ._parse import parse_step
 from ._ref import Ref
 from ._steps import (
@@ -984,51 +984,11 @@ def _run_context(
         raise (error.at(where) if where else _located(error)) from None
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValidationError("automation", "text", "JSON (it has no NaN or Infinity)", name)
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if number in (float("inf"), float("-inf")):
-        raise ValidationError("automation", "text", "a number JSON can hold", text[:40])
-    return number
-
-
 def _load_json(text: Any) -> Any:
     """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
     if not isinstance(text, str | bytes | bytearray):
         raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
-    try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
-    except json.JSONDecodeError as error:
-        start = max(error.pos - 20, 0)
-        raise ValidationError(
-            "automation",
-            "text",
-            f"valid JSON ({error.msg})",
-            error.doc[start : error.pos + 20],
-            hint=f"at line {error.lineno}, column {error.colno}",
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            "automation",
-            "text",
-            f"JSON text in UTF-8 ({error.reason})",
-            error.object[max(error.start - 10, 0) : error.end + 10],
-            hint=f"at byte {error.start}",
-        ) from None
-    except ValueError as error:  # an integer of more digits than Python converts
-        raise ValidationError(
-            "automation", "text", "numbers of at most 4300 digits", str(error)[:60]
-        ) from None
-    except RecursionError:
-        raise ValidationError(
-            "automation",
-            "text",
-            f"JSON nested at most {MAX_DEPTH} levels deep",
-            text[:40],
-        ) from None
+    return loads(text, owner="automation", field="text")
 
 
 # Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import math
 import os
 import stat
 import sys
@@ -23,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ._automation import Automation
-from ._errors import AutomationError, ValidationError
+from ._errors import AutomationError, ValidationError, _show
+from ._json import loads
 from ._parse import find_errors
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -68,35 +67,19 @@ class ValidationErrors(Exception):
         super().__init__(f"{source}: {len(errors)} errors")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
 def _parse_json(text: str | bytes, what: str) -> Any:
-    """Strict JSON (no NaN/Infinity, finite numbers); any failure is a one-line CommandError.
+    """Strict JSON (:func:`automation_dsl._json.loads`); a failure is a one-line CommandError.
 
     Bytes may be UTF-8 (with or without a byte order mark), or UTF-16/32 with one.
     """
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{what}: not JSON ({error.msg}, line {error.lineno})") from None
-    except UnicodeDecodeError as error:
+        return loads(text, owner=what, field="JSON")
+    except ValidationError as error:
+        where = f"; {error.hint}" if error.hint else ""
+        got = _show(error.got)
         raise CommandError(
-            f"{what}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
-            f"{error.start}); save it as UTF-8"
+            f"{what}: not JSON: expected {error.expected}, got {got}{where}"
         ) from None
-    except RecursionError:
-        raise CommandError(f"{what}: not JSON this program can read (nested too deeply)") from None
-    except ValueError as error:  # NaN/Infinity, 1e999, an integer of more than 4300 digits
-        raise CommandError(f"{what}: not JSON ({error})") from None
 
 
 def _read(source: str, what: str) -> bytes:

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -318,3 +319,113 @@ def thaw(value: JSONValue) -> Any:
     if kind is Ref:
         return value.to_wire()
     return value
+
+
+# -- reading JSON text ----------------------------------------------------------------------
+
+
+class _NotStrict(ValueError):
+    """A number or constant strict JSON cannot hold (raised from json's parse hooks)."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(problem)
+        self.text = text
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotStrict("it has no NaN or Infinity", name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotStrict("a number out of range", text[:40])
+    return number
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogates(text: str | bytes | bytearray) -> bool:
+    if isinstance(text, str):
+        return _ESCAPED_SURROGATE.search(text) is not None or has_surrogate(text)
+    return _ESCAPED_SURROGATE_BYTES.search(text) is not None
+
+
+def loads(
+    text: str | bytes | bytearray, *, owner: str, field: str, max_depth: int = MAX_DEPTH
+) -> Any:
+    """Parse strict JSON text, as Courier reads it, or raise a :class:`ValidationError`
+    that names ``owner`` and ``field``, says what is wrong and where (line and column,
+    or byte offset).
+
+    Strict: no ``NaN``/``Infinity``, numbers a double can hold, integers of at most
+    4300 digits, nesting at most ``max_depth`` levels, no lone surrogates. Bytes are
+    UTF-8 (a byte order mark allowed), or UTF-16/32 with a byte order mark.
+
+    Example:
+        >>> loads('{"steps": []}', owner="automation", field="text")
+        {'steps': []}
+        >>> loads('{"x": NaN}', owner="automation", field="text")
+        Traceback (most recent call last):
+        ...
+        automation_dsl._errors.ValidationError: automation: 'text' expected strict JSON \
+(it has no NaN or Infinity), got 'NaN' (str)
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except _NotStrict as error:
+        raise ValidationError(owner, field, f"strict JSON ({error})", error.text) from None
+    except json.JSONDecodeError as error:
+        start = max(error.pos - 20, 0)
+        raise ValidationError(
+            owner,
+            field,
+            f"valid JSON ({error.msg})",
+            error.doc[start : error.pos + 20],
+            hint=f"at line {error.lineno}, column {error.colno}",
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            owner,
+            field,
+            "UTF-8 text",
+            bytes(error.object[error.start : error.start + 8]),
+            hint=f"byte {error.object[error.start]:#04x} at offset {error.start}; save it as UTF-8",
+        ) from None
+    except RecursionError:
+        raise _too_deep(owner, field, max_depth) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ValidationError(
+            owner, field, "numbers of at most 4300 digits", str(error)[:60]
+        ) from None
+    _check_depth_and_text(value, owner, field, max_depth, _may_hold_surrogates(text))
+    return value
+
+
+def _check_depth_and_text(
+    value: Any, owner: str, field: str, max_depth: int, check_strings: bool
+) -> None:
+    """Walk a parsed value without recursion: nesting and, if asked, lone surrogates."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        kind = node.__class__
+        if kind is dict:
+            children: Any = (*node, *node.values()) if check_strings else node.values()
+        elif kind is list:
+            children = node
+        else:
+            if check_strings and kind is str and has_surrogate(node):
+                expected = "text without lone surrogates (UTF-8 cannot encode them)"
+                raise ValidationError(owner, field, expected, node)
+            continue
+        if depth > max_depth:
+            raise _too_deep(owner, field, max_depth)
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _too_deep(owner: str, field: str, max_depth: int) -> ValidationError:
+    expected = f"JSON nested at most {max_depth} levels deep"
+    return ValidationError(owner, field, expected, f"more than {max_depth} levels")

@@ -61,7 +61,9 @@ def test_unknown_routes_and_methods(http: httpx.Client) -> None:
 def test_bad_bodies_are_400_naming_step_and_field(http: httpx.Client) -> None:
     not_json = http.post("/automations/invoke", content=b"{nope")
     assert not_json.status_code == 400
-    assert not_json.json()["message"].startswith("Invalid JSON body: Expecting property name")
+    assert not_json.json()["message"].startswith(
+        "Invalid JSON body: expected valid JSON (Expecting property name"
+    )
     typo = invoke(http, {"automation": {"steps": [{"action": "send"}, {"action": "delay"}]}})
     assert typo.status_code == 400
     assert "steps[1]" in typo.json()["message"]

@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -34,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from .._automation import Automation
 from .._errors import AutomationError, ValidationError, ValidationTypeError
+from .._json import loads
 from .._steps import Invoke, RunContext
 from .._time import UntilFormat, format_until
 from ._faults import Faults
@@ -192,54 +191,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _not_json(text: str) -> Any:
-    raise ValueError(f"{text} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is out of range for a JSON number")
-    return number
-
-
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
 def _load_json(raw: bytes, max_depth: int) -> Any:
     """The parsed body: strict JSON, nested at most ``max_depth`` deep, no lone surrogates."""
     try:
-        payload = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
-    except RecursionError:
+        return loads(raw, owner="invoke body", field="body", max_depth=max_depth)
+    except ValidationError as error:
+        where = f" ({error.hint})" if error.hint else ""
         raise _Refused(
-            400, f"Invalid JSON body: nested deeper than {max_depth} levels", "invalid"
+            400, f"Invalid JSON body: expected {error.expected}{where}", "invalid"
         ) from None
-    except ValueError as exc:  # also bad UTF-8 and integers of over 4300 digits
-        raise _Refused(400, f"Invalid JSON body: {exc}", "invalid") from None
-    check_strings = _ESCAPED_SURROGATE.search(raw) is not None
-    stack: list[tuple[Any, int]] = [(payload, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = (*node.keys(), *node.values()) if check_strings else node.values()
-        elif isinstance(node, list):
-            children = node
-        elif isinstance(node, str) and check_strings:
-            try:
-                node.encode()
-            except UnicodeEncodeError:
-                raise _Refused(
-                    400, f"Invalid JSON body: lone surrogate in {node[:40]!r}", "invalid"
-                ) from None
-            continue
-        else:
-            continue
-        if depth > max_depth:
-            raise _Refused(
-                400, f"Invalid JSON body: nested deeper than {max_depth} levels", "invalid"
-            )
-        stack.extend((child, depth + 1) for child in children)
-    return payload
 
 
 def _parse(
