@@ -150,8 +150,8 @@ _STEPS = [
     _step(
         "add-to-batch",
         {
-            "wait_period": _ISO_DURATION,
-            "max_wait_period": _ISO_DURATION,
+            "wait_period": {"anyOf": [_ISO_DURATION, _REF]},
+            "max_wait_period": {"anyOf": [_ISO_DURATION, _REF]},
             "retain": {
                 "type": "object",
                 "properties": {
@@ -175,7 +175,7 @@ _STEPS = [
         "throttle",
         {
             "max_allowed": {"type": "integer", "minimum": 1},
-            "period": _ISO_DURATION,
+            "period": {"anyOf": [_ISO_DURATION, _REF]},
             "scope": _SCOPE,
             "on_throttle": {
                 "type": "object",

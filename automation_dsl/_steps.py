@@ -697,8 +697,8 @@ class AddToBatch(_Typed):
     OWNER: ClassVar[str] = "add-to-batch step"
     _method: ClassVar[str] = "add_to_batch"
 
-    wait_period: timedelta | str | Ref = f.converted(_batch_period)
-    max_wait_period: timedelta | str | Ref = f.converted(_batch_period)
+    wait_period: timedelta | str | Ref = f.converted(_batch_period, encode=f.encode_text)
+    max_wait_period: timedelta | str | Ref = f.converted(_batch_period, encode=f.encode_text)
     retain: Retain | Mapping[str, Any] = f.nested(Retain, "a Retain or a mapping")
     max_items: int | None = f.integer(required=False)
     scope: ScopeLike | None = f.choice(BatchScope)
@@ -772,7 +772,7 @@ class Throttle(_Typed):
     _method: ClassVar[str] = "throttle"
 
     max_allowed: int = f.integer()
-    period: timedelta | str = f.converted(_iso_period)
+    period: timedelta | str | Ref = f.converted(_iso_period, encode=f.encode_text)
     scope: ScopeLike = f.choice(BatchScope, required=True)
     on_throttle: str | Mapping[str, str] = f.converted(_node)
     throttle_key: str | None = f.text(required=False)

@@ -261,11 +261,18 @@ spec_steps: st.SearchStrategy[Step] = st.one_of(
 # -- hostile payloads: valid documents, then mutated -------------------------------------------
 
 
-def deep_nesting(levels: int) -> Any:
-    """``{"a": {"a": ... 1}}``, ``levels`` deep, built without recursion."""
-    value: Any = 1
+def deep_nesting(levels: int, leaf: Any = 1) -> Any:
+    """``{"a": {"a": ... leaf}}``, ``levels`` deep, built without recursion."""
+    value: Any = leaf
     for _ in range(levels):
         value = {"a": value}
+    return value
+
+
+def self_containing() -> dict[str, Any]:
+    """``{"self": <itself>}``: a value no JSON can hold."""
+    value: dict[str, Any] = {}
+    value["self"] = value
     return value
 
 

@@ -34,23 +34,12 @@ from automation_dsl import (
 from automation_dsl._bulk import BulkPlan
 from automation_dsl.sandbox import Faults, Sandbox
 
+from .strategies import DEEP, self_containing
+
 FLOW = Automation().send("WELCOME")
 RETRY = RetryPolicy(
     max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02, budget_ratio=None
 )
-
-
-def deep(levels: int) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    for _ in range(levels):
-        value = {"a": value}
-    return value
-
-
-def recursive() -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    value["self"] = value
-    return value
 
 
 def bad_key(context: dict[str, Any]) -> str:
@@ -65,8 +54,8 @@ ROWS: list[tuple[Any, str | None]] = [
     (None, "contexts[3]"),
     ({"recipient": "ok-4", "data": {"x": math.nan}}, "contexts[4].data.x"),
     ({"recipient": "a\ud800"}, "contexts[5].recipient"),
-    ({"recipient": "ok-6", "data": deep(5000)}, "contexts[6].data" + ".a" * 64),
-    ({"recipient": "ok-7", "data": recursive()}, "contexts[7].data.self"),
+    ({"recipient": "ok-6", "data": DEEP}, "contexts[6].data" + ".a" * 64),
+    ({"recipient": "ok-7", "data": self_containing()}, "contexts[7].data.self"),
     ({"data": {"no": "recipient"}}, "contexts[8].key"),  # bad_key raises
     ({"recipient": "ok-9", "data": {"blob": "x" * 200_000}}, None),  # huge, valid
     (RunContext(recipient="ok-10"), None),

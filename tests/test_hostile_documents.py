@@ -7,6 +7,7 @@ that mutates valid payloads.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sys
@@ -36,21 +37,7 @@ from automation_dsl._ref import has_surrogate
 from automation_dsl._steps import DataSource, Retain, SendMessage, Webhook
 from automation_dsl.conditions import parse
 
-from .strategies import automations
-
-
-def deep(levels: int, leaf: Any = 1) -> Any:
-    value = leaf
-    for _ in range(levels):
-        value = {"a": value}
-    return value
-
-
-def recursive() -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    value["self"] = value
-    return value
-
+from .strategies import DEEP, automations, deep_nesting, self_containing
 
 # -- each required field of each action, dropped ------------------------------------------
 
@@ -177,12 +164,20 @@ SHAPES: list[tuple[Any, type[ValidationError], str | None]] = [
     ({"steps": [], "colour": "red"}, ValidationError, "colour"),
     ({"steps": [], "x" * 10_000: 1}, ValidationError, "x" * 10_000),
     ({"steps": [{"action": None}]}, ValidationError, "steps[0].action"),
-    ({"steps": [{"action": deep(5000)}]}, ValidationError, "steps[0].action"),
+    ({"steps": [{"action": DEEP}]}, ValidationError, "steps[0].action"),
     ({"steps": [{"action": "dealy"}]}, ValidationError, "steps[0].action"),
-    ({"steps": [{"action": "send", "data": deep(5000)}]}, ValidationError, None),
-    ({"steps": [{"action": "send", "data": recursive()}]}, ValidationError, "steps[0].data.self"),
+    ({"steps": [{"action": "send", "data": DEEP}]}, ValidationError, None),
+    (
+        {"steps": [{"action": "send", "data": self_containing()}]},
+        ValidationError,
+        "steps[0].data.self",
+    ),
     ({"steps": [], "cancelation_token": 5}, ValidationTypeError, "cancelation_token"),
-    ({"steps": [], "cancelation_token": deep(5000)}, ValidationTypeError, "cancelation_token"),
+    (
+        {"steps": [], "cancelation_token": DEEP},
+        ValidationTypeError,
+        "cancelation_token",
+    ),
     ({"steps": [{"action": "send", "if": "(" * 5000 + "data.x" + ")" * 5000}]}, None, None),  # type: ignore[list-item]
 ]
 
@@ -279,17 +274,17 @@ VALUES: list[tuple[Any, type[ValidationError], str, str | None]] = [
     ({"a\ud800": 1}, ValidationError, "data", None),
     ({"s": ["ok", "a\udfff"]}, ValidationError, "data.s[1]", None),
     ({"r": {"$ref": "not a path"}}, ValidationError, "data.r", None),
-    (recursive(), ValidationError, "data.self", None),
+    (self_containing(), ValidationError, "data.self", None),
     (
         {"l": (lambda items: (items.append(items), items)[1])([])},
         ValidationError,
         "data.l[0]",
         None,
     ),
-    (deep(MAX_DEPTH + 1), ValidationError, "data" + ".a" * MAX_DEPTH, None),
-    (deep(5000), ValidationError, "data" + ".a" * MAX_DEPTH, None),
+    (deep_nesting(MAX_DEPTH + 1), ValidationError, "data" + ".a" * MAX_DEPTH, None),
+    (DEEP, ValidationError, "data" + ".a" * MAX_DEPTH, None),
     (
-        {"a": deep(MAX_DEPTH - 2, [[]])},
+        {"a": deep_nesting(MAX_DEPTH - 2, [[]])},
         ValidationError,
         "data.a" + ".a" * (MAX_DEPTH - 2) + "[0]",
         None,
@@ -324,8 +319,8 @@ def test_json_values_are_refused_at_their_place(
 
 
 def test_json_values_at_the_bound_are_kept() -> None:
-    flow = Automation().send("A", data=deep(MAX_DEPTH))
-    assert json.loads(flow.to_json())["automation"]["steps"][0]["data"] == deep(MAX_DEPTH)
+    flow = Automation().send("A", data=deep_nesting(MAX_DEPTH))
+    assert json.loads(flow.to_json())["automation"]["steps"][0]["data"] == deep_nesting(MAX_DEPTH)
     assert Automation().send("A", data={"n": 2**53, "m": -(2**53), "s": "café ✓"})
 
 
@@ -401,8 +396,8 @@ def test_show_is_bounded_and_never_fails() -> None:
             return repr(self)
 
     for value in [
-        deep(10_000),
-        recursive(),
+        deep_nesting(10_000),
+        self_containing(),
         "x" * 10**6,
         10**4000,
         Hostile(),
@@ -458,8 +453,12 @@ BUILDER: list[tuple[Any, type[ValidationError], str]] = [
     (lambda: Automation(steps=[1]), ValidationTypeError, "steps[0]"),
     (lambda: Automation(steps={"a": Send()}), ValidationTypeError, "steps"),
     (lambda: Automation(cancelation_token=5), ValidationTypeError, "cancelation_token"),
-    (lambda: Automation(cancelation_token=deep(5000)), ValidationTypeError, "cancelation_token"),
-    (lambda: Automation(until_format=deep(5000)), ValidationTypeError, "until_format"),
+    (
+        lambda: Automation(cancelation_token=DEEP),
+        ValidationTypeError,
+        "cancelation_token",
+    ),
+    (lambda: Automation(until_format=DEEP), ValidationTypeError, "until_format"),
     (lambda: Automation(until_format="iso"), ValidationError, "until_format"),
     (lambda: Automation().send("A") + 5, ValidationTypeError, "other"),
     (lambda: Automation().then(None), ValidationTypeError, "other"),
@@ -472,12 +471,16 @@ BUILDER: list[tuple[Any, type[ValidationError], str]] = [
     (lambda: Automation().to_json(indent="  "), ValidationTypeError, "indent"),
     (lambda: Automation().to_payload(5), ValidationTypeError, "context"),
     (lambda: Automation().to_payload({"colour": "red"}), ValidationError, "colour"),
-    (lambda: Automation().to_payload({"data": recursive()}), ValidationError, "data"),
-    (lambda: Automation().to_payload(recipient=deep(5000)), ValidationTypeError, "recipient"),
+    (lambda: Automation().to_payload({"data": self_containing()}), ValidationError, "data"),
+    (
+        lambda: Automation().to_payload(recipient=DEEP),
+        ValidationTypeError,
+        "recipient",
+    ),
     (lambda: Automation().to_payload(profile=[1]), ValidationTypeError, "profile"),
     (lambda: Automation().to_dict(until_format=5), ValidationTypeError, "until_format"),
     (lambda: Automation("a") + Automation("x" * 10**6), ValidationError, "cancelation_token"),
-    (lambda: Ref(deep(5000)), ValidationTypeError, "path"),
+    (lambda: Ref(DEEP), ValidationTypeError, "path"),
     (lambda: Ref("data.a\ud800"), ValidationError, "path"),
 ]
 
@@ -512,7 +515,7 @@ HOSTILE = [
     2**64,
     -(10**30),
     "a\ud800",
-    deep(100),
+    deep_nesting(100),
     {"$ref": "data.x"},
     "2024-13-45",
     "P99999Y",
@@ -546,10 +549,10 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
     if how == "drop":
         del parent[last]
     elif how == "replace":
-        parent[last] = draw(st.sampled_from(HOSTILE))
+        parent[last] = copy.deepcopy(draw(st.sampled_from(HOSTILE)))  # never share a dict
     elif how == "add-key" and isinstance(parent[last], dict):
-        parent[last][draw(st.sampled_from(["unknown", "if", "ref", "action", "$ref"]))] = draw(
-            st.sampled_from(HOSTILE)
+        parent[last][draw(st.sampled_from(["unknown", "if", "ref", "action", "$ref"]))] = (
+            copy.deepcopy(draw(st.sampled_from(HOSTILE)))
         )
     elif how == "bad-key" and isinstance(parent[last], dict):
         parent[last][draw(st.sampled_from([1, None, ("t",), "k\udc00"]))] = 1
@@ -584,3 +587,51 @@ def test_mutated_payloads_parse_exactly_or_fail_with_a_path(
     # part of issue 10); every step and field must be equal all the same.
     assert parsed == flow.with_until_format(parsed.until_format)
     assert find_errors(document, lenient=lenient) == []
+
+
+# -- a $ref accessor in any field: refused, or written back as it came ---------------------
+
+MINIMAL_STEPS: dict[str, dict[str, Any]] = {
+    "send": {"template": "A"},
+    "send-list": {"list": "L"},
+    "delay": {"duration": "1 day"},
+    "cancel": {"cancelation_token": "t"},
+    "invoke": {"template": "T"},
+    "update-profile": {"profile": {"a": 1}},
+    "fetch-data": {
+        "webhook": {"url": "https://x.test", "method": "GET"},
+        "merge_strategy": "overwrite",
+    },
+    "add-to-batch": {
+        "wait_period": "PT1M",
+        "max_wait_period": "PT1H",
+        "retain": {"type": "first", "count": 1},
+    },
+    "add-to-digest": {"subscription_topic_id": "t"},
+    "throttle": {
+        "max_allowed": 1,
+        "period": "PT1H",
+        "scope": "user",
+        "on_throttle": {"$node_id": "n"},
+    },
+}
+ACCESSOR = {"$ref": "data.x"}
+
+
+def test_a_ref_in_any_field_is_refused_or_written_back_as_it_came() -> None:
+    accepted = 0
+    for action, cls in STEP_CLASSES.items():
+        assert Automation.from_dict({"steps": [{"action": action, **MINIMAL_STEPS[action]}]})
+        for field in attrs.fields(cls):
+            name = str(field.metadata.get("wire", field.name))
+            for value in (ACCESSOR, [ACCESSOR], {"k": ACCESSOR}):
+                step = {"action": action, **MINIMAL_STEPS[action], name: value}
+                try:
+                    flow = Automation.from_dict({"steps": [step]})
+                except ValidationError:
+                    continue
+                text = flow.to_json()  # never "Object of type Ref is not JSON serializable"
+                assert Automation.from_json(text) == flow, (action, name, value)
+                assert json.loads(text)["automation"]["steps"][0][name] == value
+                accepted += 1
+    assert accepted > 20  # many fields take an accessor: the test must not pass vacuously

@@ -63,14 +63,7 @@ from automation_dsl import (
 from automation_dsl import _cli as cli
 from automation_dsl.sandbox import Faults, Sandbox
 
-from .strategies import DEEP, mutated_documents, mutated_payloads
-
-
-def _recursive() -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    value["self"] = value
-    return value
-
+from .strategies import DEEP, mutated_documents, mutated_payloads, self_containing
 
 # Built once: each case looks its value up by name (and the ids stay readable).
 BAD: dict[str, Any] = {
@@ -89,7 +82,7 @@ BAD: dict[str, Any] = {
     "dict": {},
     "set": {1},
     "deep-5000": DEEP,
-    "recursive": _recursive(),
+    "recursive": self_containing(),
     "naive-datetime": datetime(2024, 1, 1),
     "date": date(2024, 1, 1),
     "negative-timedelta": timedelta(days=-1),

@@ -39,6 +39,8 @@ from automation_dsl import (
 )
 from automation_dsl._fields import wire_name
 
+from .strategies import DEEP, self_containing
+
 VE, TE = ValidationError, ValidationTypeError
 SURROGATE = "a\ud800"
 
@@ -375,19 +377,6 @@ def test_non_ascii_text_is_kept() -> None:
 # -- deep and recursive values: refused without recursing --------------------------------
 
 
-def _deep(levels: int) -> dict[str, Any]:
-    value: dict[str, Any] = {"a": 1}
-    for _ in range(levels):
-        value = {"a": value}
-    return value
-
-
-def _recursive() -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    value["self"] = value
-    return value
-
-
 @pytest.fixture
 def bounded_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     """Errors render values with reprlib: what is checked is the converters, not ``_show``."""
@@ -407,7 +396,7 @@ SCALAR_FIELDS = [
 @pytest.mark.parametrize(
     ("cls", "name"), SCALAR_FIELDS, ids=[f"{c.__name__}.{n}" for c, n in SCALAR_FIELDS]
 )
-@pytest.mark.parametrize("make", [lambda: _deep(5000), _recursive], ids=["deep", "recursive"])
+@pytest.mark.parametrize("make", [lambda: DEEP, self_containing], ids=["deep", "recursive"])
 def test_scalar_fields_refuse_deep_and_recursive_values_without_recursing(
     cls: type, name: str, make: Any
 ) -> None:
