@@ -417,3 +417,30 @@ def test_cli_serves_the_sandbox(tmp_path: Path) -> None:
         process.stderr.close()
     with Sandbox(db=tmp_path / "cli.db") as reopened:
         assert len(reopened.runs()) == 1
+
+
+def test_an_unknown_run_id_is_a_library_error_and_still_a_key_error(sandbox: Sandbox) -> None:
+    from automation_dsl import ValidationError
+
+    for run_id in ("nope", 42, ["x"]):
+        with pytest.raises(ValidationError) as raised:
+            sandbox.run(run_id)  # type: ignore[arg-type]
+        assert raised.value.field == "run_id"
+        assert isinstance(raised.value, KeyError)  # code written for the old KeyError
+        assert str(raised.value).startswith("Sandbox.run: 'run_id' expected the id of a run")
+
+
+def test_the_log_filter_is_installed_by_start_not_by_import() -> None:
+    script = (
+        "import logging\n"
+        "import automation_dsl.sandbox as sandbox\n"
+        "log = logging.getLogger('uvicorn.error')\n"
+        "assert log.filters == [], log.filters\n"
+        "with sandbox.Sandbox(), sandbox.Sandbox():\n"
+        "    pass\n"
+        "with sandbox.Sandbox():\n"
+        "    pass\n"
+        "assert len(log.filters) == 1, log.filters\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

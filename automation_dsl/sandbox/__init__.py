@@ -20,10 +20,10 @@ Example:
     [('WELCOME', 8), ('NUDGE', 9)]
 """
 
-from .._simulate import Event, Message, Timeline
 from ._faults import FAULT_KINDS, Faults
 from ._server import Sandbox
 from ._service import InvokeRequest, SandboxRun
+from ._simulator import Event, Message, Timeline
 
 __all__ = [
     "FAULT_KINDS",

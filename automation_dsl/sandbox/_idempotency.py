@@ -156,6 +156,17 @@ class Idempotency:
             )
         return moment
 
+    def use(self, path: str, key: str, expiration: str | None, payload: Any) -> KeyUse:
+        """A request's use of ``key`` on ``path`` for ``payload``, until ``expiration``
+        (the ``x-idempotency-expiration`` header, if any).
+
+        Raises:
+            ValidationError: the key or the expiration is refused (a 400).
+        """
+        check_key(key)
+        expires = self.expiry(expiration)
+        return KeyUse(path, key, fingerprint(payload), expires)
+
     def replay(self, use: KeyUse) -> Answer | None:
         """The stored answer for ``key`` on ``path``, if any and not expired.
 

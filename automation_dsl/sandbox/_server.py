@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import logging
 import math
 import os
@@ -35,11 +34,11 @@ import uvicorn
 
 from .._automation import Automation
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError
-from .._simulate import Message, Timeline
 from ._app import RequestLimits, create_app
 from ._faults import Faults
 from ._protocol import ConnectionLimits, QuietLogger, bounded_protocol
 from ._service import InvokeRequest, SandboxRun, Service
+from ._simulator import Message, Timeline
 
 if TYPE_CHECKING:
     from .._client import AsyncCourierClient, CourierClient
@@ -108,6 +107,23 @@ def _is_loopback(address: str) -> bool:
     with contextlib.suppress(ValueError):
         return ipaddress.ip_address(address).is_loopback
     return False
+
+
+class _DropFilter(logging.Filter):
+    """Keeps the server's log quiet about connections the sandbox drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+_DROP_FILTER = _DropFilter()
+
+
+def _quiet_drops() -> None:
+    """Install :class:`_DropFilter` on uvicorn's error log, once (a filter already
+    there is not added again); serving starts here, so importing the sandbox changes
+    no logger."""
+    logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
 
 
 def _file_budget(wanted: int) -> int:
@@ -332,6 +348,7 @@ class Sandbox:
         """Start serving in a background thread; returns the sandbox."""
         if self._server is not None:
             return self
+        _quiet_drops()
         sock = self._bind()
         server = uvicorn.Server(self._config())
         thread = threading.Thread(
@@ -358,6 +375,7 @@ class Sandbox:
 
         ``ready`` is called once the port is bound (``self.url`` is then final).
         """
+        _quiet_drops()
         sock = self._bind()
         server = uvicorn.Server(self._config())
         if ready is not None:
@@ -414,50 +432,36 @@ class Sandbox:
         return self._service.runs()
 
     def run(self, run_id: str) -> SandboxRun:
-        """One accepted run, by id."""
-        found = self._service.runs(run_id)
-        if not found:
-            raise KeyError(f"no run {run_id!r} in this sandbox")
-        return found[0]
+        """One accepted run, by id.
+
+        Raises:
+            ValidationError: no run has this id (also a ``KeyError``).
+        """
+        return self._service.run(run_id)
 
     def requests(self) -> list[InvokeRequest]:
         """Every invoke request received, in order, with what became of it."""
-        with self._service.lock:
-            return list(self._service.requests)
+        return self._service.request_log()
 
     def messages(self) -> list[Message]:
         """Every message the sandbox's runs sent, in order."""
-        with self._service.lock:
-            return list(self._service.engine.messages)
+        return self._service.messages()
 
     def profile(self, recipient: str) -> dict[str, Any]:
         """A recipient's stored profile, as ``update-profile`` steps left it."""
-        with self._service.lock:
-            profile: dict[str, Any] = json.loads(
-                json.dumps(self._service.engine.profiles.get(recipient, {}))
-            )
-            return profile
+        return self._service.profile(recipient)
 
     def timeline(self, run_id: str | None = None) -> Timeline:
         """The events of one run (and the runs it invoked), or of every run."""
-        with self._service.lock:
-            engine = self._service.engine
-            if run_id is None:
-                return engine.timeline()
-            chosen = {run_id}
-            for event in engine.events:
-                if event.run_id in chosen and event.outcome == "invoked":
-                    chosen.add(event.detail["child"])
-            return engine.timeline(chosen)
+        return self._service.timeline(run_id)
 
     def set_message_status(self, message_id: str, status: str) -> None:
         """Change a message's status (``"OPENED"`` ...), as later ``if`` conditions read it."""
-        with self._service.lock, self._service.store.transaction():
-            self._service.engine.set_message_status(message_id, status)
+        self._service.set_message_status(message_id, status)
 
     def now(self) -> datetime:
         """The sandbox's clock."""
-        return self._service.clock.now()
+        return self._service.now()
 
     def advance(self, by: timedelta | None = None, *, to: datetime | None = None) -> None:
         """Move the virtual clock and run what falls due; with no argument, until idle."""

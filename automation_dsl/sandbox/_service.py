@@ -1,7 +1,10 @@
 """The sandbox's state and behaviour, apart from HTTP: the engine, the store, the clock.
 
 :class:`Service` is used under one lock, from the server's event loop (requests) and
-from the caller's thread (``Sandbox.advance`` ...).
+from the caller's thread (``Sandbox.advance`` ...). It changes state through a few
+commands (``accept``, ``advance`` ...) and shows it through a read API (``runs``,
+``run_page``, ``steps``, ``messages``, ``timeline`` ...) that hands out copies and
+records of its own: neither the HTTP app nor :class:`Sandbox` touches the engine.
 """
 
 from __future__ import annotations
@@ -10,23 +13,32 @@ import json
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from .._automation import Automation
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError, _show
 from .._json import freeze, thaw
-from .._simulate import Engine, Event, Message, RunState, VirtualClock
 from ._idempotency import Idempotency, KeyUse
+from ._simulator import Engine, Event, Message, RunState, Timeline, VirtualClock
 from ._store import Store, message_from_dict
 
 MAX_REQUESTS = 10_000
 """How many invoke requests :meth:`Sandbox.requests` remembers (the latest ones)."""
+
+
+class Clock(Protocol):
+    """What the service reads the time from: :class:`VirtualClock` (moved by
+    ``advance``) or :class:`RealClock`."""
+
+    def now(self) -> datetime:
+        """The current time (aware, UTC)."""
+        ...
 
 
 class RealClock:
@@ -108,6 +120,39 @@ class InvokeRequest:
     run_id: str | None = None
 
 
+@attrs.frozen(slots=True)
+class RunSummary:
+    """A run as ``GET /automations/runs`` lists it: its record, without events."""
+
+    run_id: str
+    status: str
+    created_at: datetime
+    template_id: str | None
+
+
+@attrs.frozen(slots=True)
+class StepRecord:
+    """One step of a run as ``GET /automations/runs/{id}/steps`` shows it."""
+
+    action: str
+    status: str
+    message_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class RunNotFound(ValidationError, KeyError):
+    """No run with this id in the sandbox (also a ``KeyError``, as it was first).
+
+    Example:
+        >>> error = RunNotFound("Sandbox.run", "run_id", "the id of a run", "nope")
+        >>> isinstance(error, KeyError), str(error)
+        (True, "Sandbox.run: 'run_id' expected the id of a run, got 'nope' (str)")
+    """
+
+    __str__ = Exception.__str__  # the message as it is, not KeyError's repr of it
+
+
 class Service:
     """Everything the sandbox knows and does, behind one lock."""
 
@@ -148,7 +193,7 @@ class Service:
         """Build the clock and the engine from the store: the committed state, only."""
         saved = self.store.get_meta("clock")
         if self.real_time:
-            self.clock: VirtualClock | RealClock = RealClock()
+            self.clock: Clock = RealClock()
         else:
             self.clock = VirtualClock(datetime.fromisoformat(saved) if saved else self._start)
             self._start = self.clock.now()  # a reload before the first save keeps the time
@@ -240,8 +285,16 @@ class Service:
 
     # -- invoking -------------------------------------------------------------------------
 
-    def template(self, template_id: str) -> Automation | None:
-        """A registered template, if any."""
+    def template(self, template_id: str, *, wait: bool = True) -> Automation | None:
+        """A registered template, if any.
+
+        With ``wait=False``, a glimpse taken without the lock (a dict lookup is atomic),
+        for the event loop, which must never wait for the service: it may miss a template
+        being registered at that very moment.
+        """
+        if not wait:
+            glimpse: Automation | None = self.engine.templates.get(template_id)
+            return glimpse
         with self.lock:
             found: Automation | None = self.engine.templates.get(template_id)
             return found
@@ -296,6 +349,15 @@ class Service:
         with self.atomic():
             self.engine.run_due()
 
+    def set_message_status(self, message_id: str, status: str) -> None:
+        """Change a message's status (``"OPENED"`` ...), as later ``if`` conditions read it."""
+        with self.lock, self.store.transaction():
+            self.engine.set_message_status(message_id, status)
+
+    def now(self) -> datetime:
+        """The time on the sandbox's clock."""
+        return self.clock.now()
+
     # -- reading --------------------------------------------------------------------------
 
     def runs(self, run_id: str | None = None) -> list[SandboxRun]:
@@ -327,3 +389,99 @@ class Service:
                 )
                 for run in chosen
             ]
+
+    def run(self, run_id: str) -> SandboxRun:
+        """One accepted run.
+
+        Raises:
+            RunNotFound: no run has this id.
+        """
+        found = self.runs(run_id) if isinstance(run_id, str) else []
+        if not found:
+            raise RunNotFound(
+                "Sandbox.run", "run_id", "the id of a run this sandbox accepted", run_id
+            )
+        return found[0]
+
+    def run_page(
+        self,
+        offset: int,
+        limit: int,
+        *,
+        statuses: Set[str] = frozenset(),
+        template_ids: Set[str] = frozenset(),
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> tuple[list[RunSummary], bool]:
+        """A page of runs, newest first, and whether more follow; each filter that is
+        given (a non-empty set, a bound) must match."""
+        with self.lock:  # the run records alone: a page needs no events
+            states = list(self.engine.runs.values())
+        runs = [
+            run
+            for run in reversed(states)
+            if (not statuses or run.status in statuses)
+            and (not template_ids or run.template_id in template_ids)
+            and (start is None or run.created_at >= start)
+            and (end is None or run.created_at <= end)
+        ]
+        page = [
+            RunSummary(run.run_id, run.status, run.created_at, run.template_id)
+            for run in runs[offset : offset + limit]
+        ]
+        return page, offset + limit < len(runs)
+
+    def steps(self, run_id: str) -> list[StepRecord] | None:
+        """The steps of a run and what became of each (``None``: no such run)."""
+        with self.lock:
+            run = self.engine.runs.get(run_id)
+            if run is None:
+                return None
+            steps = []
+            for index, step in enumerate(run.automation.steps):
+                record = run.step_status.get(index)
+                if not record:
+                    after_end = run.status == "CANCELED" and index > run.position
+                    status = "CANCELED" if after_end else "NOT PROCESSED"
+                    steps.append(StepRecord(step.action, status, None, None, None))
+                else:
+                    steps.append(
+                        StepRecord(
+                            step.action,
+                            record["status"],
+                            record.get("message_id"),
+                            record["created_at"],
+                            record["updated_at"],
+                        )
+                    )
+            return steps
+
+    def messages(self) -> list[Message]:
+        """Every message the runs sent, in order."""
+        with self.lock:
+            return list(self.engine.messages)
+
+    def profile(self, recipient: str) -> dict[str, Any]:
+        """A copy of a recipient's stored profile (empty if none)."""
+        with self.lock:
+            profile: dict[str, Any] = json.loads(
+                json.dumps(self.engine.profiles.get(recipient, {}))
+            )
+            return profile
+
+    def timeline(self, run_id: str | None = None) -> Timeline:
+        """The events of one run and the runs it invoked, or of every run."""
+        with self.lock:
+            engine = self.engine
+            if run_id is None:
+                return engine.timeline()
+            chosen = {run_id}
+            for event in engine.events:
+                if event.run_id in chosen and event.outcome == "invoked":
+                    chosen.add(event.detail["child"])
+            return engine.timeline(chosen)
+
+    def request_log(self) -> list[InvokeRequest]:
+        """The invoke requests received (the latest :data:`MAX_REQUESTS`), in order."""
+        with self.lock:
+            return list(self.requests)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._conditions import MessageStatus
-from .._simulate import Event, Message, RunState
+from ._simulator import Event, Message, RunState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
