@@ -868,6 +868,7 @@ class Automation:
             >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
             Automation().delay(duration='1 hour')
         """
+        _check_lenient(lenient, "Automation.from_dict")
         if not isinstance(data, Mapping):
             raise ValidationTypeError("automation", "automation", "a JSON object", data)
         _check_keys(data, "automation")
@@ -913,6 +914,7 @@ class Automation:
             >>> context.recipient
             'user-1'
         """
+        _check_lenient(lenient, "Automation.from_payload")
         if not isinstance(payload, Mapping):
             raise ValidationTypeError(
                 "invoke body", "payload", "a JSON object with an 'automation' key", payload
@@ -948,6 +950,7 @@ class Automation:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """
+        _check_lenient(lenient, "Automation.from_json")
         data = _load_json(text)
         if isinstance(data, Mapping) and "automation" in data:
             return cls.from_payload(data, lenient=lenient)[0]
@@ -982,6 +985,11 @@ def _run_context(
         return RunContext.from_wire(fields, skip=skip)
     except ValidationError as error:
         raise (error.at(where) if where else _located(error)) from None
+
+
+def _check_lenient(lenient: object, owner: str) -> None:
+    if lenient.__class__ is not bool:
+        raise ValidationTypeError(owner, "lenient", "True or False", lenient)
 
 
 def _load_json(text: Any) -> Any:

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import os
 import stat
@@ -67,11 +68,19 @@ class ValidationErrors(Exception):
         super().__init__(f"{source}: {len(errors)} errors")
 
 
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def _parse_json(text: str | bytes, what: str) -> Any:
     """Strict JSON (:func:`automation_dsl._json.loads`); a failure is a one-line CommandError.
 
     Bytes may be UTF-8 (with or without a byte order mark), or UTF-16/32 with one.
     """
+    if isinstance(text, bytes) and text.startswith(_WIDE_BOMS):  # saved as UTF-16/32
+        try:
+            text = text.decode("utf-32" if text[:4] in _WIDE_BOMS[:2] else "utf-16")
+        except UnicodeDecodeError:
+            raise CommandError(f"{what}: not UTF-16/32 text after its byte order mark") from None
     try:
         return loads(text, owner=what, field="JSON")
     except ValidationError as error:
@@ -182,7 +191,7 @@ def _api_key(args: argparse.Namespace) -> str | None:
     what = f"--api-key-file {args.api_key_file}"
     data = _read(args.api_key_file, what)
     try:
-        key = data.decode("utf-8")
+        key = data.decode("utf-8-sig")  # a byte order mark, as some editors write, is dropped
     except UnicodeDecodeError:
         raise CommandError(f"{what}: the key is not UTF-8 text") from None
     key = key.removesuffix("\n").removesuffix("\r")
@@ -250,7 +259,15 @@ def _invoke(args: argparse.Namespace) -> int:
         return EXIT_OK
     from ._client import CourierClient
 
-    with CourierClient(_api_key(args), base_url=args.base_url) as client:
+    key = _api_key(args)
+    if key is None and not (
+        os.environ.get("COURIER_API_KEY") or os.environ.get("COURIER_AUTH_TOKEN")
+    ):
+        raise CommandError(
+            "no Courier API key: use --api-key-file PATH, set COURIER_API_KEY, or --api-key "
+            "(argv is readable by other local users)"
+        )
+    with CourierClient(key, base_url=args.base_url) as client:
         print(client.invoke(automation, idempotency_key=args.idempotency_key, **context))
     return EXIT_OK
 

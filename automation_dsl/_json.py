@@ -361,8 +361,8 @@ def loads(
     or byte offset).
 
     Strict: no ``NaN``/``Infinity``, numbers a double can hold, integers of at most
-    4300 digits, nesting at most ``max_depth`` levels, no lone surrogates. Bytes are
-    UTF-8 (a byte order mark allowed), or UTF-16/32 with a byte order mark.
+    4300 digits, nesting at most ``max_depth`` levels, no lone surrogates. Bytes must be
+    UTF-8 (a byte order mark is tolerated), as JSON exchanged between systems is.
 
     Example:
         >>> loads('{"steps": []}', owner="automation", field="text")
@@ -374,6 +374,8 @@ def loads(
 (it has no NaN or Infinity), got 'NaN' (str)
     """
     try:
+        if not isinstance(text, str):  # UTF-8 only (RFC 8259), a byte order mark tolerated
+            text = bytes(text).decode("utf-8-sig")
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except _NotStrict as error:
         raise ValidationError(owner, field, f"strict JSON ({error})", error.text) from None

@@ -149,6 +149,7 @@ def test_invoke_without_a_key_says_how_to_set_one(flow_file: Path) -> None:
     )
     assert result.returncode == 1
     assert "COURIER_API_KEY" in result.stderr
+    assert "--api-key-file" in result.stderr  # the CLI's own ways, not the library's api_key=
     assert "Traceback" not in result.stderr
 
 
@@ -198,6 +199,7 @@ def test_utf8_with_or_without_bom_and_utf16_32_with_a_bom_are_read(
         (b'{"steps": [], "x": 1e999}', "out of range"),
         (b'{"steps": [], "x": 1' + b"0" * 5000 + b"}", "not JSON"),
         (b"[" * 100_000, "nested at most"),
+        (b"\x00\xff\xfe{}", "save it as UTF-8"),  # no BOM: not guessed as UTF-16
     ],
     ids=[
         "binary",
@@ -210,6 +212,7 @@ def test_utf8_with_or_without_bom_and_utf16_32_with_a_bom_are_read(
         "1e999",
         "5000-digits",
         "deep-100000",
+        "nul-then-utf-16-like",
     ],
 )
 def test_unreadable_json_is_one_line(tmp_path: Path, content: bytes, says: str) -> None:
@@ -378,15 +381,17 @@ def stop(process: subprocess.Popen[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize("how", ["file", "file-crlf", "environment", "argv"])
+@pytest.mark.parametrize("how", ["file", "file-crlf", "file-bom", "environment", "argv"])
 def test_the_key_from_a_file_the_environment_or_argv_is_used_and_never_printed(
     flow_file: Path, tmp_path: Path, how: str
 ) -> None:
     key_file = tmp_path / "key"
-    key_file.write_text(SECRET + ("\r\n" if how == "file-crlf" else "\n"), newline="")
+    bom = "\ufeff" if how == "file-bom" else ""  # as some Windows editors save it
+    key_file.write_text(bom + SECRET + ("\r\n" if how == "file-crlf" else "\n"), newline="")
     given: tuple[str, ...] = {
         "file": ("--api-key-file", str(key_file)),
         "file-crlf": ("--api-key-file", str(key_file)),
+        "file-bom": ("--api-key-file", str(key_file)),
         "environment": (),
         "argv": ("--api-key", SECRET),
     }[how]

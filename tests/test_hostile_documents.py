@@ -635,3 +635,15 @@ def test_a_ref_in_any_field_is_refused_or_written_back_as_it_came() -> None:
                 assert json.loads(text)["automation"]["steps"][0][name] == value
                 accepted += 1
     assert accepted > 20  # many fields take an accessor: the test must not pass vacuously
+
+
+@pytest.mark.parametrize("lenient", ["no", 1, None, 10**30])
+def test_lenient_is_a_bool(lenient: Any) -> None:
+    document = {"steps": [{"action": "get-profile"}]}
+    for read in (
+        lambda: Automation.from_dict(document, lenient=lenient),
+        lambda: Automation.from_payload({"automation": document}, lenient=lenient),
+        lambda: Automation.from_json(json.dumps(document), lenient=lenient),
+    ):
+        with pytest.raises(ValidationTypeError, match="'lenient'"):
+            read()

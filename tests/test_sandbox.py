@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from automation_dsl import Automation, RetryPolicy
+from automation_dsl import Automation, ConfigurationError, RetryPolicy
 from automation_dsl.sandbox import Faults, Sandbox
 
 START = datetime(2024, 4, 8, 9, 0, tzinfo=UTC)
@@ -329,7 +329,7 @@ def test_real_time_clock() -> None:
         while sb.run(run_id).status == "WAITING" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sb.run(run_id).status == "PROCESSED"
-        with pytest.raises(RuntimeError, match="virtual clock"):
+        with pytest.raises(ConfigurationError, match="virtual clock"):
             sb.advance()
 
 

@@ -487,7 +487,6 @@ def cursor(text: str) -> str:
         ({"limit": "0"}, "limit"),
         ({"limit": "x"}, "limit"),
         ({"limit": "1e3"}, "limit"),
-        ({"limit": "9" * 5000}, "limit"),
         ({"cursor": "garbage"}, "cursor"),
         ({"cursor": cursor("offset:-5")}, "cursor"),
         ({"cursor": cursor("offset:abc")}, "cursor"),
@@ -678,3 +677,83 @@ def test_mutated_payloads_never_5xx_and_4xx_store_nothing(
         assert (len(sandbox.runs()), len(sandbox.messages())) == before
     else:
         assert answer.json()["runId"] in {run.run_id for run in sandbox.runs()}
+
+
+# -- found by a hostile new user after the first round ------------------------------------
+
+
+def test_a_fault_script_refuses_an_unknown_name_when_it_is_changed(sandbox: Sandbox) -> None:
+    for change in (
+        lambda: sandbox.faults.script.append("bogus"),
+        lambda: sandbox.faults.script.append(None),  # type: ignore[arg-type]
+        lambda: sandbox.faults.script.extend(["ok", "nope"]),
+        lambda: sandbox.faults.script.insert(0, "500x"),
+    ):
+        with pytest.raises(ValidationError, match="'script'"):
+            change()
+    assert list(sandbox.faults.script) == []  # nothing half-added
+    sandbox.faults.script += ["503"]
+    assert sandbox.faults.draw() == "503"
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "error"),
+    [
+        (lambda sb: sb.advance(5), "by", ValidationTypeError),
+        (lambda sb: sb.advance(float("nan")), "by", ValidationTypeError),
+        (lambda sb: sb.advance(True), "by", ValidationTypeError),
+        (lambda sb: sb.advance(timedelta(days=-1)), "by", ValidationError),
+        (lambda sb: sb.advance(timedelta.max), "by", ValidationError),
+        (lambda sb: sb.advance(timedelta(1), to=START), "by", ValidationError),
+        (lambda sb: sb.advance(to=datetime(2030, 1, 1)), "to", ValidationError),
+        (lambda sb: sb.advance(to=START - timedelta(days=1)), "to", ValidationError),
+        (lambda sb: sb.advance(to="2030-01-01"), "to", ValidationTypeError),
+        (lambda sb: sb.set_message_status("nope", "OPENED"), "message_id", ValidationError),
+    ],
+)
+def test_advance_and_set_message_status_check_their_arguments(
+    sandbox: Sandbox, call: Any, field: str, error: type[Exception]
+) -> None:
+    before = sandbox.now()
+    with pytest.raises(error) as caught:
+        call(sandbox)
+    assert type(caught.value) is error
+    assert f"'{field}'" in str(caught.value)
+    assert sandbox.now() == before
+
+
+@pytest.mark.parametrize("status", ["WHATEVER", None, 3])
+def test_a_message_status_must_be_known(sandbox: Sandbox, http: httpx.Client, status: Any) -> None:
+    assert invoke(http).status_code == 200
+    (message,) = sandbox.runs()[0].messages
+    with pytest.raises(ValidationError, match="'status'"):
+        sandbox.set_message_status(message.message_id, status)
+    sandbox.set_message_status(message.message_id, "opened")  # any case, as before
+    assert sandbox.runs()[0].messages[0].status == "OPENED"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [b"Idempotency-Key: \xff\xfe"],
+        [b"Idempotency-Key: a", b"Idempotency-Key: b"],
+        [b"x-idempotency-expiration: 1", b"x-idempotency-expiration: 2"],
+    ],
+    ids=["non-ascii key", "two keys", "two expirations"],
+)
+def test_odd_idempotency_headers_are_400(sandbox: Sandbox, extra: list[bytes]) -> None:
+    body = json.dumps(BODY).encode()
+    answer = raw_request(sandbox, head(sandbox, len(body), *extra), body)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert sandbox.runs() == []
+
+
+@pytest.mark.parametrize("limit", ["1_0", "%201%20", "%D9%A1%D9%A2", "+5", "-0"])
+def test_a_limit_must_be_plain_digits(http: httpx.Client, limit: str) -> None:
+    answer = http.get(f"/automations/runs?limit={limit}")
+    assert answer.status_code == 400, answer.text
+    assert "limit" in answer.json()["message"]
+
+
+def test_a_huge_limit_gets_a_full_page(http: httpx.Client) -> None:
+    assert http.get("/automations/runs?limit=" + "9" * 5000).status_code == 200

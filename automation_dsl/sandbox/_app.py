@@ -263,6 +263,10 @@ async def _invoke(request: Request, template_id: str | None) -> Response:
     if (refused := _unauthorized(request)) is not None:
         service.log(InvokeRequest(path, None, "unauthorized"))  # nothing of it is kept
         return refused
+    for name in ("idempotency-key", "x-idempotency-expiration"):
+        if len(request.headers.getlist(name)) > 1:
+            service.log(InvokeRequest(path, None, "invalid"))
+            return error(400, f"{name}: expected one header, got several", INVALID)
     key = request.headers.get("idempotency-key")
     fault = faults.draw()
     if fault in _GATEWAY_FAULTS:

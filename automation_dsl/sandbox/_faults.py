@@ -28,7 +28,7 @@ import attrs
 
 from .._errors import ValidationError, ValidationTypeError
 
-__all__ = ["FAULT_KINDS", "Faults"]
+__all__ = ["FAULT_KINDS", "FaultScript", "Faults"]
 
 FAULT_KINDS = ("500", "500-after", "503", "429", "drop-before", "drop-after", "ok")
 """The names a fault script may hold; ``ok`` means no fault for that request."""
@@ -72,15 +72,62 @@ def _seed(_: object, __: object, value: Any) -> None:
         raise ValidationTypeError("Faults", "seed", "an integer or None", value)
 
 
-def _script(value: Iterable[str]) -> deque[str]:
-    expected = f"a list of names from {FAULT_KINDS}"
+_SCRIPT_EXPECTED = f"names from {FAULT_KINDS}"
+
+
+def _fault_name(kind: Any) -> str:
+    if kind not in FAULT_KINDS:
+        raise ValidationError("Faults", "script", _SCRIPT_EXPECTED, kind)
+    return str(kind)
+
+
+class FaultScript(deque[str]):
+    """The faults to inject first, in order: a deque that refuses an unknown name when it
+    is added (``append``, ``extend``, ``insert``, ``[i] = ...``), not when it is drawn.
+
+    Example:
+        >>> script = FaultScript(["503"])
+        >>> script.append("bogus")
+        Traceback (most recent call last):
+        ...
+        automation_dsl._errors.ValidationError: Faults: 'script' expected names from \
+('500', '500-after', '503', '429', 'drop-before', 'drop-after', 'ok'), got 'bogus' (str)
+    """
+
+    def __init__(self, kinds: Iterable[str] = ()) -> None:
+        super().__init__(_fault_name(kind) for kind in kinds)
+
+    def append(self, kind: str) -> None:
+        super().append(_fault_name(kind))
+
+    def appendleft(self, kind: str) -> None:
+        super().appendleft(_fault_name(kind))
+
+    def extend(self, kinds: Iterable[str]) -> None:
+        super().extend([_fault_name(kind) for kind in _names(kinds)])
+
+    def extendleft(self, kinds: Iterable[str]) -> None:
+        super().extendleft([_fault_name(kind) for kind in _names(kinds)])
+
+    def insert(self, index: int, kind: str) -> None:
+        super().insert(index, _fault_name(kind))
+
+    def __setitem__(self, index: Any, kind: Any) -> None:
+        super().__setitem__(index, _fault_name(kind))
+
+    def __iadd__(self, kinds: Iterable[str]) -> FaultScript:
+        self.extend(kinds)
+        return self
+
+
+def _names(value: Any) -> Iterable[str]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationTypeError("Faults", "script", expected, value)
-    kinds = deque(value)
-    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
-    if unknown:
-        raise ValidationError("Faults", "script", expected, unknown)
-    return kinds
+        raise ValidationTypeError("Faults", "script", f"a list of {_SCRIPT_EXPECTED}", value)
+    return list(value)
+
+
+def _script(value: Any) -> FaultScript:
+    return FaultScript(_names(value))
 
 
 @attrs.define
@@ -119,7 +166,7 @@ class Faults:
     drop_after: float = attrs.field(default=0.0, validator=_probability)
     latency: float = attrs.field(default=0.0, validator=_seconds)
     seed: int | None = attrs.field(default=None, validator=_seed)
-    script: deque[str] = attrs.field(factory=deque, converter=_script)
+    script: FaultScript = attrs.field(factory=FaultScript, converter=_script)
     error_500_after: float = attrs.field(default=0.0, validator=_probability, kw_only=True)
     _random: random.Random = attrs.field(init=False, repr=False)
 
@@ -129,10 +176,7 @@ class Faults:
     def draw(self) -> str:
         """The fault for the next request: the script's next entry, else a random draw."""
         if self.script:
-            kind = self.script.popleft()
-            if kind not in FAULT_KINDS:  # appended to the deque after construction
-                raise ValidationError("Faults", "script", f"names from {FAULT_KINDS}", kind)
-            return kind
+            return self.script.popleft()
         roll = self._random.random()
         for kind, chance in (
             ("500", self.error_500),

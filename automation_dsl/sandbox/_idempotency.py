@@ -87,12 +87,13 @@ def fingerprint(payload: Any) -> str:
 
 
 def check_key(key: str) -> None:
-    """Refuse an ``Idempotency-Key`` that is blank, unprintable or over 255 characters."""
-    if not key.strip() or not key.isprintable() or len(key) > MAX_KEY_LENGTH:
+    """Refuse an ``Idempotency-Key`` that is blank, not printable ASCII, or over 255
+    characters (the client's own rule)."""
+    if not key.strip() or not (key.isascii() and key.isprintable()) or len(key) > MAX_KEY_LENGTH:
         raise ValidationError(
             _OWNER,
             "Idempotency-Key",
-            f"a non-blank, printable key of at most {MAX_KEY_LENGTH} characters",
+            f"a non-blank key of at most {MAX_KEY_LENGTH} printable ASCII characters",
             key,
         )
 

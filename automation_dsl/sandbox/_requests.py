@@ -171,10 +171,8 @@ def page_size(value: str | None) -> int:
     """The page size: 20 by default, at most 50 (larger asks get 50)."""
     if value is None:
         return 20
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
+    digits = value.isascii() and value.isdigit()  # no "1_0", " 1 ", "+5" or other scripts
+    number = (MAX_PAGE if len(value) > 9 else int(value)) if digits else 0
     if number < 1:
         raise HTTPException(400, f"limit: expected an integer from 1 to {MAX_PAGE}, got {value!r}")
     return min(number, MAX_PAGE)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import attrs
 
 from .._automation import Automation
+from .._conditions import MessageStatus
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError, _show
 from .._json import freeze, thaw
 from ._idempotency import Idempotency, KeyUse
@@ -339,7 +340,11 @@ class Service:
     def advance(self, by: timedelta | None, to: datetime | None) -> None:
         """Move the virtual clock, resuming runs as they fall due."""
         if not isinstance(self.clock, VirtualClock):
-            raise RuntimeError("advance() needs the virtual clock; this sandbox runs in real time")
+            raise ConfigurationError(
+                "Sandbox.advance needs the virtual clock; this sandbox runs in real time "
+                "(Sandbox(clock='virtual'))"
+            )
+        _check_advance(self.clock.now(), by, to)
         with self.atomic():
             self.engine.advance(self.clock, by, to=to)
             self.store.set_meta("clock", self.clock.now().isoformat())
@@ -351,6 +356,12 @@ class Service:
 
     def set_message_status(self, message_id: str, status: str) -> None:
         """Change a message's status (``"OPENED"`` ...), as later ``if`` conditions read it."""
+        status = _check_status(status)
+        with self.lock:
+            if not any(message.message_id == message_id for message in self.engine.messages):
+                raise ValidationError(
+                    _SET_STATUS, "message_id", "the id of a message this sandbox sent", message_id
+                )
         with self.lock, self.store.transaction():
             self.engine.set_message_status(message_id, status)
 
@@ -485,3 +496,40 @@ class Service:
         """The invoke requests received (the latest :data:`MAX_REQUESTS`), in order."""
         with self.lock:
             return list(self.requests)
+
+
+_ADVANCE = "Sandbox.advance"
+_SET_STATUS = "Sandbox.set_message_status"
+
+
+def _check_advance(now: datetime, by: object, to: object) -> None:
+    """``by`` a timedelta >= 0, or ``to`` an aware datetime not before ``now``; not both."""
+    if by is not None and to is not None:
+        raise ValidationError(_ADVANCE, "by", "either by= or to=, not both", by)
+    if by is not None:
+        if not isinstance(by, timedelta):
+            hint = "for example timedelta(hours=2)"
+            raise ValidationTypeError(_ADVANCE, "by", "a timedelta", by, hint=hint)
+        if by < timedelta(0):
+            raise ValidationError(_ADVANCE, "by", "a timedelta of zero or more", by)
+        if by > datetime.max.replace(tzinfo=UTC) - now:
+            raise ValidationError(_ADVANCE, "by", "a timedelta the calendar can hold", by)
+    if to is not None:
+        if not isinstance(to, datetime):
+            raise ValidationTypeError(_ADVANCE, "to", "an aware datetime", to)
+        if to.utcoffset() is None:
+            raise ValidationError(_ADVANCE, "to", "an aware datetime (attach a tzinfo)", to)
+        if to < now:
+            raise ValidationError(_ADVANCE, "to", f"a time not before the clock ({now})", to)
+
+
+def _check_status(status: object) -> str:
+    """A message status name (``"OPENED"``, any case) or a ``MessageStatus``."""
+    names = [status.name for status in MessageStatus]
+    if isinstance(status, MessageStatus):
+        return status.name
+    if not isinstance(status, str):
+        raise ValidationTypeError(_SET_STATUS, "status", f"one of {names}", status)
+    if status.upper() not in names:
+        raise ValidationError(_SET_STATUS, "status", f"one of {names}", status)
+    return status.upper()
