@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 
-from ._conditions import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
+from . import _js
 from ._errors import ValidationError, ValidationTypeError
+from ._js import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
 from ._ref import Ref
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "Var",
     "brand",
     "data",
+    "evaluate",
     "parse",
     "profile",
     "recipient",
@@ -506,3 +509,28 @@ right=Literal(value='pro')), right=Not(operand=Var(parts=('data', 'muted'))))
     if not isinstance(typed, Condition) or typed.to_js() != text:
         return None
     return typed
+
+
+def evaluate(condition: str | Condition | Path, scope: Mapping[str, Any]) -> bool:
+    """Evaluate a condition against a run's scope, as the simulator and the sandbox do.
+
+    ``condition`` is an ``if`` string or a typed condition (it is evaluated as its
+    JavaScript). ``scope`` maps the roots (``data``, ``profile``, ``refs``, ``brand``,
+    ``template``, ``recipient``) to their values; JavaScript's truthiness decides.
+    Raises :class:`NotEvaluated` for anything outside the supported subset.
+
+    Example:
+        >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
+        True
+        >>> evaluate(refs.welcome.status < MessageStatus.OPENED,
+        ...          {"refs": {"welcome": {"status": MessageStatus.SENT}}})
+        True
+        >>> try:
+        ...     evaluate("data.items.length > 2", {"data": {"items": []}})
+        ... except NotEvaluated as reason:
+        ...     print("length" in str(reason))
+        True
+    """
+    if isinstance(condition, Path | Condition):
+        condition = condition.to_js()
+    return _js.evaluate(condition, scope)

@@ -20,7 +20,7 @@ Example:
     [('WELCOME', 8), ('NUDGE', 9)]
 """
 
-from .._simulate import Event, Message, Timeline
+from .._timeline import Event, Message, Timeline
 from ._faults import FAULT_KINDS, Faults
 from ._server import Sandbox
 from ._service import InvokeRequest, SandboxRun

@@ -35,7 +35,7 @@ import uvicorn
 
 from .._automation import Automation
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError
-from .._simulate import Message, Timeline
+from .._timeline import Message, Timeline
 from ._app import RequestLimits, create_app
 from ._faults import Faults
 from ._protocol import ConnectionLimits, QuietLogger, bounded_protocol

@@ -14,14 +14,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from .._automation import Automation
+from .._engine import Engine, RunState
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError, _show
 from .._json import freeze, thaw
-from .._simulate import Engine, Event, Message, RunState, VirtualClock
+from .._timeline import Event, Message, VirtualClock
 from ._idempotency import Idempotency, KeyUse
 from ._store import Store, message_from_dict
 
@@ -243,8 +244,7 @@ class Service:
     def template(self, template_id: str) -> Automation | None:
         """A registered template, if any."""
         with self.lock:
-            found: Automation | None = self.engine.templates.get(template_id)
-            return found
+            return cast("Automation | None", self.engine.templates.get(template_id))
 
     def accept(
         self,
@@ -320,7 +320,7 @@ class Service:
                     status=run.status,
                     created_at=run.created_at,
                     template_id=run.template_id,
-                    automation=run.automation,
+                    automation=cast(Automation, run.automation),
                     context=dict(run.context),
                     events=tuple(events.get(run.run_id, ())),
                     messages=tuple(messages.get(run.run_id, ())),

@@ -20,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .._conditions import MessageStatus
-from .._simulate import Event, Message, RunState
+from .._engine import RunState
+from .._js import MessageStatus
+from .._timeline import Event, Message
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
