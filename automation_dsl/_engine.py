@@ -158,6 +158,8 @@ def _recipient_of(to: Any) -> str | None:
 
 _Record = dict[str, Any]
 """A step's status record in a run (``status``, ``created_at`` ...)."""
+_Read = dict[str, Any]
+"""What a ``ref`` to a step reads (``{"status": ..., "message_id": ...}``)."""
 
 
 class StepError(Exception):
@@ -426,13 +428,6 @@ class Engine:
     # -- the handlers, one per step class (``_HANDLERS``) -----------------------------------
     # Each returns what a ``ref`` to its step reads, or ``None`` for the step's status.
 
-    def _sent(
-        self, run: RunState, index: int, step: Send | SendList | SendMessage, record: _Record
-    ) -> dict[str, Any]:
-        message = self._send(run, index, step)
-        record["message_id"] = message.message_id
-        return {"status": MessageStatus.SENT, "message_id": message.message_id}
-
     def _cancel(self, run: RunState, index: int, step: Cancel, record: _Record) -> None:
         token = self._resolve(run, step.cancelation_token)
         canceled = []
@@ -468,63 +463,59 @@ class Engine:
     def _not_simulated(self, run: RunState, index: int, step: Step, record: _Record) -> None:
         self._event(run, index, step.action, "not-simulated")
 
-    def _send(self, run: RunState, index: int, step: Send | SendList | SendMessage) -> Message:
+    def _send(self, run: RunState, index: int, step: Send, record: _Record) -> _Read:
         context = run.context
+        template, data = self._template_and_data(run, step)
+        recipient = self._resolve(run, step.recipient) or context.get("recipient")
+        if not recipient:
+            raise StepError("no recipient: set one on the step or in the run context")
+        stored = self.profiles.get(recipient, {}) if recipient else {}
+        profile = {
+            **stored,
+            **(context.get("profile") or {}),
+            **(self._resolve(run, step.profile) or {}),
+        }
+        brand = self._resolve(run, step.brand) or context.get("brand")
+        return self._sent(
+            run, index, step, record, template, recipient, brand, data=data, profile=profile
+        )
+
+    def _send_list(self, run: RunState, index: int, step: SendList, record: _Record) -> _Read:
+        template, data = self._template_and_data(run, step)
+        brand = self._resolve(run, step.brand) or run.context.get("brand")
+        listed = self._resolve(run, step.list)
+        return self._sent(run, index, step, record, template, None, brand, list=listed, data=data)
+
+    def _send_message(self, run: RunState, index: int, step: SendMessage, record: _Record) -> _Read:
+        body = thaw(step.message)
+        recipient = _recipient_of(body.get("to"))
+        if not recipient:
+            raise StepError("no recipient: the message has no 'to'")
+        template, data = body.get("template"), body.get("data") or {}
+        return self._sent(run, index, step, record, template, recipient, None, data=data)
+
+    def _template_and_data(self, run: RunState, step: Send | SendList) -> tuple[Any, _Record]:
+        template = self._resolve(run, step.template) or run.context.get("template")
+        if not template:
+            raise StepError("no template: set one on the step or in the run context")
+        data = {**(run.context.get("data") or {}), **(self._resolve(run, step.data) or {})}
+        return template, data
+
+    def _sent(
+        self,
+        run: RunState,
+        index: int,
+        step: Step,
+        record: _Record,
+        template: Any,
+        recipient: Any,
+        brand: Any,
+        **fields: Any,
+    ) -> _Read:
+        """Record a message; a ``ref`` to its step reads its status and id."""
         now = self.now()
         message_id = new_run_id(now)
-        if isinstance(step, SendMessage):
-            body = thaw(step.message)
-            to = body.get("to")
-            recipient = _recipient_of(to)
-            if not recipient:
-                raise StepError("no recipient: the message has no 'to'")
-            message = Message(
-                message_id,
-                run.run_id,
-                index,
-                now,
-                body.get("template"),
-                recipient,
-                data=body.get("data") or {},
-            )
-        else:
-            template = self._resolve(run, step.template) or context.get("template")
-            if not template:
-                raise StepError("no template: set one on the step or in the run context")
-            data = {**(context.get("data") or {}), **(self._resolve(run, step.data) or {})}
-            if isinstance(step, SendList):
-                message = Message(
-                    message_id,
-                    run.run_id,
-                    index,
-                    now,
-                    template,
-                    None,
-                    brand=self._resolve(run, step.brand) or context.get("brand"),
-                    list=self._resolve(run, step.list),
-                    data=data,
-                )
-            else:
-                recipient = self._resolve(run, step.recipient) or context.get("recipient")
-                if not recipient:
-                    raise StepError("no recipient: set one on the step or in the run context")
-                stored = self.profiles.get(recipient, {}) if recipient else {}
-                profile = {
-                    **stored,
-                    **(context.get("profile") or {}),
-                    **(self._resolve(run, step.profile) or {}),
-                }
-                message = Message(
-                    message_id,
-                    run.run_id,
-                    index,
-                    now,
-                    template,
-                    recipient,
-                    brand=self._resolve(run, step.brand) or context.get("brand"),
-                    data=data,
-                    profile=profile,
-                )
+        message = Message(message_id, run.run_id, index, now, template, recipient, brand, **fields)
         self.messages.append(message)
         self._pending_messages.append(message)
         target = {"list": message.list} if message.list else {"recipient": message.recipient}
@@ -537,7 +528,8 @@ class Engine:
             **target,
             message_id=message_id,
         )
-        return message
+        record["message_id"] = message_id
+        return {"status": MessageStatus.SENT, "message_id": message_id}
 
     def _delay(self, run: RunState, index: int, step: Delay, record: _Record) -> None:
         now = self.now()
@@ -607,12 +599,12 @@ class Engine:
         return Timeline(chosen)
 
 
-_Handler = Callable[[Engine, RunState, int, Any, _Record], "dict[str, Any] | None"]
+_Handler = Callable[[Engine, RunState, int, Any, _Record], "_Read | None"]
 
 _HANDLERS: dict[type[Step], _Handler] = {
-    Send: Engine._sent,
-    SendList: Engine._sent,
-    SendMessage: Engine._sent,
+    Send: Engine._send,
+    SendList: Engine._send_list,
+    SendMessage: Engine._send_message,
     Delay: Engine._delay,
     Cancel: Engine._cancel,
     Invoke: Engine._invoke,
