@@ -65,10 +65,10 @@ from ._time import UntilFormat
 if TYPE_CHECKING:
     from ._bulk import BulkFailure, BulkResult
     from ._client import AsyncCourierClient, CourierClient
-    from ._conditions import MessageStatus, NotEvaluated
+    from ._js import MessageStatus, NotEvaluated
     from ._retry import RetryPolicy
     from ._runs import AutomationRun, RunStep
-    from ._simulate import Event, Message, Timeline
+    from ._timeline import Event, Message, Timeline
 
 __version__ = "0.1.0"
 
@@ -80,13 +80,13 @@ _LAZY = {
     "BulkResult": "._bulk",
     "AutomationRun": "._runs",
     "CourierClient": "._client",
-    "Event": "._simulate",
-    "Message": "._simulate",
-    "MessageStatus": "._conditions",
-    "NotEvaluated": "._conditions",
+    "Event": "._timeline",
+    "Message": "._timeline",
+    "MessageStatus": "._js",
+    "NotEvaluated": "._js",
     "RetryPolicy": "._retry",
     "RunStep": "._runs",
-    "Timeline": "._simulate",
+    "Timeline": "._timeline",
 }
 
 

@@ -56,7 +56,7 @@ from ._time import UntilFormat, duration_from_units, until_format_of
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
-    from ._simulate import Timeline
+    from ._timeline import Timeline
 
 __all__ = ["Automation"]
 
@@ -767,21 +767,20 @@ class Automation:
             >>> [(e.at.day, e.outcome) for e in timeline if e.step is not None]
             [(8, 'sent'), (8, 'waiting'), (10, 'resumed'), (10, 'sent')]
         """
-        from ._simulate import Engine, VirtualClock
+        from ._engine import simulate  # documented upward edge: the offline layer
 
-        clock = VirtualClock(start)
-        engine = Engine(
-            clock.now,
+        return simulate(
+            self,
+            start=start,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
             templates=templates,
-            profiles={key: dict(value) for key, value in (profiles or {}).items()},
             webhooks=webhooks,
+            profiles=profiles,
         )
-        given = given_context(
-            data=data, profile=profile, recipient=recipient, brand=brand, template=template
-        )
-        engine.start(self, RunContext(**given))
-        engine.advance(clock)
-        return engine.timeline()
 
     # -- running --------------------------------------------------------------------------
 
@@ -810,15 +809,18 @@ class Automation:
             >>> run_id.startswith("1-")
             True
         """
-        from ._client import CourierClient  # the client, and httpx, load on first use
+        from ._api import run  # documented upward edge: the facade owns the client
 
-        context = given_context(
-            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        return run(
+            self,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            idempotency_key=idempotency_key,
+            client=client,
         )
-        if client is not None:
-            return client.invoke(self, idempotency_key=idempotency_key, **context)
-        with CourierClient() as own:
-            return own.invoke(self, idempotency_key=idempotency_key, **context)
 
     async def arun(
         self,
@@ -844,15 +846,18 @@ class Automation:
             >>> run_id.startswith("1-")
             True
         """
-        from ._client import AsyncCourierClient
+        from ._api import arun  # documented upward edge: the facade owns the client
 
-        context = given_context(
-            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        return await arun(
+            self,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            idempotency_key=idempotency_key,
+            client=client,
         )
-        if client is not None:
-            return await client.invoke(self, idempotency_key=idempotency_key, **context)
-        async with AsyncCourierClient() as own:
-            return await own.invoke(self, idempotency_key=idempotency_key, **context)
 
     # -- parsing --------------------------------------------------------------------------
 

@@ -300,7 +300,7 @@ class BulkResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from ._render import _html_table
+        from ._render import html_table as _html_table
 
         rows = [[escape(name), escape(value)] for name, value in self._summary()]
         rows += [[escape(f"#{f.index}"), escape(f.describe())] for f in self.failures[:10]]

@@ -24,7 +24,7 @@ from typing import Any
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
 from ._json import loads
-from ._parse import find_errors
+from ._validate import find_errors
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130

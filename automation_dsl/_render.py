@@ -1,5 +1,10 @@
 """Showing automations and timelines to people: plain text and self-contained HTML.
 
+One text-table writer (:func:`text_table`) and one HTML-table writer (:func:`html_table`)
+draw every table the package shows: automations (``explain``, ``_repr_html_``), timelines
+(``str``, ``_repr_html_``), sandbox runs and bulk results. What each step class shows is
+one entry of ``_DETAILS``.
+
 The HTML is a table styled inline: no JavaScript, no stylesheet or font from a network,
 colours that follow the notebook's theme (``currentColor`` and translucent fills read in
 light and dark themes alike), and every value escaped.
@@ -15,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -41,7 +46,7 @@ from ._time import UntilFormat, format_until
 
 if TYPE_CHECKING:
     from ._automation import Automation
-    from ._simulate import Event
+    from ._timeline import Event
 
 _UNITS = {
     "minute": 60,
@@ -61,44 +66,43 @@ def _value(value: Any) -> str:
     return str(thaw(value)) if not isinstance(value, str) else value
 
 
+def _webhook(step: FetchData) -> str:
+    webhook = step.webhook
+    return f"{webhook.method} {_value(webhook.url)}"  # type: ignore[union-attr]
+
+
+_DETAILS: dict[type[Step], Callable[[Any], list[tuple[str, Any]]]] = {
+    Send: lambda s: [("template", s.template), ("recipient", s.recipient), ("data", s.data)],
+    SendMessage: lambda s: [("message", s.message)],
+    SendList: lambda s: [("list", s.list), ("template", s.template)],
+    Delay: lambda s: [("until", s.until), ("duration", s.duration)],
+    Cancel: lambda s: [("token", s.cancelation_token)],
+    Invoke: lambda s: [("template", s.template)],
+    UpdateProfile: lambda s: [
+        ("recipient_id", s.recipient_id),
+        ("merge", s.merge),
+        ("profile", s.profile),
+    ],
+    FetchData: lambda s: [("webhook", _webhook(s)), ("merge", s.merge_strategy)],
+    AddToBatch: lambda s: [("wait", s.wait_period), ("max_wait", s.max_wait_period)],
+    AddToDigest: lambda s: [("topic", s.subscription_topic_id)],
+    Throttle: lambda s: [("max", s.max_allowed), ("per", s.period), ("scope", s.scope)],
+    RawStep: lambda s: [(key, value) for key, value in s.body.items() if key != "action"],
+}
+"""The few fields that say what each step class does."""
+
+
 def details(step: Step) -> list[tuple[str, str]]:
     """The few fields that say what a step does, as (name, text) pairs."""
-    pairs: list[tuple[str, Any]]
-    if isinstance(step, Send):
-        pairs = [("template", step.template), ("recipient", step.recipient), ("data", step.data)]
-    elif isinstance(step, SendMessage):
-        pairs = [("message", step.message)]
-    elif isinstance(step, SendList):
-        pairs = [("list", step.list), ("template", step.template)]
-    elif isinstance(step, Delay):
-        pairs = [("until", step.until), ("duration", step.duration)]
-    elif isinstance(step, Cancel):
-        pairs = [("token", step.cancelation_token)]
-    elif isinstance(step, Invoke):
-        pairs = [("template", step.template)]
-    elif isinstance(step, UpdateProfile):
-        pairs = [
-            ("recipient_id", step.recipient_id),
-            ("merge", step.merge),
-            ("profile", step.profile),
-        ]
-    elif isinstance(step, FetchData):
-        webhook = step.webhook
-        pairs = [
-            ("webhook", f"{webhook.method} {_value(webhook.url)}"),  # type: ignore[union-attr]
-            ("merge", step.merge_strategy),
-        ]
-    elif isinstance(step, AddToBatch):
-        pairs = [("wait", step.wait_period), ("max_wait", step.max_wait_period)]
-    elif isinstance(step, AddToDigest):
-        pairs = [("topic", step.subscription_topic_id)]
-    elif isinstance(step, Throttle):
-        pairs = [("max", step.max_allowed), ("per", step.period), ("scope", step.scope)]
-    elif isinstance(step, RawStep):
-        pairs = [(key, value) for key, value in step.body.items() if key != "action"]
-    else:  # pragma: no cover - every step class is listed above
-        pairs = []
-    return [(name, _value(value)) for name, value in pairs if value is not None]
+    for cls in type(step).__mro__:  # a subclass shows as the step it extends
+        fields = _DETAILS.get(cls)
+        if fields is not None:
+            pairs = fields(step)
+            return [(name, _value(value)) for name, value in pairs if value is not None]
+    return []  # pragma: no cover - every step class is listed above
+
+
+# -- durations (the schedule's arithmetic; one home for them is ``_time``) -------------------
 
 
 def _duration_seconds(text: str) -> int | None:
@@ -150,7 +154,9 @@ def _rows(automation: Automation) -> list[tuple[str, str, list[tuple[str, str]],
     return rows
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+def text_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A plain-text table: columns padded to their widest cell, two spaces apart, no
+    trailing spaces."""
     rows = [list(header), *[list(row) for row in rows]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
@@ -168,7 +174,35 @@ def explain(automation: Automation) -> str:
     title = ""
     if automation.cancelation_token is not None:
         title = f"cancelation_token={_value(automation.cancelation_token)}\n"
-    return title + _table(["#", "action", "details", "when"], rows)
+    return title + text_table(["#", "action", "details", "when"], rows)
+
+
+def _run_numbers(events: Iterable[Event]) -> list[str]:
+    """``#1``, ``#2`` ...: each run numbered in the order it first appears."""
+    numbers: dict[str, int] = {}
+    return [f"#{numbers.setdefault(event.run_id, len(numbers) + 1)}" for event in events]
+
+
+def timeline_text(events: Sequence[Event]) -> str:
+    """A plain-text table of simulated events (``str(timeline)``)."""
+    rows = []
+    for event, number in zip(events, _run_numbers(events), strict=True):
+        detail = " ".join(
+            f"{key}={value}"
+            for key, value in event.detail.items()
+            if value is not None and key != "message_id"
+        )
+        rows.append(
+            (
+                event.at.strftime("%Y-%m-%d %H:%M:%SZ"),
+                number,
+                "-" if event.step is None else str(event.step),
+                event.action,
+                event.outcome,
+                detail,
+            )
+        )
+    return text_table(("time", "run", "step", "action", "outcome", "detail"), rows)
 
 
 # -- HTML -----------------------------------------------------------------------------------
@@ -192,7 +226,8 @@ _STYLE_BADGE = (
 _STYLE_CAPTION = "caption-side:top;text-align:left;padding:4px 0;font-weight:600"
 
 
-def _html_table(caption: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+def html_table(caption: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A self-contained, inline-styled HTML table; ``rows`` hold HTML already escaped."""
     head = "".join(f'<th style="{_STYLE_HEAD}">{escape(cell)}</th>' for cell in header)
     body = "".join(
         "<tr>" + "".join(f'<td style="{_STYLE_CELL}">{cell}</td>' for cell in row) + "</tr>"
@@ -232,27 +267,25 @@ def automation_html(automation: Automation) -> str:
     caption = f"Automation: {len(automation)} step" + ("s" if len(automation) != 1 else "")
     if automation.cancelation_token is not None:
         caption += f", cancelation token {_value(automation.cancelation_token)}"
-    return _html_table(caption, ["#", "action", "details", "if / ref", "when"], rows)
+    return html_table(caption, ["#", "action", "details", "if / ref", "when"], rows)
 
 
 def timeline_html(events: Sequence[Event], caption: str = "Timeline") -> str:
     """A self-contained HTML table of simulated events."""
-    numbers: dict[str, int] = {}
     rows = []
-    for event in events:
-        number = numbers.setdefault(event.run_id, len(numbers) + 1)
+    for event, number in zip(events, _run_numbers(events), strict=True):
         pairs = [(key, _value(value)) for key, value in event.detail.items() if value is not None]
         rows.append(
             [
                 escape(event.at.strftime("%Y-%m-%d %H:%M:%SZ")),
-                escape(f"#{number}"),
+                escape(number),
                 "-" if event.step is None else escape(str(event.step)),
                 f'<span style="{_STYLE_ACTION}">{escape(event.action)}</span>',
                 escape(event.outcome),
                 _pairs_html(pairs),
             ]
         )
-    return _html_table(
+    return html_table(
         f"{caption}: {len(events)} events",
         ["time", "run", "step", "action", "outcome", "detail"],
         rows,

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 
-from ._conditions import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
+from . import _js
 from ._errors import ValidationError, ValidationTypeError
+from ._js import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
 from ._ref import Ref
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "Var",
     "brand",
     "data",
+    "evaluate",
     "parse",
     "profile",
     "recipient",
@@ -87,7 +90,36 @@ def _js_string(text: str) -> str:
     return "'" + "".join(out) + "'"
 
 
-class Condition:
+def _as_condition(value: _Combinable) -> Condition:
+    # a module function, not a method: a path's attributes are its keys (data.anything)
+    return value._var if isinstance(value, Path) else value  # type: ignore[return-value]
+
+
+class _Combinable:
+    """The combinators shared by conditions and paths: ``&`` (and), ``|`` (or), ``~`` (not).
+
+    A path combines as its truthiness test (``data.vip``).
+    """
+
+    __slots__ = ()
+
+    def __and__(self, other: object) -> And:
+        return And(_as_condition(self), _condition(other, "&"))
+
+    def __rand__(self, other: object) -> And:
+        return And(_condition(other, "&"), _as_condition(self))
+
+    def __or__(self, other: object) -> Or:
+        return Or(_as_condition(self), _condition(other, "|"))
+
+    def __ror__(self, other: object) -> Or:
+        return Or(_condition(other, "|"), _as_condition(self))
+
+    def __invert__(self) -> Not:
+        return Not(_as_condition(self))
+
+
+class Condition(_Combinable):
     """A typed condition: it compiles to JavaScript with :meth:`to_js` (or ``str()``).
 
     Combine conditions with ``&``, ``|`` and ``~``.
@@ -107,21 +139,6 @@ class Condition:
 
     def __str__(self) -> str:
         return self.to_js()
-
-    def __and__(self, other: object) -> And:
-        return And(self, _condition(other, "&"))
-
-    def __rand__(self, other: object) -> And:
-        return And(_condition(other, "&"), self)
-
-    def __or__(self, other: object) -> Or:
-        return Or(self, _condition(other, "|"))
-
-    def __ror__(self, other: object) -> Or:
-        return Or(_condition(other, "|"), self)
-
-    def __invert__(self) -> Not:
-        return Not(self)
 
     def __bool__(self) -> bool:
         raise TypeError(f"a condition has no truth value in Python; {_BOOL_HINT}")
@@ -346,7 +363,7 @@ class Not(Condition):
         return self.operand.refs_read()
 
 
-class Path:
+class Path(_Combinable):
     """A path being written (``data.user.plan``): attribute and item access extend it,
     comparisons make conditions, and used as a step value it is a ``$ref``.
 
@@ -409,21 +426,6 @@ class Path:
         return self._compare(">=", other)
 
     __hash__ = object.__hash__
-
-    def __and__(self, other: object) -> And:
-        return And(self._var, _condition(other, "&"))
-
-    def __rand__(self, other: object) -> And:
-        return And(_condition(other, "&"), self._var)
-
-    def __or__(self, other: object) -> Or:
-        return Or(self._var, _condition(other, "|"))
-
-    def __ror__(self, other: object) -> Or:
-        return Or(_condition(other, "|"), self._var)
-
-    def __invert__(self) -> Not:
-        return Not(self._var)
 
     def __bool__(self) -> bool:
         raise TypeError(f"a path has no truth value in Python; {_BOOL_HINT}")
@@ -506,3 +508,28 @@ right=Literal(value='pro')), right=Not(operand=Var(parts=('data', 'muted'))))
     if not isinstance(typed, Condition) or typed.to_js() != text:
         return None
     return typed
+
+
+def evaluate(condition: str | Condition | Path, scope: Mapping[str, Any]) -> bool:
+    """Evaluate a condition against a run's scope, as the simulator and the sandbox do.
+
+    ``condition`` is an ``if`` string or a typed condition (it is evaluated as its
+    JavaScript). ``scope`` maps the roots (``data``, ``profile``, ``refs``, ``brand``,
+    ``template``, ``recipient``) to their values; JavaScript's truthiness decides.
+    Raises :class:`NotEvaluated` for anything outside the supported subset.
+
+    Example:
+        >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
+        True
+        >>> evaluate(refs.welcome.status < MessageStatus.OPENED,
+        ...          {"refs": {"welcome": {"status": MessageStatus.SENT}}})
+        True
+        >>> try:
+        ...     evaluate("data.items.length > 2", {"data": {"items": []}})
+        ... except NotEvaluated as reason:
+        ...     print("length" in str(reason))
+        True
+    """
+    if isinstance(condition, Path | Condition):
+        condition = condition.to_js()
+    return _js.evaluate(condition, scope)

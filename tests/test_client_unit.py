@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -339,14 +338,11 @@ def test_missing_run_id_is_an_error() -> None:
 
 
 def test_run_shortcut_uses_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from automation_dsl._api import run
+
     recorder = Recorder(ok("1-env"))
-    real = CourierClient
-
-    def from_env(**options: Callable[..., Any]) -> CourierClient:
-        return real(transport=httpx.MockTransport(recorder), **options)  # type: ignore[arg-type]
-
     monkeypatch.setenv("COURIER_API_KEY", "env-key")
-    monkeypatch.setattr("automation_dsl._client.CourierClient", from_env)
-    assert FLOW.run(recipient="u1", idempotency_key="cell-1") == "1-env"
+    transport = httpx.MockTransport(recorder)
+    assert run(FLOW, recipient="u1", idempotency_key="cell-1", transport=transport) == "1-env"
     assert recorder.requests[0].headers["Idempotency-Key"] == "cell-1"
     assert recorder.requests[0].headers["Authorization"] == "Bearer env-key"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from automation_dsl import Automation, MessageStatus, NotEvaluated
-from automation_dsl._conditions import evaluate
+from automation_dsl.conditions import evaluate
 
 SCOPE: dict[str, Any] = {
     "data": {

@@ -32,9 +32,10 @@ from automation_dsl import (
 )
 from automation_dsl._errors import SHOW_LIMIT, _show
 from automation_dsl._json import MAX_DEPTH, FrozenDict
-from automation_dsl._parse import STEP_CLASSES, find_errors
+from automation_dsl._parse import STEP_CLASSES
 from automation_dsl._ref import has_surrogate
 from automation_dsl._steps import DataSource, Retain, SendMessage, Webhook
+from automation_dsl._validate import find_errors
 from automation_dsl.conditions import parse
 
 from .strategies import DEEP, automations, deep_nesting, self_containing
@@ -414,8 +415,8 @@ def test_show_is_bounded_and_never_fails() -> None:
 
 def test_not_evaluated_is_an_automation_error() -> None:
     assert issubclass(NotEvaluated, AutomationError)
-    from automation_dsl._conditions import NotEvaluated as same
-    from automation_dsl._conditions import evaluate
+    from automation_dsl.conditions import NotEvaluated as same
+    from automation_dsl.conditions import evaluate
 
     assert same is NotEvaluated
     with pytest.raises(AutomationError):
@@ -434,7 +435,7 @@ def test_not_evaluated_is_an_automation_error() -> None:
     ],
 )
 def test_hostile_conditions_are_bounded(condition: str) -> None:
-    from automation_dsl._conditions import evaluate
+    from automation_dsl.conditions import evaluate
 
     assert parse(condition) is None
     with pytest.raises(NotEvaluated) as caught:

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, Ref, Send, ValidationError
-from automation_dsl._conditions import evaluate
 from automation_dsl.conditions import (
     Compare,
     Condition,
@@ -19,6 +18,7 @@ from automation_dsl.conditions import (
     Var,
     brand,
     data,
+    evaluate,
     parse,
     profile,
     recipient,

@@ -17,13 +17,13 @@ from collections.abc import Iterator, Mapping, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import attrs
 
 from .._automation import Automation
-from .._conditions import MessageStatus
 from .._errors import ConfigurationError, ValidationError, ValidationTypeError, _show
+from .._js import MessageStatus
 from .._json import freeze, thaw
 from ._idempotency import Idempotency, KeyUse
 from ._simulator import Engine, Event, Message, RunState, Timeline, VirtualClock
@@ -294,11 +294,9 @@ class Service:
         being registered at that very moment.
         """
         if not wait:
-            glimpse: Automation | None = self.engine.templates.get(template_id)
-            return glimpse
+            return cast("Automation | None", self.engine.templates.get(template_id))
         with self.lock:
-            found: Automation | None = self.engine.templates.get(template_id)
-            return found
+            return cast("Automation | None", self.engine.templates.get(template_id))
 
     def accept(
         self,
@@ -393,7 +391,7 @@ class Service:
                     status=run.status,
                     created_at=run.created_at,
                     template_id=run.template_id,
-                    automation=run.automation,
+                    automation=cast(Automation, run.automation),
                     context=dict(run.context),
                     events=tuple(events.get(run.run_id, ())),
                     messages=tuple(messages.get(run.run_id, ())),

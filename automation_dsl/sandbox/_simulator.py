@@ -5,6 +5,7 @@ its results (:class:`Event`, :class:`Message`, :class:`Timeline`); every sandbox
 takes these names from here, so where the simulator lives is written once.
 """
 
-from .._simulate import Engine, Event, Message, RunState, Timeline, VirtualClock
+from .._engine import Engine, RunState
+from .._timeline import Event, Message, Timeline, VirtualClock
 
 __all__ = ["Engine", "Event", "Message", "RunState", "Timeline", "VirtualClock"]

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .._conditions import MessageStatus
+from .._js import MessageStatus
 from ._simulator import Event, Message, RunState
 
 _SCHEMA = """

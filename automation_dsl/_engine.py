@@ -1,12 +1,17 @@
-"""The simulator: runs automations on a clock and records what they would have done.
+"""The simulator's engine: runs automations on a clock and records what they would do.
 
 The sandbox server and :meth:`Automation.simulate` share it. Sends become recorded
 messages, composed as Courier composes them (step values win over run values); delays
 are scheduled on the clock; ``cancel`` cancels the in-progress runs with the same token;
 ``invoke`` starts a registered template; ``update-profile`` merges into a per-recipient
 profile store; ``fetch-data`` records the request it would make (and merges a reply you
-registered for its URL); ``if`` is evaluated by :mod:`._conditions`. Steps the
-simulator does not model (batch, digest, throttle, raw steps) are recorded as such.
+registered for its URL); ``if`` is evaluated by :mod:`._js`. Steps the simulator does
+not model (batch, digest, throttle, raw steps) are recorded as such. Each step class has
+its handler in one table (``_HANDLERS``).
+
+What a run leaves behind (events, messages, the timeline) and the virtual clock are in
+:mod:`._timeline`. The engine reads automations through :class:`AutomationLike`, never
+the builder class.
 
 Durations in months and years are read as 30 and 365 days.
 
@@ -23,15 +28,14 @@ Example:
 from __future__ import annotations
 
 import re
-import secrets
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import attrs
 
-from ._conditions import MessageStatus, NotEvaluated, evaluate
+from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
 from ._ref import Ref
 from ._steps import (
@@ -46,10 +50,26 @@ from ._steps import (
     SendMessage,
     Step,
     UpdateProfile,
+    given_context,
 )
 from ._time import UntilFormat, format_until, to_utc
+from ._timeline import Event, Message, Timeline, VirtualClock, new_run_id
 
-__all__ = ["Event", "Message", "Timeline"]
+
+class AutomationLike(Protocol):
+    """What the engine reads of an automation (the builder's ``Automation`` is one).
+
+    A minimal stand-in: the model layer's ``AutomationLike`` in ``_steps`` replaces it.
+    ``to_dict`` is what the sandbox's store persists of a run's automation.
+    """
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def cancelation_token(self) -> str | Ref | None: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _extended(moment: datetime) -> str:
@@ -74,16 +94,6 @@ _UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 
 _DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
 
 
-def new_run_id(now: datetime) -> str:
-    """A run id shaped like Courier's: ``1-<8 hex seconds>-<24 hex>``.
-
-    Example:
-        >>> new_run_id(datetime(2024, 1, 1, tzinfo=UTC)).startswith("1-65920080-")
-        True
-    """
-    return f"1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"
-
-
 def duration_length(text: str) -> timedelta:
     """The length of a Courier duration (``"3 days"``); months are 30 days, years 365.
 
@@ -104,150 +114,12 @@ def duration_length(text: str) -> timedelta:
     return timedelta(days=count * _UNIT_DAYS[unit])
 
 
-class VirtualClock:
-    """A clock that moves only when told: runs are simulated instantly and repeatably.
-
-    Example:
-        >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
-        >>> clock.set(clock.now() + timedelta(days=1))
-        >>> clock.now().day
-        2
-    """
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = to_utc(start or datetime.now(UTC), "VirtualClock", "start")
-
-    def now(self) -> datetime:
-        """The clock's current time."""
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        """Move the clock (never backwards)."""
-        self._now = max(self._now, moment)
-
-
-@attrs.frozen(slots=True)
-class Event:
-    """One thing that happened in a run.
-
-    Attributes:
-        at: when, on the simulator's clock.
-        run_id: the run.
-        step: the step's index, or ``None`` for the run itself.
-        action: the step's action, or ``"run"``.
-        outcome: ``started``, ``sent``, ``waiting``, ``resumed``, ``skipped``,
-            ``not-evaluated``, ``canceled``, ``invoked``, ``profile-updated``, ``fetched``,
-            ``not-simulated``, ``error`` or ``completed``.
-        detail: what the outcome concerns (a message id, a reason ...).
-
-    Example:
-        >>> Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent").outcome
-        'sent'
-    """
-
-    at: datetime
-    run_id: str
-    step: int | None
-    action: str
-    outcome: str
-    detail: Mapping[str, Any] = attrs.field(factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The event as JSON-ready values (the time in ISO 8601)."""
-        return {
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "run_id": self.run_id,
-            "step": self.step,
-            "action": self.action,
-            "outcome": self.outcome,
-            "detail": dict(self.detail),
-        }
-
-
-@attrs.frozen(slots=True)
-class Message:
-    """A notification the simulator would have sent.
-
-    Example:
-        >>> Message("m-1", "r-1", 0, datetime(2024, 1, 1, tzinfo=UTC), "WELCOME", "u1").status
-        'SENT'
-    """
-
-    message_id: str
-    run_id: str
-    step: int
-    at: datetime
-    template: str | None
-    recipient: str | None
-    brand: str | None = None
-    list: str | None = None
-    data: Mapping[str, Any] = attrs.field(factory=dict)
-    profile: Mapping[str, Any] = attrs.field(factory=dict)
-    status: str = "SENT"
-
-
-class Timeline(tuple[Event, ...]):
-    """The events of a simulation, in time order; prints as a table.
-
-    Example:
-        >>> from automation_dsl import Automation
-        >>> timeline = Automation().send("A").simulate(
-        ...     start=datetime(2024, 1, 1, tzinfo=UTC), recipient="u1")
-        >>> print(timeline)  # doctest: +NORMALIZE_WHITESPACE
-        time                  run   step  action  outcome    detail
-        2024-01-01 00:00:00Z  #1    -     run     started
-        2024-01-01 00:00:00Z  #1    0     send    sent       template=A recipient=u1
-        2024-01-01 00:00:00Z  #1    -     run     completed
-    """
-
-    __slots__ = ()
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per event, for ``pandas.DataFrame(timeline.to_records())``."""
-        return [event.to_dict() for event in self]
-
-    def _repr_html_(self) -> str:
-        from ._render import timeline_html
-
-        return timeline_html(self)
-
-    def __str__(self) -> str:
-        numbers: dict[str, int] = {}
-        rows = [("time", "run", "step", "action", "outcome", "detail")]
-        for event in self:
-            number = numbers.setdefault(event.run_id, len(numbers) + 1)
-            detail = " ".join(
-                f"{key}={value}"
-                for key, value in event.detail.items()
-                if value is not None and key != "message_id"
-            )
-            rows.append(
-                (
-                    event.at.strftime("%Y-%m-%d %H:%M:%SZ"),
-                    f"#{number}",
-                    "-" if event.step is None else str(event.step),
-                    event.action,
-                    event.outcome,
-                    detail,
-                )
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
-        return "\n".join(
-            (
-                "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
-                + "  "
-                + row[5]
-            ).rstrip()
-            for row in rows
-        )
-
-
 @attrs.define
 class RunState:
     """A run inside the engine (mutable; the engine owns it)."""
 
     run_id: str
-    automation: Any
+    automation: AutomationLike
     context: dict[str, Any]
     created_at: datetime
     template_id: str | None = None
@@ -284,6 +156,12 @@ def _recipient_of(to: Any) -> str | None:
     return str(to) if to else None
 
 
+_Record = dict[str, Any]
+"""A step's status record in a run (``status``, ``created_at`` ...)."""
+_Read = dict[str, Any]
+"""What a ``ref`` to a step reads (``{"status": ..., "message_id": ...}``)."""
+
+
 class StepError(Exception):
     """A step could not run (a missing template, an unresolved $ref ...)."""
 
@@ -296,6 +174,7 @@ class Engine:
     ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
 
     Example:
+        >>> from datetime import UTC
         >>> from automation_dsl import Automation
         >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
         >>> engine = Engine(clock.now)
@@ -311,7 +190,7 @@ class Engine:
         self,
         now: Callable[[], datetime],
         *,
-        templates: Mapping[str, Any] | None = None,
+        templates: Mapping[str, AutomationLike] | None = None,
         profiles: dict[str, dict[str, Any]] | None = None,
         webhooks: Mapping[str, Any] | None = None,
         on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
@@ -320,7 +199,7 @@ class Engine:
         self.now = now
         self.max_steps = max_steps
         self._steps_left = max_steps
-        self.templates: dict[str, Any] = dict(templates or {})
+        self.templates: dict[str, AutomationLike] = dict(templates or {})
         self.profiles: dict[str, dict[str, Any]] = profiles if profiles is not None else {}
         self.webhooks = dict(webhooks or {})
         self.on_change = on_change
@@ -350,7 +229,7 @@ class Engine:
 
     def start(
         self,
-        automation: Any,
+        automation: AutomationLike,
         context: RunContext | Mapping[str, Any],
         *,
         run_id: str | None = None,
@@ -364,7 +243,7 @@ class Engine:
 
     def _accept(
         self,
-        automation: Any,
+        automation: AutomationLike,
         context: RunContext | Mapping[str, Any],
         *,
         run_id: str | None,
@@ -540,113 +419,103 @@ class Engine:
         return node
 
     def _execute(self, run: RunState, index: int, step: Step, record: dict[str, Any]) -> None:
+        """Run one step through its class's handler; a ``ref`` reads what it returns."""
+        read = _handler(type(step))(self, run, index, step, record)
         ref = getattr(step, "ref", None)
-        if isinstance(step, Send | SendList | SendMessage):
-            message = self._send(run, index, step)
-            record["message_id"] = message.message_id
-            if ref:
-                run.refs[ref] = {"status": MessageStatus.SENT, "message_id": message.message_id}
-            return
-        if isinstance(step, Delay):
-            self._delay(run, index, step)
-        elif isinstance(step, Cancel):
-            token = self._resolve(run, step.cancelation_token)
-            canceled = []
-            for other in self.runs.values():
-                if (
-                    other is not run
-                    and other.cancelation_token == token
-                    and other.status in _ACTIVE
-                ):
-                    other.status = CANCELED
-                    other.resume_at = None
-                    self._event(other, None, "run", "canceled", by=run.run_id)
-                    if other.position in other.step_status:
-                        other.step_status[other.position]["status"] = CANCELED
-                    self._flush(other)
-                    canceled.append(other.run_id)
-            self._event(run, index, "cancel", "canceled", token=token, runs=len(canceled))
-        elif isinstance(step, Invoke):
-            self._invoke(run, index, step)
-        elif isinstance(step, UpdateProfile):
-            recipient = self._resolve(run, step.recipient_id) or run.context.get("recipient")
-            if not recipient:
-                raise StepError("update-profile needs recipient_id or a run recipient")
-            incoming = self._resolve(run, step.profile)
-            merged = _merge(step.merge, self.profiles.get(recipient), incoming)  # type: ignore[arg-type]
-            self.profiles[recipient] = merged
-            self._event(
-                run,
-                index,
-                "update-profile",
-                "profile-updated",
-                recipient=recipient,
-                merge=str(step.merge or "replace"),
-            )
-        elif isinstance(step, FetchData):
-            self._fetch(run, index, step)
-        else:
-            self._event(run, index, step.action, "not-simulated")
         if ref:
-            run.refs[ref] = {"status": record["status"]}
+            run.refs[ref] = read if read is not None else {"status": record["status"]}
 
-    def _send(self, run: RunState, index: int, step: Send | SendList | SendMessage) -> Message:
+    # -- the handlers, one per step class (``_HANDLERS``) -----------------------------------
+    # Each returns what a ``ref`` to its step reads, or ``None`` for the step's status.
+
+    def _cancel(self, run: RunState, index: int, step: Cancel, record: _Record) -> None:
+        token = self._resolve(run, step.cancelation_token)
+        canceled = []
+        for other in self.runs.values():
+            if other is not run and other.cancelation_token == token and other.status in _ACTIVE:
+                other.status = CANCELED
+                other.resume_at = None
+                self._event(other, None, "run", "canceled", by=run.run_id)
+                if other.position in other.step_status:
+                    other.step_status[other.position]["status"] = CANCELED
+                self._flush(other)
+                canceled.append(other.run_id)
+        self._event(run, index, "cancel", "canceled", token=token, runs=len(canceled))
+
+    def _update_profile(
+        self, run: RunState, index: int, step: UpdateProfile, record: _Record
+    ) -> None:
+        recipient = self._resolve(run, step.recipient_id) or run.context.get("recipient")
+        if not recipient:
+            raise StepError("update-profile needs recipient_id or a run recipient")
+        incoming = self._resolve(run, step.profile)
+        merged = _merge(step.merge, self.profiles.get(recipient), incoming)  # type: ignore[arg-type]
+        self.profiles[recipient] = merged
+        self._event(
+            run,
+            index,
+            "update-profile",
+            "profile-updated",
+            recipient=recipient,
+            merge=str(step.merge or "replace"),
+        )
+
+    def _not_simulated(self, run: RunState, index: int, step: Step, record: _Record) -> None:
+        self._event(run, index, step.action, "not-simulated")
+
+    def _send(self, run: RunState, index: int, step: Send, record: _Record) -> _Read:
         context = run.context
+        template, data = self._template_and_data(run, step)
+        recipient = self._resolve(run, step.recipient) or context.get("recipient")
+        if not recipient:
+            raise StepError("no recipient: set one on the step or in the run context")
+        stored = self.profiles.get(recipient, {}) if recipient else {}
+        profile = {
+            **stored,
+            **(context.get("profile") or {}),
+            **(self._resolve(run, step.profile) or {}),
+        }
+        brand = self._resolve(run, step.brand) or context.get("brand")
+        return self._sent(
+            run, index, step, record, template, recipient, brand, data=data, profile=profile
+        )
+
+    def _send_list(self, run: RunState, index: int, step: SendList, record: _Record) -> _Read:
+        template, data = self._template_and_data(run, step)
+        brand = self._resolve(run, step.brand) or run.context.get("brand")
+        listed = self._resolve(run, step.list)
+        return self._sent(run, index, step, record, template, None, brand, list=listed, data=data)
+
+    def _send_message(self, run: RunState, index: int, step: SendMessage, record: _Record) -> _Read:
+        body = thaw(step.message)
+        recipient = _recipient_of(body.get("to"))
+        if not recipient:
+            raise StepError("no recipient: the message has no 'to'")
+        template, data = body.get("template"), body.get("data") or {}
+        return self._sent(run, index, step, record, template, recipient, None, data=data)
+
+    def _template_and_data(self, run: RunState, step: Send | SendList) -> tuple[Any, _Record]:
+        template = self._resolve(run, step.template) or run.context.get("template")
+        if not template:
+            raise StepError("no template: set one on the step or in the run context")
+        data = {**(run.context.get("data") or {}), **(self._resolve(run, step.data) or {})}
+        return template, data
+
+    def _sent(
+        self,
+        run: RunState,
+        index: int,
+        step: Step,
+        record: _Record,
+        template: Any,
+        recipient: Any,
+        brand: Any,
+        **fields: Any,
+    ) -> _Read:
+        """Record a message; a ``ref`` to its step reads its status and id."""
         now = self.now()
-        message_id = f"1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"
-        if isinstance(step, SendMessage):
-            body = thaw(step.message)
-            to = body.get("to")
-            recipient = _recipient_of(to)
-            if not recipient:
-                raise StepError("no recipient: the message has no 'to'")
-            message = Message(
-                message_id,
-                run.run_id,
-                index,
-                now,
-                body.get("template"),
-                recipient,
-                data=body.get("data") or {},
-            )
-        else:
-            template = self._resolve(run, step.template) or context.get("template")
-            if not template:
-                raise StepError("no template: set one on the step or in the run context")
-            data = {**(context.get("data") or {}), **(self._resolve(run, step.data) or {})}
-            if isinstance(step, SendList):
-                message = Message(
-                    message_id,
-                    run.run_id,
-                    index,
-                    now,
-                    template,
-                    None,
-                    brand=self._resolve(run, step.brand) or context.get("brand"),
-                    list=self._resolve(run, step.list),
-                    data=data,
-                )
-            else:
-                recipient = self._resolve(run, step.recipient) or context.get("recipient")
-                if not recipient:
-                    raise StepError("no recipient: set one on the step or in the run context")
-                stored = self.profiles.get(recipient, {}) if recipient else {}
-                profile = {
-                    **stored,
-                    **(context.get("profile") or {}),
-                    **(self._resolve(run, step.profile) or {}),
-                }
-                message = Message(
-                    message_id,
-                    run.run_id,
-                    index,
-                    now,
-                    template,
-                    recipient,
-                    brand=self._resolve(run, step.brand) or context.get("brand"),
-                    data=data,
-                    profile=profile,
-                )
+        message_id = new_run_id(now)
+        message = Message(message_id, run.run_id, index, now, template, recipient, brand, **fields)
         self.messages.append(message)
         self._pending_messages.append(message)
         target = {"list": message.list} if message.list else {"recipient": message.recipient}
@@ -659,9 +528,10 @@ class Engine:
             **target,
             message_id=message_id,
         )
-        return message
+        record["message_id"] = message_id
+        return {"status": MessageStatus.SENT, "message_id": message_id}
 
-    def _delay(self, run: RunState, index: int, step: Delay) -> None:
+    def _delay(self, run: RunState, index: int, step: Delay, record: _Record) -> None:
         now = self.now()
         if step.until is not None:
             until = self._resolve(run, step.until) if isinstance(step.until, Ref) else step.until
@@ -684,7 +554,7 @@ class Engine:
         run.resume_at = resume
         self._event(run, index, "delay", "waiting", until=_extended(resume))
 
-    def _invoke(self, run: RunState, index: int, step: Invoke) -> None:
+    def _invoke(self, run: RunState, index: int, step: Invoke, record: _Record) -> None:
         template_id = self._resolve(run, step.template)
         automation = self.templates.get(template_id)
         if automation is None:
@@ -705,7 +575,7 @@ class Engine:
         )
         self._event(run, index, "invoke", "invoked", template_id=template_id, child=child.run_id)
 
-    def _fetch(self, run: RunState, index: int, step: FetchData) -> None:
+    def _fetch(self, run: RunState, index: int, step: FetchData, record: _Record) -> None:
         webhook = step.webhook
         assert not isinstance(webhook, Mapping)
         url = self._resolve(run, webhook.url)
@@ -727,3 +597,64 @@ class Engine:
         """The recorded events (of some runs), in time order."""
         chosen: Iterator[Event] = (e for e in self.events if run_ids is None or e.run_id in run_ids)
         return Timeline(chosen)
+
+
+_Handler = Callable[[Engine, RunState, int, Any, _Record], "_Read | None"]
+
+_HANDLERS: dict[type[Step], _Handler] = {
+    Send: Engine._send,
+    SendList: Engine._send_list,
+    SendMessage: Engine._send_message,
+    Delay: Engine._delay,
+    Cancel: Engine._cancel,
+    Invoke: Engine._invoke,
+    UpdateProfile: Engine._update_profile,
+    FetchData: Engine._fetch,
+}
+"""Each step class the engine models, and its handler; any other step is not simulated."""
+
+
+def _handler(cls: type[Step]) -> _Handler:
+    for base in cls.__mro__:  # a subclass runs as the step it extends
+        handler = _HANDLERS.get(base)
+        if handler is not None:
+            return handler
+    return Engine._not_simulated
+
+
+def simulate(
+    automation: AutomationLike,
+    *,
+    start: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+    profile: Mapping[str, Any] | None = None,
+    recipient: str | None = None,
+    brand: str | None = None,
+    template: str | None = None,
+    templates: Mapping[str, AutomationLike] | None = None,
+    webhooks: Mapping[str, Any] | None = None,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Timeline:
+    """Run an automation on a virtual clock, offline: what :meth:`Automation.simulate` does.
+
+    Example:
+        >>> from datetime import UTC
+        >>> from automation_dsl import Automation
+        >>> timeline = simulate(Automation().send("A"), recipient="u1",
+        ...                     start=datetime(2024, 1, 1, tzinfo=UTC))
+        >>> [event.outcome for event in timeline]
+        ['started', 'sent', 'completed']
+    """
+    clock = VirtualClock(start)
+    engine = Engine(
+        clock.now,
+        templates=templates,
+        profiles={key: dict(value) for key, value in (profiles or {}).items()},
+        webhooks=webhooks,
+    )
+    given = given_context(
+        data=data, profile=profile, recipient=recipient, brand=brand, template=template
+    )
+    engine.start(automation, RunContext(**given))
+    engine.advance(clock)
+    return engine.timeline()

@@ -1,4 +1,4 @@
-"""Courier ``if`` conditions: a documented subset of JavaScript, parsed and evaluated.
+"""The JavaScript subset of Courier's ``if`` conditions: tokenizer, parser and evaluator.
 
 A step's ``if`` is a JavaScript boolean expression over the run context. This module
 reads the subset Courier's guides use, and evaluates it the way JavaScript would:
@@ -18,6 +18,9 @@ Message statuses compare by their progress, ``ENQUEUED < SENT < DELIVERED < OPEN
 CLICKED``; Courier does not document the enum's order, so this is the sandbox's
 reading, and a ``<`` between a status off that line (``UNDELIVERABLE`` ...) and another
 is not evaluated.
+
+The public face is :mod:`automation_dsl.conditions` (typed conditions and
+:func:`~automation_dsl.conditions.evaluate`); this module is private.
 
 Example:
     >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
