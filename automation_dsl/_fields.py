@@ -27,7 +27,7 @@ Example:
     >>> Thing("")
     Traceback (most recent call last):
     ...
-    automation_dsl._errors.ValidationError: thing: 'name' expected a non-empty string, got '' (str)
+    automation_dsl.ValidationError: thing: 'name' expected a non-empty string, got '' (str)
 """
 
 from __future__ import annotations

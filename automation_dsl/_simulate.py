@@ -39,8 +39,6 @@ from ._steps import (
     Delay,
     FetchData,
     Invoke,
-    MergeStrategy,
-    RunContext,
     Send,
     SendList,
     SendMessage,
@@ -48,6 +46,7 @@ from ._steps import (
     UpdateProfile,
 )
 from ._time import UntilFormat, format_until, to_utc
+from ._values import MergeStrategy, RunContext
 
 __all__ = ["Event", "Message", "Timeline"]
 

@@ -33,8 +33,9 @@ from starlette.types import Receive, Scope, Send
 from .._automation import Automation
 from .._errors import AutomationError, ValidationError, ValidationTypeError
 from .._json import loads
-from .._steps import Invoke, RunContext
+from .._steps import Invoke
 from .._time import UntilFormat, format_until
+from .._values import RunContext
 from ._faults import Faults
 from ._idempotency import KeyReused, KeyUse, check_key, fingerprint
 from ._service import InvokeRequest, Service
