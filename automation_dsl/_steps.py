@@ -61,10 +61,14 @@ from ._values import (
     ScopeLike,
     Webhook,
 )
+from ._values import RetainType as RetainType  # for pickles made by 0.1.0, see below
 from ._wire import WireObject, call_repr, plain_to_wire
 
 if TYPE_CHECKING:
     from .conditions import Condition
+
+# Pickles made by 0.1.0 name the value classes and enums at their old home, this
+# module: it keeps them importable here (all but RetainType are used below anyway).
 
 __all__ = [
     "AddToBatch",

@@ -9,6 +9,7 @@ From those fields this base derives, once per class:
   (:func:`._compile.compile_wire_items`);
 * ``from_wire``: the constructor arguments of a JSON object, refusing unknown keys and
   naming missing required ones;
+* pickling: a step pickles as a call of its public class with plain values;
 * ``repr``: the set fields only, values shown as their builder arguments
   (:func:`show`), which :func:`call_repr` also uses for a step's builder call.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
+from functools import partial
 from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
@@ -90,6 +92,15 @@ class WireObject:
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={show(v)}" for k, v in self._set_fields().items())
         return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through the public class and its converters, from plain values: the
+        # pickle names ``automation_dsl.<Class>`` and no private helper or module.
+        kwargs = {
+            name: thaw(value) if value.__class__ in (FrozenDict, tuple) else value
+            for name, value in self._set_fields().items()
+        }
+        return (partial(type(self), **kwargs), ())
 
     def _wire_items(self, until_format: UntilFormat | None = None) -> dict[str, Any]:
         """The JSON object of the set fields (and ``action`` for steps), ``until`` in
