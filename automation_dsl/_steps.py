@@ -28,7 +28,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -37,9 +37,9 @@ import attrs
 
 from . import _fields as f
 from ._compile import fast_init
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import ValidationError
 from ._json import thaw
-from ._ref import Ref, as_ref
+from ._ref import Ref
 from ._time import (
     UntilFormat,
     calendar_hint,
@@ -300,23 +300,6 @@ def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> An
 _encode_until.takes_format = True  # type: ignore[attr-defined]
 
 
-def _ref_or(
-    convert: Callable[[Any, str, str], Any],
-) -> Callable[[Any, Any, attrs.Attribute[Any]], Any]:
-    """A converter that keeps Refs and hands other values to ``convert``."""
-
-    def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        kind = value.__class__
-        if kind is str or kind is datetime or kind is timedelta:
-            return convert(value, instance.OWNER, field.name)  # the common case first
-        accessor = as_ref(value)
-        if accessor is not None:
-            return accessor
-        return convert(value, instance.OWNER, field.name)
-
-    return wrapped
-
-
 @fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Delay(_Typed):
@@ -338,10 +321,10 @@ class Delay(_Typed):
     _method: ClassVar[str] = "delay"
 
     until: datetime | date | str | Ref | None = f.converted(
-        _ref_or(to_utc), required=False, encode=_encode_until
+        f.ref_or(to_utc), required=False, encode=_encode_until
     )
     duration: timedelta | str | Ref | None = f.converted(
-        _ref_or(courier_duration), required=False, encode=f.encode_text
+        f.ref_or(courier_duration), required=False, encode=f.encode_text
     )
 
     def __attrs_post_init__(self) -> None:
@@ -449,9 +432,9 @@ class FetchData(_Typed):
         return {**flat, **kwargs}
 
 
-_iso_period = _ref_or(iso_duration)
+_iso_period = f.ref_or(iso_duration)
 _BATCH_LONGEST = timedelta(days=60)
-_batch_period = _ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
+_batch_period = f.ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
 
 
 @fast_init
@@ -515,17 +498,6 @@ class AddToDigest(_Typed):
     subscription_topic_id: str = f.text()
 
 
-def _node(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:
-    """Accept a node id, or Courier's ``{"$node_id": id}`` form."""
-    if isinstance(value, Mapping) and len(value) == 1 and "$node_id" in value:
-        value = value["$node_id"]
-    if not isinstance(value, str) or not value:
-        raise ValidationTypeError(instance.OWNER, field.name, "a designer node id string", value)
-    if not f.utf8(value):
-        raise ValidationError(instance.OWNER, field.name, "a designer node id in UTF-8", value)
-    return value
-
-
 @fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Throttle(_Typed):
@@ -547,7 +519,7 @@ class Throttle(_Typed):
     max_allowed: int = f.integer()
     period: timedelta | str | Ref = f.converted(_iso_period, encode=f.encode_text)
     scope: ScopeLike = f.choice(BatchScope, required=True)
-    on_throttle: str | Mapping[str, str] = f.converted(_node)
+    on_throttle: str | Mapping[str, str] = f.converted(f.node_id)
     throttle_key: str | None = f.text(required=False)
     should_alert: bool | None = f.boolean()
 

@@ -15,8 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import automation_dsl
+from automation_dsl import Step
+from tests.strategies import any_steps, raw_steps
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -213,3 +217,13 @@ def test_pickles_made_by_0_1_0_still_load() -> None:
     assert str(error) == "steps[0]: send step: 'template' expected a string, got 3 (int)"
     assert status is automation_dsl.MessageStatus.SENT
     assert pickle.loads(pickle.dumps(flow)) == flow
+
+
+@given(st.one_of(any_steps, raw_steps))
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_every_step_pickles_to_an_equal_step(step: Step) -> None:
+    blob = pickle.dumps(step)
+    again = pickle.loads(blob)
+    assert again == step
+    assert again.to_wire() == step.to_wire()
+    assert not {m for m in _globals(blob) if m.startswith("automation_dsl._")}
