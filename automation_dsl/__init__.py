@@ -11,152 +11,176 @@ Build an automation with a chain of calls; each returns a new automation:
     ... )
     >>> flow.to_payload(data={"name": "Jane Doe"})["automation"]["steps"][1]
     {'action': 'delay', 'until': '20240408T080910.123'}
+
+Every public name lives in a private module and is exported here, from one table,
+:data:`_EXPORTS`. Public classes and functions report this package as their module
+(``automation_dsl.Send``, as httpx does), so reprs, tracebacks, docs and pickles name
+the public home and survive private moves.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-from ._automation import Automation
-from ._errors import (
-    AuthenticationError,
-    AutomationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    CourierAPIError,
-    CourierConnectionError,
-    CourierTimeoutError,
-    IdempotencyKeyReusedError,
-    JournalError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    UnprocessableEntityError,
-    ValidationError,
-    ValidationTypeError,
-)
-from ._ref import Ref
-from ._schema import invoke_schema
-from ._steps import (
-    AddToBatch,
-    AddToDigest,
-    BatchScope,
-    Cancel,
-    DataSource,
-    Delay,
-    FetchData,
-    HttpMethod,
-    Invoke,
-    MergeStrategy,
-    RawStep,
-    Retain,
-    RetainType,
-    RunContext,
-    Send,
-    SendList,
-    SendMessage,
-    Step,
-    Throttle,
-    UpdateProfile,
-    Webhook,
-)
-from ._time import UntilFormat
-
-if TYPE_CHECKING:
-    from ._bulk import BulkFailure, BulkResult
-    from ._client import AsyncCourierClient, CourierClient
-    from ._js import MessageStatus, NotEvaluated
-    from ._retry import RetryPolicy
-    from ._runs import AutomationRun, RunStep
-    from ._timeline import Event, Message, Timeline
 
 __version__ = "0.1.0"
 
-# Building automations never imports httpx: the client, the simulator and their helpers
-# load on first use.
-_LAZY = {
+_EXPORTS: dict[str, str] = {
+    "AddToBatch": "._steps",
+    "AddToDigest": "._steps",
     "AsyncCourierClient": "._client",
+    "AuthenticationError": "._errors",
+    "Automation": "._automation",
+    "AutomationError": "._errors",
+    "AutomationRun": "._runs",
+    "BadRequestError": "._errors",
+    "BatchScope": "._values",
     "BulkFailure": "._bulk",
     "BulkResult": "._bulk",
-    "AutomationRun": "._runs",
+    "Cancel": "._steps",
+    "ConfigurationError": "._errors",
+    "ConflictError": "._errors",
+    "CourierAPIError": "._errors",
     "CourierClient": "._client",
+    "CourierConnectionError": "._errors",
+    "CourierTimeoutError": "._errors",
+    "DataSource": "._values",
+    "Delay": "._steps",
     "Event": "._timeline",
+    "FetchData": "._steps",
+    "HttpMethod": "._values",
+    "IdempotencyKeyReusedError": "._errors",
+    "Invoke": "._steps",
+    "JournalError": "._errors",
+    "MergeStrategy": "._values",
     "Message": "._timeline",
-    "MessageStatus": "._js",
-    "NotEvaluated": "._js",
+    "MessageStatus": "._status",
+    "NotEvaluated": "._errors",
+    "NotFoundError": "._errors",
+    "PermissionDeniedError": "._errors",
+    "RateLimitError": "._errors",
+    "RawStep": "._steps",
+    "Ref": "._ref",
+    "Retain": "._values",
+    "RetainType": "._values",
     "RetryPolicy": "._retry",
+    "RunContext": "._values",
     "RunStep": "._runs",
+    "Send": "._steps",
+    "SendList": "._steps",
+    "SendMessage": "._steps",
+    "ServerError": "._errors",
+    "Step": "._steps",
+    "Throttle": "._steps",
     "Timeline": "._timeline",
+    "UnprocessableEntityError": "._errors",
+    "UntilFormat": "._time",
+    "UpdateProfile": "._steps",
+    "ValidationError": "._errors",
+    "ValidationTypeError": "._errors",
+    "Webhook": "._values",
+    "invoke_schema": "._schema",
 }
+"""Each public name and the private module that defines it."""
+
+# Building automations never imports httpx: these modules load on first use.
+_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline"})
+
+__all__ = sorted(_EXPORTS)
+
+
+_PUBLIC: dict[str, Any] = {}
+
+
+def _publish(module: str) -> None:
+    """Load the public names of ``module`` and name this package as their module.
+
+    They are served by ``__getattr__`` and kept out of this module's namespace, so a
+    doctest finder reads each docstring once, in its defining module (``__test__``
+    there lists the names it now reports as ours).
+    """
+    loaded = import_module(module, __name__)
+    tests = loaded.__dict__.setdefault("__test__", {})
+    for name, home in _EXPORTS.items():
+        if home == module and name not in _PUBLIC:
+            value = getattr(loaded, name)
+            if getattr(value, "__module__", None) == loaded.__name__:
+                value.__module__ = __name__
+            tests[name] = value
+            _PUBLIC[name] = value
+
+
+for _module in sorted(set(_EXPORTS.values()) - _LAZY_MODULES):
+    _publish(_module)
+del _module
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'automation_dsl' has no attribute {name!r}")
+    try:
+        return _PUBLIC[name]
+    except KeyError:
+        pass
+    home = _EXPORTS.get(name)
+    if home is None:
+        raise AttributeError(f"module 'automation_dsl' has no attribute {name!r}")
+    _publish(home)
+    return _PUBLIC[name]
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_EXPORTS))
 
 
-__all__ = [
-    "AddToBatch",
-    "AddToDigest",
-    "AsyncCourierClient",
-    "AuthenticationError",
-    "Automation",
-    "AutomationError",
-    "AutomationRun",
-    "BadRequestError",
-    "BatchScope",
-    "BulkFailure",
-    "BulkResult",
-    "Cancel",
-    "ConfigurationError",
-    "ConflictError",
-    "CourierAPIError",
-    "CourierClient",
-    "CourierConnectionError",
-    "CourierTimeoutError",
-    "DataSource",
-    "Delay",
-    "Event",
-    "FetchData",
-    "HttpMethod",
-    "IdempotencyKeyReusedError",
-    "Invoke",
-    "JournalError",
-    "MergeStrategy",
-    "Message",
-    "MessageStatus",
-    "NotEvaluated",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "RawStep",
-    "Ref",
-    "Retain",
-    "RetainType",
-    "RetryPolicy",
-    "RunContext",
-    "RunStep",
-    "Send",
-    "SendList",
-    "SendMessage",
-    "ServerError",
-    "Step",
-    "Throttle",
-    "Timeline",
-    "UnprocessableEntityError",
-    "UntilFormat",
-    "UpdateProfile",
-    "ValidationError",
-    "ValidationTypeError",
-    "Webhook",
-    "invoke_schema",
-]
+if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPORTS
+    from ._automation import Automation as Automation
+    from ._bulk import BulkFailure as BulkFailure
+    from ._bulk import BulkResult as BulkResult
+    from ._client import AsyncCourierClient as AsyncCourierClient
+    from ._client import CourierClient as CourierClient
+    from ._errors import AuthenticationError as AuthenticationError
+    from ._errors import AutomationError as AutomationError
+    from ._errors import BadRequestError as BadRequestError
+    from ._errors import ConfigurationError as ConfigurationError
+    from ._errors import ConflictError as ConflictError
+    from ._errors import CourierAPIError as CourierAPIError
+    from ._errors import CourierConnectionError as CourierConnectionError
+    from ._errors import CourierTimeoutError as CourierTimeoutError
+    from ._errors import IdempotencyKeyReusedError as IdempotencyKeyReusedError
+    from ._errors import JournalError as JournalError
+    from ._errors import NotEvaluated as NotEvaluated
+    from ._errors import NotFoundError as NotFoundError
+    from ._errors import PermissionDeniedError as PermissionDeniedError
+    from ._errors import RateLimitError as RateLimitError
+    from ._errors import ServerError as ServerError
+    from ._errors import UnprocessableEntityError as UnprocessableEntityError
+    from ._errors import ValidationError as ValidationError
+    from ._errors import ValidationTypeError as ValidationTypeError
+    from ._ref import Ref as Ref
+    from ._retry import RetryPolicy as RetryPolicy
+    from ._runs import AutomationRun as AutomationRun
+    from ._runs import RunStep as RunStep
+    from ._schema import invoke_schema as invoke_schema
+    from ._status import MessageStatus as MessageStatus
+    from ._steps import AddToBatch as AddToBatch
+    from ._steps import AddToDigest as AddToDigest
+    from ._steps import Cancel as Cancel
+    from ._steps import Delay as Delay
+    from ._steps import FetchData as FetchData
+    from ._steps import Invoke as Invoke
+    from ._steps import RawStep as RawStep
+    from ._steps import Send as Send
+    from ._steps import SendList as SendList
+    from ._steps import SendMessage as SendMessage
+    from ._steps import Step as Step
+    from ._steps import Throttle as Throttle
+    from ._steps import UpdateProfile as UpdateProfile
+    from ._time import UntilFormat as UntilFormat
+    from ._timeline import Event as Event
+    from ._timeline import Message as Message
+    from ._timeline import Timeline as Timeline
+    from ._values import BatchScope as BatchScope
+    from ._values import DataSource as DataSource
+    from ._values import HttpMethod as HttpMethod
+    from ._values import MergeStrategy as MergeStrategy
+    from ._values import Retain as Retain
+    from ._values import RetainType as RetainType
+    from ._values import RunContext as RunContext
+    from ._values import Webhook as Webhook

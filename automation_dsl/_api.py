@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._steps import given_context
+from ._values import given_context
 
 if TYPE_CHECKING:
     import httpx

@@ -31,28 +31,30 @@ from ._steps import (
     AddToBatch,
     AddToDigest,
     Cancel,
-    DataSource,
     Delay,
-    Expiry,
     FetchData,
-    HttpMethod,
-    HttpMethodLike,
     Invoke,
-    MergeLike,
     RawStep,
-    Retain,
-    RunContext,
-    ScopeLike,
     Send,
     SendList,
     SendMessage,
     Step,
     Throttle,
     UpdateProfile,
+)
+from ._time import UntilFormat, duration_from_units, until_format_of
+from ._types import Expiry
+from ._values import (
+    DataSource,
+    HttpMethod,
+    HttpMethodLike,
+    MergeLike,
+    Retain,
+    RunContext,
+    ScopeLike,
     Webhook,
     given_context,
 )
-from ._time import UntilFormat, duration_from_units, until_format_of
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient

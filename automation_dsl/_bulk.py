@@ -45,7 +45,7 @@ from ._errors import (
 )
 from ._http import _check_idempotency_key
 from ._ref import mapping_ref
-from ._steps import RunContext
+from ._values import RunContext
 
 __all__ = ["BulkFailure", "BulkResult"]
 

@@ -55,7 +55,7 @@ from ._http import (
 )
 from ._retry import RetryPolicy
 from ._runs import AutomationRun, RunStep
-from ._steps import RunContext, given_context
+from ._values import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
@@ -39,37 +39,20 @@ from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
 from ._ref import Ref
 from ._steps import (
+    AutomationLike,
     Cancel,
     Delay,
     FetchData,
     Invoke,
-    MergeStrategy,
-    RunContext,
     Send,
     SendList,
     SendMessage,
     Step,
     UpdateProfile,
-    given_context,
 )
 from ._time import UntilFormat, format_until, to_utc
 from ._timeline import Event, Message, Timeline, VirtualClock, new_run_id
-
-
-class AutomationLike(Protocol):
-    """What the engine reads of an automation (the builder's ``Automation`` is one).
-
-    A minimal stand-in: the model layer's ``AutomationLike`` in ``_steps`` replaces it.
-    ``to_dict`` is what the sandbox's store persists of a run's automation.
-    """
-
-    @property
-    def steps(self) -> Sequence[Step]: ...
-
-    @property
-    def cancelation_token(self) -> str | Ref | None: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
+from ._values import MergeStrategy, RunContext, given_context
 
 
 def _extended(moment: datetime) -> str:

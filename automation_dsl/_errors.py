@@ -60,6 +60,7 @@ __all__ = [
     "CourierTimeoutError",
     "IdempotencyKeyReusedError",
     "JournalError",
+    "NotEvaluated",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -241,6 +242,26 @@ class ValidationTypeError(ValidationError, TypeError):
         ...     print("send step" in str(exc))
         True
     """
+
+
+class NotEvaluated(AutomationError):
+    """A condition outside the supported subset, or one JavaScript itself would throw on.
+
+    An :class:`~automation_dsl.AutomationError`, like every exception the library raises.
+
+    Example:
+        >>> from automation_dsl import MessageStatus
+        >>> try:
+        ...     MessageStatus.SENT < MessageStatus.UNROUTABLE
+        ... except NotEvaluated as exc:
+        ...     print(exc)
+        SENT and UNROUTABLE have no documented order
+    """
+
+    def __init__(self, reason: str) -> None:
+        if len(reason) > 200:  # it may quote the condition: keep messages bounded
+            reason = reason[:197] + "..."
+        super().__init__(reason)
 
 
 class ConfigurationError(AutomationError, ValueError):

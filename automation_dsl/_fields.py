@@ -27,7 +27,7 @@ Example:
     >>> Thing("")
     Traceback (most recent call last):
     ...
-    automation_dsl._errors.ValidationError: thing: 'name' expected a non-empty string, got '' (str)
+    automation_dsl.ValidationError: thing: 'name' expected a non-empty string, got '' (str)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -395,3 +395,31 @@ def converted(
         return None if value is None else convert(value, instance, field)
 
     return _field(optional, required=False, fast="{v} is None", encode=encode)
+
+
+def ref_or(
+    convert: Callable[[Any, str, str], Any],
+) -> Callable[[Any, Any, attrs.Attribute[Any]], Any]:
+    """A converter that keeps Refs and hands other values to ``convert``."""
+
+    def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        kind = value.__class__
+        if kind is str or kind is datetime or kind is timedelta:
+            return convert(value, instance.OWNER, field.name)  # the common case first
+        accessor = as_ref(value)
+        if accessor is not None:
+            return accessor
+        return convert(value, instance.OWNER, field.name)
+
+    return wrapped
+
+
+def node_id(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:
+    """Accept a node id, or Courier's ``{"$node_id": id}`` form."""
+    if isinstance(value, Mapping) and len(value) == 1 and "$node_id" in value:
+        value = value["$node_id"]
+    if not isinstance(value, str) or not value:
+        raise ValidationTypeError(instance.OWNER, field.name, "a designer node id string", value)
+    if not utf8(value):
+        raise ValidationError(instance.OWNER, field.name, "a designer node id in UTF-8", value)
+    return value

@@ -34,81 +34,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from enum import Enum
 from typing import Any
 
 import attrs
 
-from ._errors import AutomationError
+from ._errors import NotEvaluated
+from ._status import MessageStatus
 
 __all__ = ["MessageStatus", "NotEvaluated"]
 
 ROOTS = frozenset({"data", "profile", "refs", "brand", "template", "recipient"})
-
-
-class MessageStatus(Enum):
-    """Courier's message statuses, as conditions read them (``MessageStatus.Opened``).
-
-    Example:
-        >>> MessageStatus.SENT < MessageStatus.OPENED
-        True
-    """
-
-    ENQUEUED = "ENQUEUED"
-    SENT = "SENT"
-    DELIVERED = "DELIVERED"
-    OPENED = "OPENED"
-    CLICKED = "CLICKED"
-    FILTERED = "FILTERED"
-    SIMULATED = "SIMULATED"
-    UNDELIVERABLE = "UNDELIVERABLE"
-    UNMAPPED = "UNMAPPED"
-    UNROUTABLE = "UNROUTABLE"
-
-    @property
-    def rank(self) -> int | None:
-        """Where the status stands on the delivery line, or ``None`` if it is off it."""
-        return _RANKS.get(self)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, MessageStatus):
-            return NotImplemented
-        if self.rank is None or other.rank is None:
-            raise NotEvaluated(f"{self.value} and {other.value} have no documented order")
-        return self.rank < other.rank
-
-
-_RANKS = {
-    status: rank
-    for rank, status in enumerate(
-        [
-            MessageStatus.ENQUEUED,
-            MessageStatus.SENT,
-            MessageStatus.DELIVERED,
-            MessageStatus.OPENED,
-            MessageStatus.CLICKED,
-        ]
-    )
-}
-
-
-class NotEvaluated(AutomationError):
-    """A condition outside the supported subset, or one JavaScript itself would throw on.
-
-    An :class:`~automation_dsl.AutomationError`, like every exception the library raises.
-
-    Example:
-        >>> try:
-        ...     evaluate("data.items.length > 2", {"data": {"items": []}})
-        ... except NotEvaluated as exc:
-        ...     print("length" in str(exc))
-        True
-    """
-
-    def __init__(self, reason: str) -> None:
-        if len(reason) > 200:  # it may quote the condition: keep messages bounded
-            reason = reason[:197] + "..."
-        super().__init__(reason)
 
 
 class _Undefined:

@@ -31,13 +31,11 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
 from ._ref import Ref, has_surrogate, mapping_ref
-
-JSONValue: TypeAlias = Any
-"""A value that serializes to JSON: str, int, float, bool, None, a mapping or a sequence."""
+from ._types import JSONValue
 
 MAX_DEPTH = 64
 """The deepest a JSON value may nest (objects and arrays), far below Python's recursion limit."""
@@ -287,7 +285,7 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
         >>> freeze({"order": {"items": [1, float("nan")]}}, "send step", "data")
         Traceback (most recent call last):
         ...
-        automation_dsl._errors.ValidationError: data.order.items[1]: send step: 'data' \
+        automation_dsl.ValidationError: data.order.items[1]: send step: 'data' \
 expected a finite number (JSON has no NaN or infinity), got nan (float)
     """
     kind = value.__class__
@@ -370,7 +368,7 @@ def loads(
         >>> loads('{"x": NaN}', owner="automation", field="text")
         Traceback (most recent call last):
         ...
-        automation_dsl._errors.ValidationError: automation: 'text' expected strict JSON \
+        automation_dsl.ValidationError: automation: 'text' expected strict JSON \
 (it has no NaN or Infinity), got 'NaN' (str)
     """
     try:

@@ -14,38 +14,7 @@ from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
 from ._json import freeze
-from ._steps import (
-    AddToBatch,
-    AddToDigest,
-    Cancel,
-    Delay,
-    FetchData,
-    Invoke,
-    RawStep,
-    Send,
-    SendList,
-    SendMessage,
-    Step,
-    Throttle,
-    UpdateProfile,
-)
-
-STEP_CLASSES: dict[str, type[Step]] = {
-    cls.action: cls
-    for cls in (
-        Send,
-        SendList,
-        Delay,
-        Cancel,
-        Invoke,
-        UpdateProfile,
-        FetchData,
-        AddToBatch,
-        AddToDigest,
-        Throttle,
-    )
-}
-"""The typed step class of each action Courier documents (``send`` with ``message`` aside)."""
+from ._steps import STEP_CLASSES, RawStep, Send, SendMessage, Step
 
 
 def parse_step(data: Any, path: str, *, lenient: bool) -> Step:

@@ -146,10 +146,10 @@ def _rows(automation: Automation) -> list[tuple[str, str, list[tuple[str, str]],
         zip(automation.steps, schedule(automation.steps), strict=True)
     ):
         badges = []
-        if getattr(step, "if_", None) is not None:
-            badges.append(f"if {step.if_}")  # type: ignore[attr-defined]
-        if getattr(step, "ref", None):
-            badges.append(f"ref {step.ref}")  # type: ignore[attr-defined]
+        if step.if_ is not None:
+            badges.append(f"if {step.if_}")
+        if step.ref:
+            badges.append(f"ref {step.ref}")
         rows.append((str(index), step.action, details(step), when, "  ".join(badges)))
     return rows
 
@@ -251,10 +251,10 @@ def automation_html(automation: Automation) -> str:
     for index, action, pairs, when, _ in _rows(automation):
         step = automation.steps[int(index)]
         badges = []
-        if getattr(step, "if_", None) is not None:
-            badges.append(f'<span style="{_STYLE_BADGE}">if {escape(str(step.if_))}</span>')  # type: ignore[attr-defined]
-        if getattr(step, "ref", None):
-            badges.append(f'<span style="{_STYLE_BADGE}">ref {escape(step.ref)}</span>')  # type: ignore[attr-defined]
+        if step.if_ is not None:
+            badges.append(f'<span style="{_STYLE_BADGE}">if {escape(str(step.if_))}</span>')
+        if step.ref:
+            badges.append(f'<span style="{_STYLE_BADGE}">ref {escape(step.ref)}</span>')
         rows.append(
             [
                 escape(index),

@@ -7,34 +7,39 @@ The seven actions of Courier's current API are :class:`Send`, :class:`SendList`,
 :class:`RawStep` carries the JSON of an action this library does not know yet.
 
 Every typed step takes ``if_`` (Courier's ``if``: a JavaScript boolean expression)
-and ``ref`` (a name later steps read as ``refs.<name>``).
+and ``ref`` (a name later steps read as ``refs.<name>``); on :class:`Step` both read
+``None``, so code can read ``step.if_`` and ``step.ref`` of any step.
+
+Each step class of this package that declares its own ``action`` registers itself in
+:data:`STEP_CLASSES` (``action`` -> class) as it is defined; parsing and the schema
+tests read that table. :class:`SendMessage` shares ``send`` with :class:`Send` and is
+chosen by its ``message`` key, so it is not in the table.
+
+:class:`AutomationLike` is what lower layers (the simulator, the renderer, the
+client) need of an automation, without importing the builder.
 
 Example:
     >>> from automation_dsl import Send
     >>> Send(template="WELCOME", ref="welcome").to_wire()
     {'action': 'send', 'template': 'WELCOME', 'ref': 'welcome'}
+    >>> STEP_CLASSES["send"] is Send
+    True
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
 from . import _fields as f
-from ._compile import compile_wire_items, fast_init, wire_plan
-from ._errors import MISSING, ValidationError, ValidationTypeError
-from ._json import FrozenDict, JSONValue, thaw
-from ._ref import Ref, as_ref
-
-if TYPE_CHECKING:
-    from .conditions import Condition
-
+from ._compile import fast_init
+from ._errors import ValidationError
+from ._json import thaw
+from ._ref import Ref
 from ._time import (
     UntilFormat,
     calendar_hint,
@@ -44,329 +49,49 @@ from ._time import (
     iso_length,
     to_utc,
 )
+from ._types import Expiry, JSONValue
+from ._values import (
+    BatchScope,
+    DataSource,
+    HttpMethod,
+    MergeLike,
+    MergeStrategy,
+    Retain,
+    RunContext,
+    ScopeLike,
+    Webhook,
+)
+from ._values import RetainType as RetainType  # for pickles made by 0.1.0, see below
+from ._wire import WireObject, call_repr, plain_to_wire
+
+if TYPE_CHECKING:
+    from .conditions import Condition
+
+# Pickles made by 0.1.0 name the value classes and enums at their old home, this
+# module: it keeps them importable here (all but RetainType are used below anyway).
 
 __all__ = [
     "AddToBatch",
     "AddToDigest",
-    "BatchScope",
     "Cancel",
-    "DataSource",
     "Delay",
     "FetchData",
-    "HttpMethod",
     "Invoke",
-    "MergeStrategy",
     "RawStep",
-    "Retain",
-    "RetainType",
-    "RunContext",
     "Send",
     "SendList",
     "SendMessage",
     "Step",
     "Throttle",
     "UpdateProfile",
-    "Webhook",
 ]
 
-
-class MergeStrategy(StrEnum):
-    """How incoming data (A) is merged into existing data (B).
-
-    Example:
-        >>> MergeStrategy("soft-merge")
-        <MergeStrategy.SOFT_MERGE: 'soft-merge'>
-    """
-
-    REPLACE = "replace"
-    """B becomes A: keys missing from A are removed."""
-    NONE = "none"
-    """B is left alone if it exists, otherwise B becomes A."""
-    OVERWRITE = "overwrite"
-    """Every key of A is copied onto B."""
-    SOFT_MERGE = "soft-merge"
-    """Only the keys of A missing in B are added."""
+STEP_CLASSES: dict[str, type[Step]] = {}
+"""The typed step class of each action Courier documents (``send`` with ``message``
+aside), filled by :meth:`Step.__init_subclass__`."""
 
 
-class HttpMethod(StrEnum):
-    """The HTTP method of a ``fetch-data`` webhook.
-
-    Example:
-        >>> HttpMethod("POST") is HttpMethod.POST
-        True
-    """
-
-    GET = "GET"
-    POST = "POST"
-    PUT = "PUT"
-    PATCH = "PATCH"
-    DELETE = "DELETE"
-
-
-class RetainType(StrEnum):
-    """Which items an ``add-to-batch`` step keeps.
-
-    Example:
-        >>> RetainType("highest").value
-        'highest'
-    """
-
-    FIRST = "first"
-    LAST = "last"
-    HIGHEST = "highest"
-    LOWEST = "lowest"
-
-
-class BatchScope(StrEnum):
-    """The scope of a batch or a throttle: per user, global, or by a dynamic key.
-
-    Example:
-        >>> BatchScope("dynamic").value
-        'dynamic'
-    """
-
-    USER = "user"
-    GLOBAL = "global"
-    DYNAMIC = "dynamic"
-
-
-MergeLike: TypeAlias = MergeStrategy | Literal["replace", "none", "overwrite", "soft-merge"]
-"""A merge strategy, as the enum or its string value."""
-HttpMethodLike: TypeAlias = HttpMethod | Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-"""An HTTP method, as the enum or its string value."""
-RetainTypeLike: TypeAlias = RetainType | Literal["first", "last", "highest", "lowest"]
-"""A retain type, as the enum or its string value."""
-ScopeLike: TypeAlias = BatchScope | Literal["user", "global", "dynamic"]
-"""A batch or throttle scope, as the enum or its string value."""
-Expiry: TypeAlias = int | str | datetime
-"""An idempotency expiry: epoch seconds, an ISO 8601 string, or an aware datetime."""
-
-
-class _Wire:
-    """Mixin: JSON serialization and parsing driven by the attrs fields of the class."""
-
-    __slots__ = ()
-    OWNER: ClassVar[str]
-    _new: ClassVar[Callable[..., Any]]  # the compiled constructor (see _compile.fast_init)
-    _plan: ClassVar[tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
-    _by_wire: ClassVar[dict[str, str]]
-    _required: ClassVar[tuple[tuple[str, str], ...]]  # (Python name, JSON name)
-
-    @classmethod
-    def _wire_fields(cls) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
-        # Computed on first use: attrs replaces the class after its body has run.
-        plan = cls.__dict__.get("_plan")
-        if plan is None:
-            plan = wire_plan(cls)
-            cls._plan = plan
-            cls._by_wire = {wire: name for name, wire, _ in plan}
-            cls._required = tuple(
-                (a.name, f.wire_name(a))
-                for a in attrs.fields(cls)  # type: ignore[arg-type]
-                if a.default is attrs.NOTHING
-            )
-        return plan
-
-    def to_wire(self) -> dict[str, Any]:
-        """Return the JSON object Courier reads, unset fields omitted."""
-        return self._wire_items()
-
-    def _set_fields(self) -> dict[str, Any]:
-        """The fields that are set, by Python name, in JSON order."""
-        return {
-            name: getattr(self, name)
-            for name, _, _ in self._wire_fields()
-            if getattr(self, name) is not None
-        }
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={_show(v)}" for k, v in self._set_fields().items())
-        return f"{type(self).__name__}({fields})"
-
-    def _wire_items(self, until_format: UntilFormat | None = None) -> dict[str, Any]:
-        """The JSON object of the set fields (and ``action`` for steps), ``until`` in
-        ``until_format``.
-
-        The first call compiles a function for the class, with one line per field, and
-        installs it as the class's ``_wire_items``: serialization is a hot path. That
-        call answers exactly as the compiled function does on every later call.
-        """
-        cls = type(self)
-        compiled = compile_wire_items(cls, self._wire_fields())
-        cls._wire_items = compiled  # type: ignore[method-assign]
-        if cls.to_wire in (_Wire.to_wire, Step.to_wire):  # not overridden: skip a call
-            cls.to_wire = compiled  # type: ignore[method-assign]
-        return compiled(self, until_format)
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Any:
-        """Parse this object from its JSON form, refusing unknown keys."""
-        return cls(**cls._kwargs_from_wire(data))
-
-    @classmethod
-    def _kwargs_from_wire(
-        cls, data: Mapping[str, Any], skip: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
-        """Map JSON keys to constructor arguments, refusing keys the class does not know."""
-        if not isinstance(data, Mapping):
-            raise ValidationTypeError(cls.OWNER, "", "a JSON object", data)
-        cls._wire_fields()
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in skip:
-                continue
-            name = cls._by_wire.get(key)
-            if name is None:
-                known = ", ".join(repr(k) for k in cls._by_wire)
-                raise ValidationError(
-                    cls.OWNER, key, f"a known field ({known})", value, hint="unknown field"
-                )
-            kwargs[name] = value
-        for name, wire in cls._required:
-            if name not in kwargs:
-                raise ValidationError(cls.OWNER, wire, "a value (required field)", MISSING)
-        return kwargs
-
-
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
-_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110: HTAB is allowed
-
-
-@fast_init
-@attrs.frozen(slots=True, kw_only=True, repr=False)
-class Webhook(_Wire):
-    """The HTTP request of a ``fetch-data`` step (or of a ``send-list`` data source).
-
-    Args:
-        url: the address to call.
-        method: ``GET`` (default), ``POST``, ``PUT``, ``PATCH`` or ``DELETE``; always sent,
-            as Courier's current spec requires it.
-        headers: request headers, string to string.
-        body: the request body: a string, or a dict that is JSON-encoded.
-        params: query parameters (documented by Courier's guides, not its current spec).
-
-    Example:
-        >>> Webhook(url="https://api.example.com/u/1", body={"a": 1}).to_wire()
-        {'url': 'https://api.example.com/u/1', 'method': 'GET', 'body': '{"a":1}'}
-    """
-
-    OWNER: ClassVar[str] = "webhook"
-
-    url: str | Ref = f.text(ref=True)
-    method: HttpMethodLike = f.choice(HttpMethod, required=True, default=HttpMethod.GET)
-    headers: JSONValue | None = f.json_object(ref=False)
-    body: str | Mapping[str, Any] | None = f.json_body()
-    params: JSONValue | None = f.json_object(ref=False)
-
-    def __attrs_post_init__(self) -> None:
-        if self.headers is not None:
-            for key, value in self.headers.items():
-                if not _HEADER_NAME.fullmatch(key):
-                    raise ValidationError(self.OWNER, "headers", "HTTP header names", key)
-                if not isinstance(value, str):
-                    raise ValidationTypeError(
-                        self.OWNER, f"headers[{key!r}]", "a string header value", value
-                    )
-                if _HEADER_VALUE_BAD.search(value) or not f.utf8(value):
-                    raise ValidationError(
-                        self.OWNER,
-                        f"headers[{key!r}]",
-                        "a header value without CR, LF or other control characters",
-                        value,
-                    )
-
-
-@fast_init
-@attrs.frozen(slots=True, kw_only=True, repr=False)
-class DataSource(_Wire):
-    """Where a ``send-list`` step fetches per-recipient data (Courier's guides).
-
-    Example:
-        >>> DataSource(webhook={"url": "https://x.test/d"}).to_wire()
-        {'webhook': {'url': 'https://x.test/d', 'method': 'GET'}}
-    """
-
-    OWNER: ClassVar[str] = "data_source"
-
-    webhook: Webhook | Mapping[str, Any] = f.nested(Webhook, "a Webhook or a mapping")
-    merge_strategy: MergeLike | None = f.choice(MergeStrategy)
-
-
-@fast_init
-@attrs.frozen(slots=True, kw_only=True, repr=False)
-class Retain(_Wire):
-    """Which items an ``add-to-batch`` step keeps, and how many.
-
-    Example:
-        >>> Retain(type="highest", count=5, sort_key="refs.data.score").to_wire()
-        {'type': 'highest', 'count': 5, 'sort_key': 'refs.data.score'}
-    """
-
-    OWNER: ClassVar[str] = "retain"
-
-    type: RetainTypeLike = f.choice(RetainType, required=True)
-    count: int = f.integer(maximum=100)
-    sort_key: str | None = f.text(required=False)
-
-    def __attrs_post_init__(self) -> None:
-        if self.type in (RetainType.HIGHEST, RetainType.LOWEST) and self.sort_key is None:
-            raise ValidationError(
-                self.OWNER, "sort_key", f"a sort key when type is '{self.type}'", None
-            )
-
-
-def given_context(
-    *,
-    data: Any = None,
-    profile: Any = None,
-    recipient: Any = None,
-    brand: Any = None,
-    template: Any = None,
-) -> dict[str, Any]:
-    """The run-context fields that were given (not ``None``), by name.
-
-    Example:
-        >>> given_context(recipient="u1", data=None)
-        {'recipient': 'u1'}
-    """
-    fields = {
-        "data": data,
-        "profile": profile,
-        "recipient": recipient,
-        "brand": brand,
-        "template": template,
-    }
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-@fast_init
-@attrs.frozen(slots=True, kw_only=True, repr=False)
-class RunContext(_Wire):
-    """The run context: ``data``, ``profile``, ``recipient``, ``brand`` and ``template``.
-
-    It is the top-level part of an invoke body beside ``automation``, and the
-    ``context`` of an ``invoke`` step. Step values win over run values.
-
-    Example:
-        >>> RunContext(recipient="user-1", data={"plan": "pro"}).to_wire()
-        {'data': {'plan': 'pro'}, 'recipient': 'user-1'}
-    """
-
-    OWNER: ClassVar[str] = "run context"
-
-    data: JSONValue | None = f.json_object()
-    profile: JSONValue | None = f.json_object()
-    recipient: str | Ref | None = f.text(required=False, ref=True)
-    brand: str | Ref | None = f.text(required=False, ref=True)
-    template: str | Ref | None = f.text(required=False, ref=True)
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> RunContext:
-        """Parse a run context, ignoring the keys named in ``skip``."""
-        return cls(**cls._kwargs_from_wire(data, skip))
-
-
-class Step(_Wire):
+class Step(WireObject):
     """The base of every step. ``action`` is fixed by each subclass.
 
     Example:
@@ -377,9 +102,37 @@ class Step(_Wire):
 
     __slots__ = ()
     action: ClassVar[str]
+    SUMMARY: ClassVar[str] = ""
+    """One line saying what the step does (its docstring's first line)."""
     _method: ClassVar[str]
     _positional: ClassVar[tuple[str, ...]] = ()
+    _registered: ClassVar[bool] = True  # False: a variant of another class's action
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__:
+            cls.SUMMARY = cls.__doc__.strip().partition("\n")[0]
+        action = cls.__dict__.get("action")
+        # attrs makes each class twice (the slotted class replaces the first): the
+        # later one wins. A subclass made outside the package leaves parsing alone.
+        if (
+            isinstance(action, str)
+            and cls.__dict__.get("_registered", True)
+            and cls.__module__.partition(".")[0] == __name__.partition(".")[0]
+        ):
+            STEP_CLASSES[action] = cls
+
+    @property
+    def if_(self) -> str | Condition | None:
+        """The step's condition; ``None`` for steps without one (:class:`RawStep`)."""
+        return None
+
+    @property
+    def ref(self) -> str | None:
+        """The step's name for later steps; ``None`` for steps without one."""
+        return None
+
+    @plain_to_wire
     def to_wire(self, until_format: UntilFormat = UntilFormat.BASIC) -> dict[str, Any]:
         """Return the step as the JSON object Courier reads, unset fields omitted."""
         return self._wire_items(until_format)
@@ -400,20 +153,39 @@ class Step(_Wire):
             >>> Send(template="A", recipient="u").chain()
             ".send('A', recipient='u')"
         """
-        kwargs = self._chain_kwargs()
-        args = [_show(kwargs.pop(name)) for name in self._positional if name in kwargs]
-        args += [f"{key}={_show(value)}" for key, value in kwargs.items()]
-        return f".{self._method}({', '.join(args)})"
+        return call_repr(self._method, self._positional, self._chain_kwargs())
 
 
-def _show(value: Any) -> str:
-    if hasattr(value, "to_js"):  # a typed condition: shown as the string it equals
-        return repr(value.to_js())
-    if isinstance(value, FrozenDict | tuple):
-        return repr(thaw(value))
-    if isinstance(value, StrEnum):
-        return repr(value.value)
-    return repr(value)
+@runtime_checkable
+class AutomationLike(Protocol):
+    """What lower layers read of an automation: its steps, its token and its JSON.
+
+    Example:
+        >>> from automation_dsl import Automation
+        >>> isinstance(Automation().send("T"), AutomationLike)
+        True
+    """
+
+    @property
+    def steps(self) -> tuple[Step, ...]: ...
+
+    @property
+    def cancelation_token(self) -> str | Ref | None: ...
+
+    def to_dict(self, *, until_format: UntilFormat | str | None = None) -> dict[str, Any]: ...
+
+    def to_payload(
+        self,
+        context: RunContext | Mapping[str, Any] | None = None,
+        /,
+        *,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        until_format: UntilFormat | str | None = None,
+    ) -> dict[str, Any]: ...
 
 
 @fast_init
@@ -473,6 +245,7 @@ class SendMessage(_Typed):
     """
 
     action: ClassVar[str] = "send"
+    _registered: ClassVar[bool] = False  # chosen over Send by its ``message`` key
     OWNER: ClassVar[str] = "send (message) step"
     _method: ClassVar[str] = "send_message"
     _positional: ClassVar[tuple[str, ...]] = ("message",)
@@ -527,23 +300,6 @@ def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> An
 _encode_until.takes_format = True  # type: ignore[attr-defined]
 
 
-def _ref_or(
-    convert: Callable[[Any, str, str], Any],
-) -> Callable[[Any, Any, attrs.Attribute[Any]], Any]:
-    """A converter that keeps Refs and hands other values to ``convert``."""
-
-    def wrapped(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
-        kind = value.__class__
-        if kind is str or kind is datetime or kind is timedelta:
-            return convert(value, instance.OWNER, field.name)  # the common case first
-        accessor = as_ref(value)
-        if accessor is not None:
-            return accessor
-        return convert(value, instance.OWNER, field.name)
-
-    return wrapped
-
-
 @fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Delay(_Typed):
@@ -565,10 +321,10 @@ class Delay(_Typed):
     _method: ClassVar[str] = "delay"
 
     until: datetime | date | str | Ref | None = f.converted(
-        _ref_or(to_utc), required=False, encode=_encode_until
+        f.ref_or(to_utc), required=False, encode=_encode_until
     )
     duration: timedelta | str | Ref | None = f.converted(
-        _ref_or(courier_duration), required=False, encode=f.encode_text
+        f.ref_or(courier_duration), required=False, encode=f.encode_text
     )
 
     def __attrs_post_init__(self) -> None:
@@ -676,9 +432,9 @@ class FetchData(_Typed):
         return {**flat, **kwargs}
 
 
-_iso_period = _ref_or(iso_duration)
+_iso_period = f.ref_or(iso_duration)
 _BATCH_LONGEST = timedelta(days=60)
-_batch_period = _ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
+_batch_period = f.ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
 
 
 @fast_init
@@ -742,17 +498,6 @@ class AddToDigest(_Typed):
     subscription_topic_id: str = f.text()
 
 
-def _node(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:
-    """Accept a node id, or Courier's ``{"$node_id": id}`` form."""
-    if isinstance(value, Mapping) and len(value) == 1 and "$node_id" in value:
-        value = value["$node_id"]
-    if not isinstance(value, str) or not value:
-        raise ValidationTypeError(instance.OWNER, field.name, "a designer node id string", value)
-    if not f.utf8(value):
-        raise ValidationError(instance.OWNER, field.name, "a designer node id in UTF-8", value)
-    return value
-
-
 @fast_init
 @attrs.frozen(slots=True, kw_only=True, repr=False)
 class Throttle(_Typed):
@@ -774,7 +519,7 @@ class Throttle(_Typed):
     max_allowed: int = f.integer()
     period: timedelta | str | Ref = f.converted(_iso_period, encode=f.encode_text)
     scope: ScopeLike = f.choice(BatchScope, required=True)
-    on_throttle: str | Mapping[str, str] = f.converted(_node)
+    on_throttle: str | Mapping[str, str] = f.converted(f.node_id)
     throttle_key: str | None = f.text(required=False)
     should_alert: bool | None = f.boolean()
 

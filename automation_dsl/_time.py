@@ -7,6 +7,9 @@
 * Delay ``duration`` values use Courier's human form ``"<n> <unit>"``; a
   ``timedelta`` becomes the largest unit that divides it exactly.
 * Batch and throttle periods use ISO 8601 durations (``PT5M``).
+* A run reads a duration's length with months as 30 days and years as 365
+  (:func:`duration_seconds`, :func:`duration_length`); :func:`humanize` writes a
+  length back in the largest exact unit.
 * Nothing a step holds is longer than :data:`MAX_DURATION` (10 years), so every length
   fits a ``datetime`` from now; months count as 30.5 days and years as 366 days when a
   length is measured against a bound.
@@ -31,7 +34,7 @@ from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
 
-__all__ = ["UntilFormat"]
+__all__ = ["UntilFormat"]  # the rest is private to the package
 
 
 class UntilFormat(StrEnum):
@@ -326,3 +329,60 @@ def iso_length(text: str) -> timedelta:
     if seconds is None or seconds > _MAX_SECONDS:
         raise ValueError(f"not a bounded ISO 8601 duration: {text!r}")
     return timedelta(seconds=seconds)
+
+
+# Seconds per unit as a run reads a duration: a month is 30 days and a year 365.
+_RUN_SECONDS = {
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "month": 30 * 86400,
+    "year": 365 * 86400,
+}
+_RUN_DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+_RUN_DIGITS = 9  # more than this is past what a timedelta holds
+
+
+def duration_seconds(text: str) -> int:
+    """The length in seconds of a Courier duration (``"3 days"``), as a run waits it:
+    a month is 30 days and a year 365.
+
+    Raises ``ValueError`` for text that is not a duration, ``OverflowError`` for a count
+    of more than 9 digits.
+
+    Example:
+        >>> duration_seconds("2 hours"), duration_seconds("1 month")
+        (7200, 2592000)
+    """
+    match = _RUN_DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a Courier duration: {text[:40]!r}")
+    if len(match.group(1)) > _RUN_DIGITS:
+        raise OverflowError(f"duration {text[:40]!r} is out of range")
+    return int(match.group(1)) * _RUN_SECONDS[match.group(2)]
+
+
+def duration_length(text: str) -> timedelta:
+    """The length of a Courier duration as a ``timedelta``; see :func:`duration_seconds`.
+
+    Example:
+        >>> duration_length("36 hours")
+        datetime.timedelta(days=1, seconds=43200)
+    """
+    return timedelta(seconds=duration_seconds(text))
+
+
+def humanize(seconds: int) -> str:
+    """Write a length in the largest of week, day, hour and minute that divides it.
+
+    Example:
+        >>> humanize(1209600), humanize(5400), humanize(60)
+        ('2 weeks', '90 minutes', '1 minute')
+    """
+    for unit in ("week", "day", "hour", "minute"):
+        size = _RUN_SECONDS[unit]
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{seconds} s"

@@ -32,10 +32,10 @@ from automation_dsl import (
 )
 from automation_dsl._errors import SHOW_LIMIT, _show
 from automation_dsl._json import MAX_DEPTH, FrozenDict
-from automation_dsl._parse import STEP_CLASSES
 from automation_dsl._ref import has_surrogate
-from automation_dsl._steps import DataSource, Retain, SendMessage, Webhook
+from automation_dsl._steps import STEP_CLASSES, SendMessage
 from automation_dsl._validate import find_errors
+from automation_dsl._values import DataSource, Retain, Webhook
 from automation_dsl.conditions import parse
 
 from .strategies import DEEP, automations, deep_nesting, self_containing

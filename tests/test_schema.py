@@ -154,3 +154,26 @@ def test_both_until_formats_validate(fmt: str) -> None:
     payload = seed_flow().to_payload(until_format=fmt)
     assert_valid_payload(payload)
     assert courier_errors(payload) == []
+
+
+def test_the_schema_covers_every_registered_step_action() -> None:
+    """The schema is written by hand (it is the tests' oracle); it names each action the
+    step registry parses, and no other."""
+    from automation_dsl._steps import STEP_CLASSES
+
+    steps = invoke_schema()["properties"]["automation"]["properties"]["steps"]["items"]["anyOf"]
+    actions = {step["properties"]["action"]["const"] for step in steps}
+    assert actions == set(STEP_CLASSES)
+
+
+def test_the_schema_patterns_read_durations_as_time_does() -> None:
+    import re
+
+    from automation_dsl import _schema, _time
+
+    courier = re.compile(_schema._COURIER_DURATION["pattern"])
+    iso = re.compile(_schema._ISO_DURATION["pattern"])
+    for text in ["1 minute", "5 minutes", "2 weeks", "0 minutes", "1 fortnight", "01 day", "PT5M"]:
+        assert bool(courier.search(text)) == bool(_time._COURIER_DURATION.fullmatch(text)), text
+    for text in ["PT5M", "P1DT2H", "P", "PT", "P1Y2M3W4DT5H6M7.5S", "5M", "P1.5D"]:
+        assert bool(iso.search(text)) == bool(_time._ISO_DURATION.fullmatch(text)), text

@@ -348,3 +348,50 @@ def test_idempotency_expiry_forms() -> None:
     )
     with pytest.raises(ValidationError, match="attach a tzinfo"):
         Send(idempotency_expiry=datetime(2030, 1, 1))  # type: ignore[arg-type]
+
+
+def test_the_step_registry_holds_each_action_once() -> None:
+    """Step classes register themselves as they are defined; parsing reads the table."""
+    from automation_dsl._steps import STEP_CLASSES, Step
+
+    def leaves(cls: type[Step]) -> set[type[Step]]:
+        return {cls} | {c for sub in cls.__subclasses__() for c in leaves(sub)}
+
+    typed = {
+        cls
+        for cls in leaves(Step)
+        if isinstance(cls.__dict__.get("action"), str) and cls.__module__ == "automation_dsl"
+    }
+    assert set(STEP_CLASSES.values()) == typed - {SendMessage}
+    assert all(STEP_CLASSES[cls.action] is cls for cls in typed - {SendMessage})
+    assert list(STEP_CLASSES) == [
+        "send",
+        "send-list",
+        "delay",
+        "cancel",
+        "invoke",
+        "update-profile",
+        "fetch-data",
+        "add-to-batch",
+        "add-to-digest",
+        "throttle",
+    ]
+
+
+def test_a_step_class_made_outside_the_package_is_not_registered() -> None:
+    from automation_dsl._steps import STEP_CLASSES
+
+    @attrs.frozen(slots=True, kw_only=True, repr=False)
+    class Mine(Send):
+        action = "send"  # type: ignore[misc]
+
+    assert STEP_CLASSES["send"] is Send
+    assert Automation.from_dict({"steps": [{"action": "send"}]}).steps[0].__class__ is Send
+
+
+def test_every_step_reads_if_and_ref() -> None:
+    raw = RawStep({"action": "x"})
+    assert (raw.if_, raw.ref) == (None, None)
+    send = Send(template="T", if_="data.a", ref="w")
+    assert (send.if_, send.ref) == ("data.a", "w")
+    assert Send.SUMMARY == "``send``: send a notification template to a recipient."

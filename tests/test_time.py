@@ -165,3 +165,49 @@ def test_iso_period_of_wrong_type() -> None:
             max_wait_period="PT1H",
             retain={"type": "last", "count": 1},
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1 minute", 60),
+        ("90 minutes", 5400),
+        ("36 hours", 129600),
+        ("2 days", 172800),
+        ("1 week", 604800),
+        ("1 month", 30 * 86400),
+        ("2 years", 730 * 86400),
+    ],
+)
+def test_a_run_reads_a_duration_with_months_of_30_days(text: str, seconds: int) -> None:
+    from automation_dsl._time import duration_length, duration_seconds
+
+    assert duration_seconds(text) == seconds
+    assert duration_length(text) == timedelta(seconds=seconds)
+
+
+def test_duration_length_refuses_what_is_not_a_duration() -> None:
+    from automation_dsl._time import duration_seconds
+
+    with pytest.raises(ValueError, match="not a Courier duration"):
+        duration_seconds("5 fortnights")
+    with pytest.raises(OverflowError, match="out of range"):
+        duration_seconds("1234567890 minutes")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (60, "1 minute"),
+        (5400, "90 minutes"),
+        (7200, "2 hours"),
+        (86400, "1 day"),
+        (1209600, "2 weeks"),
+        (90000, "25 hours"),
+    ],
+)
+def test_humanize_writes_the_largest_exact_unit(seconds: int, text: str) -> None:
+    from automation_dsl._time import duration_seconds, humanize
+
+    assert humanize(seconds) == text
+    assert duration_seconds(text) == seconds

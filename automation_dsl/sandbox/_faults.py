@@ -90,7 +90,7 @@ class FaultScript(deque[str]):
         >>> script.append("bogus")
         Traceback (most recent call last):
         ...
-        automation_dsl._errors.ValidationError: Faults: 'script' expected names from \
+        automation_dsl.ValidationError: Faults: 'script' expected names from \
 ('500', '500-after', '503', '429', 'drop-before', 'drop-after', 'ok'), got 'bogus' (str)
     """
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from .._automation import Automation
 from .._errors import AutomationError, ValidationError, ValidationTypeError
 from .._json import loads
-from .._steps import RunContext
+from .._values import RunContext
 from ._service import Service
 
 __all__ = [
