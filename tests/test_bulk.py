@@ -324,10 +324,13 @@ def test_the_httpx_path_when_the_caller_chose_the_transport() -> None:
 @pytest.mark.parametrize("given", ["transport", "http_client"])
 def test_the_sync_thread_pool_sends_through_the_callers_http(given: str) -> None:
     spy = Spy(httpx.HTTPTransport())
-    options = (
-        {"transport": spy} if given == "transport" else {"http_client": httpx.Client(transport=spy)}
-    )
-    with Sandbox(faults=faulty()) as sandbox, sandbox.client(retry=RETRY, **options) as client:
+    http = httpx.Client(transport=spy)  # the caller's, closed by the caller
+    options = {"transport": spy} if given == "transport" else {"http_client": http}
+    with (
+        http,
+        Sandbox(faults=faulty()) as sandbox,
+        sandbox.client(retry=RETRY, **options) as client,
+    ):
         result = client.invoke_many(FLOW, users(80), concurrency=8, progress=False)
         assert (result.succeeded, result.failed) == (80, 0)
         assert_exactly_once(sandbox, 80)
