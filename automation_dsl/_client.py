@@ -16,50 +16,43 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import attrs
 import httpx
 
 from ._automation import Automation
-from ._bulk import BulkItem, BulkPlan, BulkResult, KeyFunction, OnInvalid, RateLimiter
-from ._errors import (
-    AutomationError,
-    ConfigurationError,
-    CourierAPIError,
-    CourierConnectionError,
-    CourierTimeoutError,
-    ValidationError,
-    ValidationTypeError,
-)
+from ._bulk import BulkPlan, BulkResult, KeyFunction, OnInvalid, RateLimiter
+from ._bulk_run import batch_size, open_sender, run_in_thread, run_tasks, run_threads, uses_aiohttp
+from ._errors import ConfigurationError, ValidationTypeError
 from ._http import (
     _USER_AGENT,
     Expiration,
-    _api_error_from,
-    _check_text,
+    _api_error,
+    _check_timeout,
     _encode,
     _idempotency_headers,
+    _invoke_body,
     _resolve_api_key,
     _resolve_base_url,
-    _run_id_from,
+    _run_id,
+    _runs_query,
     _Secret,
+    _steps_path,
+    _template_body,
+    _template_path,
 )
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, RetryState
 from ._runs import AutomationRun, RunStep
 from ._values import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
-
-logger = logging.getLogger("automation_dsl")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Requests go out as headers then body: without TCP_NODELAY, Nagle's algorithm can hold
@@ -67,52 +60,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 # httpx refuses these before a byte is sent: a bug on our side, never worth a retry
 _LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
-MAX_PAGE_SIZE = 50  # Courier's runs list pages hold 1 to 50 runs
-
-
-def _invoke_body(
-    automation: Automation | Mapping[str, Any], given: dict[str, Any], validate: bool
-) -> Any:
-    """The invoke body: an automation with its run context, or a ready payload (parsed
-    as Courier would, unless ``validate`` is false)."""
-    if validate.__class__ is not bool:
-        raise ValidationTypeError("invoke", "validate", "True or False", validate)
-    if isinstance(automation, Automation):
-        return automation.to_payload(**given)
-    if isinstance(automation, Mapping) and validate:
-        flow, context = Automation.from_payload(automation)
-        return flow.to_payload(context, **given)
-    if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
-        return {**automation, **RunContext(**given).to_wire()}
-    raise ValidationTypeError(
-        "invoke",
-        "automation",
-        "an Automation or an invoke body with an 'automation' key",
-        automation,
-    )
-
-
-def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
-    """``None``, seconds (a finite number > 0), or an ``httpx.Timeout`` of such numbers."""
-    if value is None:
-        return None
-    if isinstance(value, httpx.Timeout):
-        parts = (value.connect, value.read, value.write, value.pool)
-        if all(part is None or _positive(part) for part in parts):
-            return value
-    elif _positive(value):
-        return value  # type: ignore[return-value]
-    elif isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationTypeError(
-            owner, "timeout", "seconds (a number > 0), an httpx.Timeout or None", value
-        )
-    raise ValidationError(owner, "timeout", "a finite number of seconds > 0", value)
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
-    )
 
 
 def _timed_out(error: httpx.TransportError) -> bool:
@@ -124,32 +71,6 @@ def _timed_out(error: httpx.TransportError) -> bool:
     )
 
 
-def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
-    """Map an httpx error response to its exception."""
-    return _api_error_from(
-        response.status_code,
-        response.headers,
-        response.content,
-        response.reason_phrase,
-        attempts,
-        response.request.headers.get("Idempotency-Key"),
-    )
-
-
-def _length(contexts: object) -> int | None:
-    """How many contexts there are, when the container knows (for the progress bar)."""
-    try:
-        return len(contexts)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-
-
-def _run_id(response: httpx.Response) -> str:
-    return _run_id_from(
-        response.content, response.status_code, response.extensions["automation_dsl.attempts"]
-    )
-
-
 def _async_transport() -> httpx.AsyncBaseTransport:
     """aiohttp under httpx's API when the ``fast`` extra is installed: about a fifth of the
     CPU per request of httpx's own async transport; else httpx's, with TCP_NODELAY."""
@@ -158,149 +79,6 @@ def _async_transport() -> httpx.AsyncBaseTransport:
     except ImportError:
         return httpx.AsyncHTTPTransport(socket_options=_SOCKET_OPTIONS)
     return AiohttpTransport()
-
-
-class _DirectSender:
-    """Bulk invokes straight through an ``aiohttp.ClientSession``: about a quarter of the
-    client CPU per request of httpx on aiohttp, with the same retry loop and errors.
-
-    Used by :meth:`AsyncCourierClient.invoke_many` when the ``fast`` extra is installed
-    and the client was given no transport or http client of the caller's.
-    """
-
-    def __init__(
-        self, client: _ClientBase, concurrency: int, timeout: httpx.Timeout | float | None
-    ) -> None:
-        import aiohttp
-
-        self.errors = (aiohttp.ClientError, asyncio.TimeoutError)
-        limits = client.timeout if timeout is None else httpx.Timeout(timeout)
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=concurrency),
-            timeout=aiohttp.ClientTimeout(sock_connect=limits.connect, sock_read=limits.read),
-            headers={
-                "Authorization": client._auth(),
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "User-Agent": _USER_AGENT,
-            },
-        )
-        self.url = client.base_url + "/automations/invoke"
-        self.retry = client.retry
-
-    async def send(self, body: bytes, key: str) -> tuple[str, int]:
-        """POST one invoke; returns its run id and the attempts it took."""
-        attempts = _Attempts(self.retry, "POST", "/automations/invoke")
-        while True:
-            attempts.start()
-            try:
-                async with self.session.post(
-                    self.url, data=body, headers={"Idempotency-Key": key}
-                ) as response:
-                    content = await response.read()
-            except self.errors as error:
-                timed_out = isinstance(error, asyncio.TimeoutError)
-                wait = attempts.failed(type(error).__name__, timed_out=timed_out)
-            else:
-                status = response.status
-                retry_in = attempts.answered(status, response.headers.get("Retry-After"))
-                if retry_in is None:
-                    if status >= 400:
-                        raise _api_error_from(
-                            status,
-                            response.headers,
-                            content,
-                            response.reason or "",
-                            attempts.count,
-                            key,
-                        )
-                    return _run_id_from(content, status, attempts.count), attempts.count
-                wait = retry_in
-            await asyncio.sleep(wait)
-
-    async def close(self) -> None:
-        await self.session.close()
-
-
-def _has_aiohttp() -> bool:
-    try:
-        import aiohttp  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class _Attempts:
-    """The sans-IO half of the retry loop, shared by every loop that sends.
-
-    Each attempt's outcome goes in; out comes the seconds to wait before trying again,
-    ``None`` when the answer is final, or the exception to raise when retrying is over.
-    Every logical request pays into the policy's retry budget, and every retry draws on it.
-    """
-
-    def __init__(self, retry: RetryPolicy, method: str, path: str) -> None:
-        self.retry = retry
-        self.method = method
-        self.path = path
-        self.count = 0
-        self.started = 0.0
-        self.budget = retry._budget
-        if self.budget is not None:
-            self.budget.deposit()
-
-    def start(self) -> None:
-        self.count += 1
-        self.started = time.perf_counter()
-
-    def _log(self, outcome: object) -> None:
-        logger.debug(
-            "%s %s -> %s attempt=%d elapsed=%.3fs",
-            self.method,
-            self.path,
-            outcome,
-            self.count,
-            time.perf_counter() - self.started,
-        )
-
-    def _may_retry(self) -> bool:
-        if self.count > self.retry.max_retries:
-            return False
-        if self.budget is not None and not self.budget.withdraw():
-            logger.debug("%s %s -> not retried: retry budget spent", self.method, self.path)
-            return False
-        return True
-
-    def answered(self, status: int, retry_after: str | None) -> float | None:
-        """The wait before the next attempt, or ``None`` when this answer is final
-        (a success, or an error to raise)."""
-        self._log(status)
-        if status < 400 or not self.retry.should_retry_status(status):
-            return None
-        if not self._may_retry():
-            return None
-        return self.retry.delay(self.count, retry_after)
-
-    def failed(self, error: str, *, timed_out: bool) -> float:
-        """The wait before the next attempt after no answer (named ``error``), or raise."""
-        self._log(error)
-        if not self._may_retry():
-            if timed_out:
-                raise CourierTimeoutError(
-                    f"{self.method} {self.path} timed out", attempts=self.count
-                ) from None
-            raise CourierConnectionError(
-                f"{self.method} {self.path} failed: {error}", attempts=self.count
-            ) from None
-        return self.retry.delay(self.count)
-
-    def refused(self, error: str) -> ConfigurationError:
-        """The error for a request httpx refused to send: never retried."""
-        self._log(error)
-        return ConfigurationError(
-            f"{self.method} {self.path} was refused by httpx before sending ({error}): a "
-            "header or URL it cannot write, so not a network failure and not retried; "
-            "check the headers and transport of the http_client you passed"
-        )
 
 
 class _ClientBase:
@@ -323,8 +101,8 @@ class _ClientBase:
     ) -> None:
         self.__api_key = _Secret(_resolve_api_key(api_key))
         self._owns_http = http_client is None
-        # bulk invokes go straight through aiohttp unless the caller chose the HTTP layer
-        self._direct = http_client is None and transport is None and _has_aiohttp()
+        # bulk invokes may bypass the HTTP layer only when the caller did not choose it
+        self._default_http = http_client is None and transport is None
         self.base_url = _resolve_base_url(base_url)
         owner = type(self).__name__
         timeout = _check_timeout(timeout, owner)
@@ -421,65 +199,27 @@ class _ClientBase:
         timeout: httpx.Timeout | float | None,
     ) -> httpx.Request:
         owner = "invoke_template"
-        path = f"/automations/{quote(_check_text(owner, 'template_id', template_id), safe='')}"
+        path = _template_path(template_id)
         headers = _idempotency_headers(idempotency_key, idempotency_expiration, owner)
-        # the recipient is checked as a run-context field, and always sent, null included
-        body = {"recipient": None, **RunContext(recipient=recipient, **context).to_wire()}
         return self._request(
             "POST",
-            f"{path}/invoke",
-            body=body,
+            path,
+            body=_template_body(recipient, context),
             owner=owner,
             headers=headers,
             timeout=_check_timeout(timeout, owner),
         )
 
     def _bulk_request(
-        self, plan: BulkPlan, item: BulkItem, timeout: httpx.Timeout | float | None
+        self, body: bytes, key: str, timeout: httpx.Timeout | float | None
     ) -> httpx.Request:
         return self._request(
             "POST",
             "/automations/invoke",
-            content=item.body,
-            headers={"Idempotency-Key": item.key},
+            content=body,
+            headers={"Idempotency-Key": key},
             timeout=timeout,
         )
-
-    @staticmethod
-    def _runs_query(
-        template_id: str | None,
-        status: str | None,
-        start_date: str | None,
-        end_date: str | None,
-        page_size: int | None,
-    ) -> dict[str, str]:
-        """The query of ``GET /automations/runs`` without the cursor, checked."""
-        query = {}
-        filters = {
-            "template_id": template_id,
-            "status": status,
-            "start_date": start_date,
-            "end_date": end_date,
-        }
-        for name, value in filters.items():
-            if value is not None:
-                query[name] = _check_text("list_runs", name, value)
-        if page_size is not None:
-            if isinstance(page_size, bool) or not isinstance(page_size, int):
-                raise ValidationTypeError(
-                    "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
-                )
-            if not 1 <= page_size <= MAX_PAGE_SIZE:
-                raise ValidationError(
-                    "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
-                )
-            query["limit"] = str(page_size)
-        return query
-
-    @staticmethod
-    def _steps_path(run_id: str) -> str:
-        run_id = _check_text("run_steps", "run_id", run_id)
-        return f"/automations/runs/{quote(run_id, safe='')}/steps"
 
 
 class CourierClient(_ClientBase):
@@ -547,7 +287,7 @@ class CourierClient(_ClientBase):
             self._http.close()
 
     def _send(self, request: httpx.Request) -> httpx.Response:
-        attempts = _Attempts(self.retry, request.method, request.url.path)
+        attempts = RetryState(self.retry, request.method, request.url.path)
         while True:
             attempts.start()
             try:
@@ -712,81 +452,23 @@ class CourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
-            total=_length(contexts),
+            total=batch_size(contexts),
         )
-        if self._direct and not dry_run:
-            return self._run_bulk_in_loop(plan, contexts, concurrency, limiter, timeout)
+        if dry_run or not uses_aiohttp(self._default_http):  # threads on this client's httpx
 
-        def send(item: BulkItem) -> httpx.Response:
-            wait = limiter.reserve()
-            if wait:
-                time.sleep(wait)
-            return self._send(self._bulk_request(plan, item, timeout))
+            def send(body: bytes, key: str) -> tuple[str, int]:
+                response = self._send(self._bulk_request(body, key, timeout))
+                return _run_id(response), response.extensions["automation_dsl.attempts"]
 
-        pending: dict[Future[httpx.Response], BulkItem] = {}
+            return run_threads(plan, contexts, concurrency, limiter, send)
+        options = self._twin_options()
 
-        def settle(futures: Iterable[Future[httpx.Response]]) -> None:
-            for future in futures:
-                item = pending.pop(future)
-                try:
-                    response = future.result()
-                    run_id = _run_id(response)
-                except AutomationError as error:
-                    plan.failed(item, error)
-                else:
-                    plan.succeeded(item, run_id, response.extensions["automation_dsl.attempts"])
+        async def batch(stop: threading.Event) -> BulkResult:
+            async with AsyncCourierClient(**options) as twin:
+                sender = open_sender(twin, concurrency, timeout, dry_run=False)
+                return await run_tasks(plan, contexts, concurrency, limiter, sender, stop)
 
-        interrupted = raised = False
-        with ThreadPoolExecutor(concurrency, thread_name_prefix="invoke_many") as pool:
-            try:
-                for index, raw in plan.rows(contexts):
-                    item = plan.admit(index, raw)
-                    if item is None:
-                        continue
-                    if len(pending) >= concurrency:
-                        settle(wait(pending, return_when=FIRST_COMPLETED).done)
-                    pending[pool.submit(send, item)] = item
-            except KeyboardInterrupt:
-                interrupted = True
-            except BaseException:
-                raised = True
-                raise
-            finally:
-                while pending:  # the requests in flight finish and are recorded
-                    try:
-                        settle(wait(pending, return_when=FIRST_COMPLETED).done)
-                    except KeyboardInterrupt:
-                        interrupted = True
-                if raised:
-                    plan.finish()  # close the journal and the bar; the error goes on up
-        return plan.finish(interrupted=interrupted)
-
-    def _run_bulk_in_loop(
-        self,
-        plan: BulkPlan,
-        contexts: Iterable[Any],
-        concurrency: int,
-        limiter: RateLimiter,
-        timeout: httpx.Timeout | float | None,
-    ) -> BulkResult:
-        """The fast path: the async bulk sender in an event loop of its own thread (so it
-        also works where a loop already runs, as in a notebook). Ctrl-C stops the
-        scheduling; the requests in flight finish and the partial result comes back."""
-        stop = threading.Event()
-
-        async def batch() -> BulkResult:
-            async with AsyncCourierClient(**self._twin_options()) as twin:
-                return await twin._run_bulk(plan, contexts, concurrency, limiter, timeout, stop)
-
-        with ThreadPoolExecutor(1, thread_name_prefix="invoke_many") as pool:
-            future = pool.submit(asyncio.run, batch())
-            while True:
-                try:  # short waits: a Ctrl-C is seen at once, whatever the platform
-                    return future.result(timeout=0.2)
-                except TimeoutError:
-                    continue
-                except KeyboardInterrupt:
-                    stop.set()
+        return run_in_thread(batch)
 
     def list_runs(
         self,
@@ -810,7 +492,7 @@ class CourierClient(_ClientBase):
             >>> [run.run_id for run in CourierClient(api_key="k", transport=ok).list_runs()]
             ['r-1']
         """
-        return self._runs(self._runs_query(template_id, status, start_date, end_date, page_size))
+        return self._runs(_runs_query(template_id, status, start_date, end_date, page_size))
 
     def _runs(self, query: dict[str, str]) -> Iterator[AutomationRun]:
         cursor: str | None = None
@@ -834,7 +516,7 @@ class CourierClient(_ClientBase):
             >>> CourierClient(api_key="k", transport=ok).run_steps("r-1")[0].status
             'PROCESSED'
         """
-        response = self._send(self._request("GET", self._steps_path(run_id)))
+        response = self._send(self._request("GET", _steps_path(run_id)))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
 
 
@@ -885,7 +567,7 @@ class AsyncCourierClient(_ClientBase):
             await self._http.aclose()
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        attempts = _Attempts(self.retry, request.method, request.url.path)
+        attempts = RetryState(self.retry, request.method, request.url.path)
         while True:
             attempts.start()
             try:
@@ -1017,92 +699,11 @@ class AsyncCourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
-            total=_length(contexts),
+            total=batch_size(contexts),
             allow_async=True,
         )
-        return await self._run_bulk(plan, contexts, concurrency, limiter, timeout, stop=None)
-
-    async def _run_bulk(
-        self,
-        plan: BulkPlan,
-        contexts: Iterable[Any] | AsyncIterable[Any],
-        concurrency: int,
-        limiter: RateLimiter,
-        timeout: httpx.Timeout | float | None,
-        stop: threading.Event | None,
-    ) -> BulkResult:
-        """Send a planned batch; ``stop`` (from another thread) ends the scheduling, as a
-        KeyboardInterrupt raised by the contexts' iterator does. An error (a refused row
-        with ``on_invalid="raise"``, the iterator's own, the journal's) stops the
-        scheduling too, and is raised once the requests in flight are recorded."""
-        stop = stop or threading.Event()
-        source: Iterator[Any] | AsyncIterator[Any] = (
-            aiter(contexts) if isinstance(contexts, AsyncIterable) else iter(contexts)
-        )
-        lock = asyncio.Lock()
-        counter = 0
-        problems: list[BaseException] = []
-
-        async def next_item() -> BulkItem | None:
-            nonlocal counter
-            async with lock:
-                while not stop.is_set():
-                    try:
-                        if isinstance(source, AsyncIterator):
-                            raw = await anext(source)
-                        else:
-                            raw = next(source)
-                    except (StopIteration, StopAsyncIteration):
-                        return None
-                    except KeyboardInterrupt:
-                        stop.set()
-                        return None
-                    except Exception as error:
-                        raise plan.source_failed(counter, error) from error
-                    counter += 1
-                    item = plan.admit(counter - 1, raw)
-                    if item is not None:
-                        return item
-                return None
-
-        direct = (
-            _DirectSender(self, concurrency, timeout) if self._direct and not plan.dry_run else None
-        )
-
-        async def send(item: BulkItem) -> tuple[str, int]:
-            if direct is not None:
-                return await direct.send(item.body, item.key)
-            response = await self._send(self._bulk_request(plan, item, timeout))
-            return _run_id(response), response.extensions["automation_dsl.attempts"]
-
-        async def worker() -> None:
-            try:
-                while (item := await next_item()) is not None:
-                    wait = limiter.reserve()
-                    if wait:
-                        await asyncio.sleep(wait)
-                    try:
-                        run_id, attempts = await send(item)
-                    except AutomationError as error:
-                        plan.failed(item, error)
-                    else:
-                        plan.succeeded(item, run_id, attempts)
-            except Exception as error:  # the others finish what they sent, then it is raised
-                problems.append(error)
-                stop.set()
-
-        try:
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-        except asyncio.CancelledError:
-            plan.finish(interrupted=True)
-            raise
-        finally:
-            if direct is not None:
-                await direct.close()
-        if problems:
-            plan.finish()
-            raise problems[0]
-        return plan.finish(interrupted=stop.is_set())
+        sender = open_sender(self, concurrency, timeout, dry_run)
+        return await run_tasks(plan, contexts, concurrency, limiter, sender)
 
     def list_runs(
         self,
@@ -1126,7 +727,7 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(ids())
             ['r-1']
         """
-        return self._runs(self._runs_query(template_id, status, start_date, end_date, page_size))
+        return self._runs(_runs_query(template_id, status, start_date, end_date, page_size))
 
     async def _runs(self, query: dict[str, str]) -> AsyncIterator[AutomationRun]:
         cursor: str | None = None
@@ -1151,5 +752,5 @@ class AsyncCourierClient(_ClientBase):
             >>> asyncio.run(AsyncCourierClient(api_key="k", transport=ok).run_steps("r"))[0].action
             'delay'
         """
-        response = await self._send(self._request("GET", self._steps_path(run_id)))
+        response = await self._send(self._request("GET", _steps_path(run_id)))
         return [RunStep.from_wire(item) for item in response.json().get("steps", [])]

@@ -1,5 +1,7 @@
 """What goes on the wire to Courier and what comes back: the API key, the base URL, the
-idempotency headers, the one strict JSON encoder, and error answers mapped to exceptions.
+idempotency headers, the invoke bodies and run queries, the one strict JSON encoder, the
+checks of the client's arguments (timeouts, ids), the run id of an answer, and error
+answers mapped to exceptions.
 
 Everything here is checked before a request is built, so nothing reaches httpx that it
 would refuse (a newline in a header) or that Courier could misread (``NaN`` in a body).
@@ -22,9 +24,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
+from ._automation import Automation
 from ._errors import (
     STATUS_ERRORS,
     ConfigurationError,
@@ -34,6 +37,10 @@ from ._errors import (
     ValidationError,
     ValidationTypeError,
 )
+from ._steps import RunContext
+
+if TYPE_CHECKING:  # httpx loads with the clients, not with this module
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.courier.com"
 _USER_AGENT = "automation-dsl/0.1.0"
@@ -46,6 +53,7 @@ MIN_EXPIRATION = timedelta(hours=24)
 MAX_EXPIRATION = timedelta(days=366)
 # a datetime or epoch computed as "now + 24 hours" just before the call still passes
 _CLOCK_SLACK = timedelta(minutes=1)
+MAX_PAGE_SIZE = 50  # Courier's runs list pages hold 1 to 50 runs
 
 Expiration = datetime | timedelta | int
 """When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
@@ -366,3 +374,116 @@ def _run_id_from(content: bytes, status: int, attempts: int) -> str:
             attempts=attempts,
         )
     return run_id
+
+
+def _api_error(response: httpx.Response, attempts: int) -> CourierAPIError:
+    """Map an httpx error response to its exception."""
+    return _api_error_from(
+        response.status_code,
+        response.headers,
+        response.content,
+        response.reason_phrase,
+        attempts,
+        response.request.headers.get("Idempotency-Key"),
+    )
+
+
+def _run_id(response: httpx.Response) -> str:
+    """The ``runId`` of an httpx invoke answer (sent by a client's retry loop)."""
+    return _run_id_from(
+        response.content, response.status_code, response.extensions["automation_dsl.attempts"]
+    )
+
+
+def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
+    """``None``, seconds (a finite number > 0), or an ``httpx.Timeout`` of such numbers."""
+    if value is None:
+        return None
+    import httpx  # loaded already: only a client asks
+
+    if isinstance(value, httpx.Timeout):
+        parts = (value.connect, value.read, value.write, value.pool)
+        if all(part is None or _positive(part) for part in parts):
+            return value
+    elif _positive(value):
+        return value  # type: ignore[return-value]
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationTypeError(
+            owner, "timeout", "seconds (a number > 0), an httpx.Timeout or None", value
+        )
+    raise ValidationError(owner, "timeout", "a finite number of seconds > 0", value)
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+    )
+
+
+def _invoke_body(
+    automation: Automation | Mapping[str, Any], given: dict[str, Any], validate: bool
+) -> Any:
+    """The invoke body: an automation with its run context, or a ready payload (parsed
+    as Courier would, unless ``validate`` is false)."""
+    if validate.__class__ is not bool:
+        raise ValidationTypeError("invoke", "validate", "True or False", validate)
+    if isinstance(automation, Automation):
+        return automation.to_payload(**given)
+    if isinstance(automation, Mapping) and validate:
+        flow, context = Automation.from_payload(automation)
+        return flow.to_payload(context, **given)
+    if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
+        return {**automation, **RunContext(**given).to_wire()}
+    raise ValidationTypeError(
+        "invoke",
+        "automation",
+        "an Automation or an invoke body with an 'automation' key",
+        automation,
+    )
+
+
+def _template_body(recipient: str | None, context: dict[str, Any]) -> dict[str, Any]:
+    """The body of a template invoke: the recipient is checked as a run-context field,
+    and always sent, null included."""
+    return {"recipient": None, **RunContext(recipient=recipient, **context).to_wire()}
+
+
+def _template_path(template_id: str) -> str:
+    template_id = _check_text("invoke_template", "template_id", template_id)
+    return f"/automations/{quote(template_id, safe='')}/invoke"
+
+
+def _runs_query(
+    template_id: str | None,
+    status: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    page_size: int | None,
+) -> dict[str, str]:
+    """The query of ``GET /automations/runs`` without the cursor, checked."""
+    query = {}
+    filters = {
+        "template_id": template_id,
+        "status": status,
+        "start_date": start_date,
+        "end_date": end_date,
+    }
+    for name, value in filters.items():
+        if value is not None:
+            query[name] = _check_text("list_runs", name, value)
+    if page_size is not None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise ValidationTypeError(
+                "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
+            )
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValidationError(
+                "list_runs", "page_size", f"an integer from 1 to {MAX_PAGE_SIZE}", page_size
+            )
+        query["limit"] = str(page_size)
+    return query
+
+
+def _steps_path(run_id: str) -> str:
+    run_id = _check_text("run_steps", "run_id", run_id)
+    return f"/automations/runs/{quote(run_id, safe='')}/steps"

@@ -12,6 +12,10 @@ never exceeds) ``budget_floor``. Over any stretch of time a client therefore ret
 most ``budget_floor + budget_ratio * requests`` times, so a failing server makes a bulk
 batch fail fast instead of tripling the load on it.
 
+:class:`RetryState` is the sans-IO half of every retry loop (the two clients' and the
+bulk senders'): each attempt's outcome goes in, the wait (or the final error) comes out;
+the loops only send and sleep. Every wait comes from :meth:`RetryPolicy.delay`.
+
 Example:
     >>> policy = RetryPolicy(max_retries=3, backoff=0.5, max_backoff=8.0)
     >>> policy.should_retry_status(503), policy.should_retry_status(400)
@@ -22,18 +26,28 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import threading
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import attrs
 
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import (
+    ConfigurationError,
+    CourierConnectionError,
+    CourierTimeoutError,
+    ValidationError,
+    ValidationTypeError,
+)
 
 __all__ = ["RetryPolicy"]
+
+logger = logging.getLogger("automation_dsl")
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 MAX_RETRIES = 100
@@ -67,6 +81,12 @@ def _ratio(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise ValidationError(
             "RetryPolicy", attribute.name, "a number from 0 to 1, or None for no budget", value
         )
+
+
+def _flag(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """True or False."""
+    if value.__class__ is not bool:
+        raise ValidationTypeError("RetryPolicy", attribute.name, "True or False", value)
 
 
 class _Budget:
@@ -108,6 +128,8 @@ class RetryPolicy:
             a retry (default 0.1, one retry per ten requests); ``None`` turns the budget off.
         budget_floor: the retries a client may spend before it has earned any, and the
             most it can save up (default 10).
+        jitter: wait a random time up to each exponential bound (default); ``False``
+            waits the bound itself, so the waits are the same on every run.
 
     Each client gets a budget of its own from its policy. A client given another
     client's ``retry`` (as the thread that runs ``invoke_many`` is) shares its budget.
@@ -125,6 +147,7 @@ class RetryPolicy:
     max_retry_after: float = attrs.field(default=60.0, validator=_seconds)
     budget_ratio: float | None = attrs.field(default=0.1, validator=_ratio)
     budget_floor: int = attrs.field(default=10, validator=_count)
+    jitter: bool = attrs.field(default=True, validator=_flag)
     _budget: _Budget | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def should_retry_status(self, status: int) -> bool:
@@ -132,12 +155,15 @@ class RetryPolicy:
         return status in RETRY_STATUSES or status >= 500
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """The wait before attempt ``attempt + 1``, after attempt ``attempt`` failed."""
+        """The wait before attempt ``attempt + 1``, after attempt ``attempt`` failed.
+
+        Every retry loop of the library sleeps exactly this long.
+        """
         told = _parse_retry_after(retry_after)
         if told is not None:
             return min(told, self.max_retry_after)
         bound = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-        return random.uniform(0, bound)
+        return random.uniform(0, bound) if self.jitter else bound
 
     def _for_client(self) -> RetryPolicy:
         """This policy with a budget of its own, unless it already holds one (a client's)."""
@@ -146,6 +172,82 @@ class RetryPolicy:
         bound = attrs.evolve(self)
         object.__setattr__(bound, "_budget", _Budget(self.budget_ratio, self.budget_floor))
         return bound
+
+
+class RetryState:
+    """The sans-IO half of one logical request's retry loop.
+
+    Each attempt's outcome goes in; out comes the seconds to wait before trying again,
+    ``None`` when the answer is final, or the exception to raise when retrying is over.
+    Every logical request pays into the policy's retry budget, and every retry draws on it.
+    """
+
+    __slots__ = ("budget", "count", "method", "path", "retry", "started")
+
+    def __init__(self, retry: RetryPolicy, method: str, path: str) -> None:
+        self.retry = retry
+        self.method = method
+        self.path = path
+        self.count = 0
+        self.started = 0.0
+        self.budget = retry._budget
+        if self.budget is not None:
+            self.budget.deposit()
+
+    def start(self) -> None:
+        """An attempt begins."""
+        self.count += 1
+        self.started = time.perf_counter()
+
+    def _log(self, outcome: object) -> None:
+        logger.debug(
+            "%s %s -> %s attempt=%d elapsed=%.3fs",
+            self.method,
+            self.path,
+            outcome,
+            self.count,
+            time.perf_counter() - self.started,
+        )
+
+    def _may_retry(self) -> bool:
+        if self.count > self.retry.max_retries:
+            return False
+        if self.budget is not None and not self.budget.withdraw():
+            logger.debug("%s %s -> not retried: retry budget spent", self.method, self.path)
+            return False
+        return True
+
+    def answered(self, status: int, retry_after: str | None) -> float | None:
+        """The wait before the next attempt, or ``None`` when this answer is final
+        (a success, or an error to raise)."""
+        self._log(status)
+        if status < 400 or not self.retry.should_retry_status(status):
+            return None
+        if not self._may_retry():
+            return None
+        return self.retry.delay(self.count, retry_after)
+
+    def failed(self, error: str, *, timed_out: bool) -> float:
+        """The wait before the next attempt after no answer (named ``error``), or raise."""
+        self._log(error)
+        if not self._may_retry():
+            if timed_out:
+                raise CourierTimeoutError(
+                    f"{self.method} {self.path} timed out", attempts=self.count
+                ) from None
+            raise CourierConnectionError(
+                f"{self.method} {self.path} failed: {error}", attempts=self.count
+            ) from None
+        return self.retry.delay(self.count)
+
+    def refused(self, error: str) -> ConfigurationError:
+        """The error for a request httpx refused to send: never retried."""
+        self._log(error)
+        return ConfigurationError(
+            f"{self.method} {self.path} was refused by httpx before sending ({error}): a "
+            "header or URL it cannot write, so not a network failure and not retried; "
+            "check the headers and transport of the http_client you passed"
+        )
 
 
 def _parse_retry_after(value: str | None) -> float | None:

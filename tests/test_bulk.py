@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _thread
 import asyncio
-import itertools
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from automation_dsl import (
@@ -25,7 +25,6 @@ from automation_dsl import (
     RunContext,
     ValidationError,
 )
-from automation_dsl._bulk import RateLimiter
 from automation_dsl.sandbox import Faults, Sandbox
 
 FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
@@ -33,6 +32,36 @@ FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
 RETRY = RetryPolicy(
     max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02, budget_ratio=None
 )
+
+
+class Spy(httpx.BaseTransport):
+    """The caller's transport: records when each request it carries starts."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.started: list[float] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.started.append(time.monotonic())
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncSpy(httpx.AsyncBaseTransport):
+    """The async twin of :class:`Spy`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.started: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.started.append(time.monotonic())
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def faulty() -> Faults:
@@ -247,15 +276,19 @@ def test_async_iterables_are_consumed_lazily() -> None:
     assert pulled == list(range(300))
 
 
-def test_rate_limiter_spreads_starts_evenly() -> None:
-    limiter = RateLimiter(100)
-    waits = [limiter.reserve() for _ in range(5)]
-    assert waits[0] == 0
-    for earlier, later in itertools.pairwise(waits):
-        assert later - earlier == pytest.approx(0.01, abs=0.002)
-    assert RateLimiter(None).reserve() == 0
-    with pytest.raises(ValidationError, match="rate_limit"):
-        RateLimiter(0)
+def test_rate_limit_spreads_starts_evenly() -> None:
+    spy = Spy(httpx.HTTPTransport())
+    with Sandbox() as sandbox, sandbox.client(transport=spy) as client:
+        before = time.monotonic()
+        result = client.invoke_many(FLOW, users(5), rate_limit=100, concurrency=5, progress=False)
+        assert result.succeeded == 5
+        with pytest.raises(ValidationError, match="rate_limit"):
+            client.invoke_many(FLOW, users(5), rate_limit=0, progress=False)
+    # five threads free at once, yet the starts are 10 ms apart, the first at once
+    starts = sorted(spy.started)
+    for index, start in enumerate(starts):
+        assert start - before >= 0.01 * index - 0.001
+    assert starts[-1] - before < 1.0
 
 
 def test_progress_bar_counts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -275,15 +308,50 @@ def test_nothing_is_sent_for_an_empty_batch() -> None:
 
 
 def test_the_httpx_path_when_the_caller_chose_the_transport() -> None:
-    import httpx
+    spy = AsyncSpy(httpx.AsyncHTTPTransport())
 
     async def main(sandbox: Sandbox) -> BulkResult:
-        transport = httpx.AsyncHTTPTransport()
-        async with sandbox.async_client(transport=transport, retry=RETRY) as client:
-            assert not client._direct
+        async with sandbox.async_client(transport=spy, retry=RETRY) as client:
             return await client.invoke_many(FLOW, users(60), concurrency=6, progress=False)
 
     with Sandbox(faults=faulty()) as sandbox:
         result = asyncio.run(main(sandbox))
         assert result.succeeded == 60
         assert_exactly_once(sandbox, 60)
+        assert len(spy.started) == len(sandbox.requests()) > 60  # every attempt through it
+
+
+@pytest.mark.parametrize("given", ["transport", "http_client"])
+def test_the_sync_thread_pool_sends_through_the_callers_http(given: str) -> None:
+    spy = Spy(httpx.HTTPTransport())
+    http = httpx.Client(transport=spy)  # the caller's, closed by the caller
+    options = {"transport": spy} if given == "transport" else {"http_client": http}
+    with (
+        http,
+        Sandbox(faults=faulty()) as sandbox,
+        sandbox.client(retry=RETRY, **options) as client,
+    ):
+        result = client.invoke_many(FLOW, users(80), concurrency=8, progress=False)
+        assert (result.succeeded, result.failed) == (80, 0)
+        assert_exactly_once(sandbox, 80)
+        assert len(spy.started) == len(sandbox.requests()) > 80
+        again = client.invoke_many(FLOW, users(80), concurrency=8, progress=False)
+        assert again.run_ids == result.run_ids  # the same keys: no second run
+        assert_exactly_once(sandbox, 80)
+
+
+def test_the_async_client_sends_through_the_callers_http_client() -> None:
+    spy = AsyncSpy(httpx.AsyncHTTPTransport())
+
+    async def main(sandbox: Sandbox) -> BulkResult:
+        async with (
+            httpx.AsyncClient(transport=spy) as http,
+            sandbox.async_client(http_client=http, retry=RETRY) as client,
+        ):
+            return await client.invoke_many(FLOW, users(60), concurrency=6, progress=False)
+
+    with Sandbox(faults=faulty()) as sandbox:
+        result = asyncio.run(main(sandbox))
+        assert result.succeeded == 60
+        assert_exactly_once(sandbox, 60)
+        assert len(spy.started) == len(sandbox.requests()) > 60

@@ -78,21 +78,37 @@ def check_failures(result: BulkResult) -> None:
     assert "invalid (not sent)" in str(result)
 
 
-def sync_client(sandbox: Sandbox, kind: str) -> CourierClient:
+class Counted(httpx.HTTPTransport):
+    """The caller's transport, counting the requests it carries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        return super().handle_request(request)
+
+
+def sync_client(
+    sandbox: Sandbox, kind: str, transport: httpx.BaseTransport | None = None
+) -> CourierClient:
     if kind == "thread pool":  # the caller's transport: the thread-pool path
-        return sandbox.client(transport=httpx.HTTPTransport(), retry=RETRY)
+        return sandbox.client(transport=transport or httpx.HTTPTransport(), retry=RETRY)
     return sandbox.client(retry=RETRY)
 
 
 @pytest.mark.parametrize("kind", ["thread pool", "loop in a thread"])
 def test_bad_rows_fail_alone_in_the_sync_client(kind: str) -> None:
-    with Sandbox() as sandbox, sync_client(sandbox, kind) as client:
-        assert client._direct is (kind != "thread pool")
+    counted = Counted()
+    with Sandbox() as sandbox, sync_client(sandbox, kind, counted) as client:
         result = client.invoke_many(
             FLOW, iter([row for row, _ in ROWS]), key=bad_key, concurrency=3, progress=False
         )
         check_failures(result)
         assert len(sandbox.runs()) == result.succeeded
+        # the thread pool sends through the caller's transport, the other path does not
+        assert counted.sent == (len(sandbox.requests()) if kind == "thread pool" else 0)
 
 
 @pytest.mark.parametrize("transport", [None, "httpx"])

@@ -187,32 +187,45 @@ def test_connection_errors_and_timeouts_end_in_their_errors() -> None:
     assert len(recorder.requests) == 2
 
 
-def test_retry_after_is_honoured_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+def recording(waits: list[float], **options: Any) -> RetryPolicy:
+    """A policy that notes each wait it gives and lets the client wait none: a client
+    sleeps exactly what :meth:`RetryPolicy.delay` returns."""
+
+    class Recording(RetryPolicy):
+        def delay(self, attempt: int, retry_after: str | None = None) -> float:
+            waits.append(super().delay(attempt, retry_after))
+            return 0.0
+
+    return Recording(**options)
+
+
+def test_retry_after_is_honoured_up_to_the_cap() -> None:
     waits: list[float] = []
-    monkeypatch.setattr("automation_dsl._client.time.sleep", waits.append)
     recorder = Recorder(
         httpx.Response(429, headers={"Retry-After": "2"}),
         httpx.Response(429, headers={"Retry-After": "600"}),
         httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
         ok(),
     )
-    policy = RetryPolicy(max_retries=3, backoff=0.5, max_backoff=8, max_retry_after=30)
+    policy = recording(waits, max_retries=3, backoff=0.5, max_backoff=8, max_retry_after=30)
     with recorder.client(retry=policy) as client:
         client.invoke(FLOW)
     assert waits == [2.0, 30.0, 0.0]
 
 
-def test_backoff_is_exponential_with_full_jitter_and_capped(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
     waits: list[float] = []
-    monkeypatch.setattr("automation_dsl._client.time.sleep", waits.append)
-    monkeypatch.setattr("automation_dsl._retry.random.uniform", lambda low, high: high)
     recorder = Recorder(*[httpx.Response(500)] * 6)
-    policy = RetryPolicy(max_retries=5, backoff=0.5, max_backoff=3)
+    policy = recording(waits, max_retries=5, backoff=0.5, max_backoff=3, jitter=False)
     with pytest.raises(ServerError), recorder.client(retry=policy) as client:
         client.invoke(FLOW)
-    assert waits == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert waits == [0.5, 1.0, 2.0, 3.0, 3.0]  # the bounds: without jitter, the wait itself
+    jittered: list[float] = []
+    recorder = Recorder(*[httpx.Response(500)] * 6)
+    policy = recording(jittered, max_retries=5, backoff=0.5, max_backoff=3)
+    with pytest.raises(ServerError), recorder.client(retry=policy) as client:
+        client.invoke(FLOW)
+    assert all(0 <= wait <= bound for wait, bound in zip(jittered, waits, strict=True))
 
 
 def test_invoke_template_always_sends_recipient() -> None:
