@@ -27,12 +27,12 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from html import escape
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -45,12 +45,10 @@ from ._errors import (
 )
 from ._http import _check_idempotency_key
 from ._ref import mapping_ref
+from ._types import KeyFunction, OnInvalid
 from ._values import RunContext
 
 __all__ = ["BulkFailure", "BulkResult"]
-
-KeyFunction = Callable[[dict[str, Any]], str]
-OnInvalid = Literal["fail", "raise"]
 
 CONTEXT_FIELDS = ("recipient", "brand", "template", "profile", "data")
 """The columns of a row that are run-context fields; every other column goes into ``data``."""

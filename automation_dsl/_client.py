@@ -28,12 +28,11 @@ import attrs
 import httpx
 
 from ._automation import Automation
-from ._bulk import BulkPlan, BulkResult, KeyFunction, OnInvalid, RateLimiter
+from ._bulk import BulkPlan, BulkResult, RateLimiter
 from ._bulk_run import batch_size, open_sender, run_in_thread, run_tasks, run_threads, uses_aiohttp
 from ._errors import ConfigurationError, ValidationTypeError
 from ._http import (
     _USER_AGENT,
-    Expiration,
     _api_error,
     _check_timeout,
     _encode,
@@ -50,6 +49,7 @@ from ._http import (
 )
 from ._retry import RetryPolicy, RetryState
 from ._runs import AutomationRun, RunStep
+from ._types import Expiration, KeyFunction, OnInvalid
 from ._values import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]

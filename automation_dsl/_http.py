@@ -37,7 +37,7 @@ from ._errors import (
     ValidationError,
     ValidationTypeError,
 )
-from ._steps import RunContext
+from ._values import RunContext
 
 if TYPE_CHECKING:  # httpx loads with the clients, not with this module
     import httpx
@@ -54,9 +54,6 @@ MAX_EXPIRATION = timedelta(days=366)
 # a datetime or epoch computed as "now + 24 hours" just before the call still passes
 _CLOCK_SLACK = timedelta(minutes=1)
 MAX_PAGE_SIZE = 50  # Courier's runs list pages hold 1 to 50 runs
-
-Expiration = datetime | timedelta | int
-"""When an idempotency key expires: an aware datetime, a time from now, or epoch seconds."""
 
 
 class _Secret:
