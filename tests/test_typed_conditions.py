@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, Ref, Send, ValidationError
@@ -257,7 +257,7 @@ conditions = st.recursive(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=400)
 @given(conditions)
 def test_compile_parse_compile_is_stable(condition: Condition) -> None:
     js = condition.to_js()
@@ -267,7 +267,6 @@ def test_compile_parse_compile_is_stable(condition: Condition) -> None:
     assert again == condition
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(conditions, st.dictionaries(st.text(max_size=6), st.integers(), max_size=4))
 def test_typed_and_string_forms_evaluate_alike(
     condition: Condition, run_data: dict[str, int]
