@@ -40,13 +40,17 @@ settings.load_profile("automation-dsl")
 INTEGRATION_FILES = (
     "test_sandbox*.py",
     "test_client_loopback.py",
-    "test_cli*.py",
+    "test_cli.py",
+    "test_cli_*.py",
     "test_bulk*.py",
     "test_schemathesis.py",
     "test_docs.py",
-    "test_hostile_matrix.py",
     "*.ipynb",
 )
+
+#: Fixtures that start a real server (a sandbox, or a loopback HTTP server): a test that asks for
+#: one is an integration test wherever it lives.
+INTEGRATION_FIXTURES = frozenset({"sandbox", "server", "failing"})
 
 #: Single tests that start a sandbox server from a module that is otherwise unit tests.
 INTEGRATION_TESTS = frozenset(
@@ -70,8 +74,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         file_name = item.path.name
         key = f"{file_name}::{getattr(item, 'originalname', item.name)}"
-        if key in INTEGRATION_TESTS or any(
-            fnmatch.fnmatch(file_name, pattern) for pattern in INTEGRATION_FILES
+        fixtures = getattr(item, "fixturenames", ())
+        if (
+            key in INTEGRATION_TESTS
+            or not INTEGRATION_FIXTURES.isdisjoint(fixtures)
+            or any(fnmatch.fnmatch(file_name, pattern) for pattern in INTEGRATION_FILES)
         ):
             item.add_marker(pytest.mark.integration)
         if key in SLOW_TESTS:
