@@ -1,8 +1,9 @@
 """Guardrails for restructuring: the public surface, builder/step parity, docs tables, lazy edges.
 
-* The **public-API snapshot** compares ``__all__`` of ``automation_dsl``, ``automation_dsl.conditions``
-  and ``automation_dsl.sandbox``, and the ``inspect.signature`` text of every public callable (with
-  the public methods of public classes), against ``tests/fixtures/public_api.json``. After a
+* The **public-API snapshot** compares ``__all__`` of ``automation_dsl``,
+  ``automation_dsl.conditions`` and ``automation_dsl.sandbox``, and the ``inspect.signature`` text
+  of every public callable (with the public methods of public classes), against
+  ``tests/fixtures/public_api.json``. After a
   deliberate change of the public surface, regenerate the file and review its diff::
 
       PYTHONPATH=. python -m tests.test_architecture
