@@ -70,7 +70,11 @@ def _describe(obj: Any) -> dict[str, Any]:
     if isinstance(obj, type) and issubclass(obj, enum.Enum):
         return {"kind": "enum", "members": {m.name: m.value for m in obj}}
     if isinstance(obj, type):
-        return {"kind": "class", "signature": _signature(obj), "members": _members(obj)}
+        # A step's generated __init__ (_compile.fast_init) is installed on first use and then
+        # reports another signature text (no annotations); attrs' own is the stable one.
+        init = vars(obj).get("_attrs_init")
+        signature = _signature(obj) if init is None else _signature(init).replace("(self, ", "(")
+        return {"kind": "class", "signature": signature, "members": _members(obj)}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return {"kind": "function", "signature": _signature(obj)}
     return {"kind": "value", "type": type(obj).__name__}
