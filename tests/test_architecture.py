@@ -50,6 +50,13 @@ def _signature(obj: Any) -> str | None:
         return None
 
 
+def _generated(member: Any) -> bool:
+    """Code _compile writes and installs on first use (``to_wire``): it shadows the method it
+    speeds up with another signature text, so the snapshot reads the method it replaced."""
+    code = getattr(member, "__code__", None)
+    return code is not None and code.co_filename.startswith("<automation_dsl generated")
+
+
 def _members(cls: type) -> dict[str, Any]:
     """Public methods and properties a class defines or inherits from within the package."""
     members: dict[str, Any] = {}
@@ -57,12 +64,12 @@ def _members(cls: type) -> dict[str, Any]:
         if not klass.__module__.startswith("automation_dsl"):
             continue
         for name, raw in vars(klass).items():
-            if name.startswith("_"):
+            if name.startswith("_") or _generated(raw):
                 continue
             if isinstance(raw, property):
                 members[name] = "property"
             elif isinstance(raw, staticmethod | classmethod) or inspect.isfunction(raw):
-                members[name] = _signature(getattr(cls, name))
+                members[name] = _signature(raw.__get__(None, cls))
     return dict(sorted(members.items()))
 
 
@@ -70,8 +77,8 @@ def _describe(obj: Any) -> dict[str, Any]:
     if isinstance(obj, type) and issubclass(obj, enum.Enum):
         return {"kind": "enum", "members": {m.name: m.value for m in obj}}
     if isinstance(obj, type):
-        # A step's generated __init__ (_compile.fast_init) is installed on first use and then
-        # reports another signature text (no annotations); attrs' own is the stable one.
+        # A step's generated __init__ (_compile.fast_init), installed on first use, reports
+        # another signature text (no annotations): attrs' own is the stable one.
         init = vars(obj).get("_attrs_init")
         signature = _signature(obj) if init is None else _signature(init).replace("(self, ", "(")
         return {"kind": "class", "signature": signature, "members": _members(obj)}
