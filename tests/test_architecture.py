@@ -34,9 +34,9 @@ import pytest
 import automation_dsl
 from automation_dsl import Automation, Step
 
-ROOT = Path(__file__).parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 PACKAGE = ROOT / "automation_dsl"
-SNAPSHOT = Path(__file__).parent / "fixtures" / "public_api.json"
+SNAPSHOT = ROOT / "tests" / "fixtures" / "public_api.json"
 PUBLIC_MODULES = ("automation_dsl", "automation_dsl.conditions", "automation_dsl.sandbox")
 
 
