@@ -1,11 +1,12 @@
 # Two promises: `make demo` runs the main job, `make test` runs every check.
+# `make test-fast` is the quick loop: unit tests and doctests only (no slow, no integration).
 # Both build the virtual environment they need from nothing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest docs bench clean
+.PHONY: demo test test-fast lint lint-imports typecheck pytest docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,15 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Under a minute: no server, subprocess, CLI, docs or notebook runs (markers set in tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q tests automation_dsl -m "not slow and not integration"
+
+# The layering contract of docs/architecture.md ([tool.importlinter] in pyproject.toml), and the
+# cycle check that counts function-local imports.
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site

@@ -1,4 +1,9 @@
-"""Hypothesis strategies that build every step type with every field."""
+"""Hypothesis strategies that build every step type with every field, typed conditions, and
+hostile (mutated) documents.
+
+Names: ``conditions`` are JavaScript condition *strings*; ``typed_conditions`` are the typed
+``automation_dsl.conditions`` expressions. ``refs`` draws ``Ref`` values, not condition paths.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from automation_dsl import (
     UpdateProfile,
     Webhook,
 )
+from automation_dsl.conditions import Compare, Literal, MessageStatus, Status, Var
 
 text = st.text(min_size=1, max_size=12)
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True)
@@ -62,6 +68,13 @@ def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 conditions = text.filter(str.strip)  # whitespace alone is no condition
 common = {"if_": opt(conditions), "ref": opt(names)}
+
+
+def draw_common(draw: st.DrawFn) -> dict[str, Any]:
+    """The fields every step has (``if_``, ``ref``), drawn in ``@st.composite`` strategies."""
+    return {k: draw(v) for k, v in common.items()}
+
+
 expiry = opt(st.one_of(st.integers(min_value=1, max_value=2**40), text))
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)
@@ -81,6 +94,14 @@ webhooks = st.builds(
     headers=opt(headers),
     body=opt(st.one_of(st.text(max_size=10), json_objects)),
     params=opt(json_objects),
+)
+# The current spec's webhook: a literal URL and no ``params``.
+spec_webhooks = st.builds(
+    Webhook,
+    url=text,
+    method=st.sampled_from(HttpMethod),
+    headers=opt(headers),
+    body=opt(st.one_of(st.text(max_size=10), json_objects)),
 )
 contexts = st.builds(
     RunContext,
@@ -116,7 +137,7 @@ def batches(draw: st.DrawFn) -> AddToBatch:
         batch_key=draw(text if scope is BatchScope.DYNAMIC else opt(text)),
         batch_id=draw(opt(text)),
         category_key=draw(opt(text)),
-        **{k: draw(v) for k, v in common.items()},
+        **draw_common(draw),
     )
 
 
@@ -130,18 +151,16 @@ def throttles(draw: st.DrawFn) -> Throttle:
         on_throttle=draw(text),
         throttle_key=draw(text if scope is BatchScope.DYNAMIC else opt(text)),
         should_alert=draw(opt(st.booleans())),
-        **{k: draw(v) for k, v in common.items()},
+        **draw_common(draw),
     )
 
 
 @st.composite
 def delays(draw: st.DrawFn) -> Delay:
     if draw(st.booleans()):
-        return Delay(
-            until=draw(st.one_of(moments, refs)), **{k: draw(v) for k, v in common.items()}
-        )
+        return Delay(until=draw(st.one_of(moments, refs)), **draw_common(draw))
     duration = draw(st.one_of(whole_minutes, refs, st.sampled_from(["1 month", "2 years"])))
-    return Delay(duration=duration, **{k: draw(v) for k, v in common.items()})
+    return Delay(duration=duration, **draw_common(draw))
 
 
 send_messages = st.builds(
@@ -246,15 +265,46 @@ spec_steps: st.SearchStrategy[Step] = st.one_of(
     ),
     st.builds(
         FetchData,
-        webhook=st.builds(
-            Webhook,
-            url=text,
-            method=st.sampled_from(HttpMethod),
-            headers=opt(headers),
-            body=opt(st.one_of(st.text(max_size=10), json_objects)),
-        ),
+        webhook=spec_webhooks,
         merge_strategy=opt(st.sampled_from([m for m in MergeStrategy if m != "none"])),
     ),
+)
+
+
+# -- typed conditions (automation_dsl.conditions) ----------------------------------------------
+
+condition_keys = st.text(min_size=1, max_size=6)
+condition_paths = st.builds(
+    lambda root, rest: Var((root, *rest)),
+    st.sampled_from(["data", "profile", "brand", "template", "recipient"]),
+    st.lists(condition_keys, max_size=3),
+)
+condition_literals = st.builds(
+    Literal,
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**18), max_value=10**18),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=10),
+    ),
+)
+condition_statuses = st.sampled_from(list(MessageStatus)).map(Status)
+condition_operands = st.one_of(condition_paths, condition_literals, condition_statuses)
+comparisons = st.builds(
+    Compare,
+    st.sampled_from(["===", "!==", "<", "<=", ">", ">="]),
+    condition_operands,
+    condition_operands,
+)
+typed_conditions = st.recursive(
+    st.one_of(comparisons, condition_paths),
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: a & b, inner, inner),
+        st.builds(lambda a, b: a | b, inner, inner),
+        st.builds(lambda a: ~a, inner),
+    ),
+    max_leaves=8,
 )
 
 

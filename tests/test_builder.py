@@ -18,6 +18,8 @@ from automation_dsl import (
     ValidationTypeError,
 )
 
+pytestmark = pytest.mark.usefixtures("schema_checked")
+
 
 def test_base_flow_is_unchanged_by_what_is_built_on_it() -> None:
     base = Automation().send("A")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, RunContext, Step
 from tests.strategies import any_steps, automations, contexts, raw_steps
 
-SETTINGS = settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+pytestmark = pytest.mark.usefixtures("schema_checked")
 
 
-@SETTINGS
 @given(automations)
 def test_object_to_dict_to_object_is_exact(flow: Automation) -> None:
     wire = flow.to_dict()
@@ -23,7 +23,6 @@ def test_object_to_dict_to_object_is_exact(flow: Automation) -> None:
     assert parsed.to_dict() == wire
 
 
-@SETTINGS
 @given(automations, contexts)
 def test_payload_json_round_trip_is_exact(flow: Automation, context: RunContext) -> None:
     text = flow.to_json(context)
@@ -33,14 +32,12 @@ def test_payload_json_round_trip_is_exact(flow: Automation, context: RunContext)
     assert parsed.to_json(parsed_context) == text
 
 
-@SETTINGS
 @given(st.one_of(any_steps, raw_steps))
 def test_each_step_round_trips_alone(step: Step) -> None:
     flow = Automation(steps=[step])
     assert Automation.from_dict(flow.to_dict(), lenient=True)[0] == step
 
 
-@SETTINGS
 @given(automations)
 def test_repr_evaluates_back_to_an_equal_automation(flow: Automation) -> None:
     import automation_dsl

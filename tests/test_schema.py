@@ -6,13 +6,15 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, invoke_schema
+from tests._flows import SEED_DATA, SEED_PROFILE, seed_flow
 from tests.conftest import assert_valid_payload, load_fixture
 from tests.strategies import any_steps, spec_steps
-from tests.test_seed import SEED_DATA, SEED_PROFILE, seed_flow
+
+pytestmark = pytest.mark.usefixtures("schema_checked")
 
 
 def _openapi_to_json_schema(node: Any) -> Any:
@@ -135,13 +137,12 @@ def test_schema_refuses_what_the_library_refuses() -> None:
         assert list(validator.iter_errors(payload)), payload
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=200)
 @given(any_steps)
 def test_every_typed_step_validates_against_the_exported_schema(step: Any) -> None:
     assert_valid_payload(Automation(steps=[step]).to_payload())
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(spec_steps, min_size=1, max_size=5))
 def test_current_spec_steps_validate_against_courier_slice(steps: list[Any]) -> None:
     assert all(in_current_spec(step.to_wire()) for step in steps)

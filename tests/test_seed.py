@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from automation_dsl import Automation
 from tests.conftest import FIXTURES, load_fixture
+
+pytestmark = pytest.mark.usefixtures("schema_checked")
 
 SEED_DATA = {"name": "Jane Doe", "age": 27}
 SEED_PROFILE = {"user_id": "fubar", "email": "hello@example.com"}

@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, Ref, Send, ValidationError
 from automation_dsl.conditions import (
     Compare,
     Condition,
-    Literal,
     MessageStatus,
     Var,
     brand,
@@ -26,6 +25,7 @@ from automation_dsl.conditions import (
     template,
 )
 from automation_dsl.sandbox import Sandbox
+from tests.strategies import typed_conditions
 
 TABLE: list[tuple[Any, str]] = [
     (data.plan == "pro", "data.plan === 'pro'"),
@@ -217,48 +217,9 @@ def test_the_sandbox_evaluates_typed_and_hand_written_conditions_alike() -> None
 
 # -- properties ---------------------------------------------------------------------------
 
-keys = st.text(min_size=1, max_size=6)
-paths = st.builds(
-    lambda root, rest: Var((root, *rest)),
-    st.sampled_from(["data", "profile", "brand", "template", "recipient"]),
-    st.lists(keys, max_size=3),
-)
-literals = st.builds(
-    Literal,
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(min_value=-(10**18), max_value=10**18),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
-    ),
-)
-statuses = st.sampled_from(list(MessageStatus)).map(lambda s: refs_status(s))
 
-
-def refs_status(status: MessageStatus) -> Any:
-    from automation_dsl.conditions import Status
-
-    return Status(status)
-
-
-operands = st.one_of(paths, literals, statuses)
-comparisons = st.builds(
-    Compare, st.sampled_from(["===", "!==", "<", "<=", ">", ">="]), operands, operands
-)
-conditions = st.recursive(
-    st.one_of(comparisons, paths),
-    lambda inner: st.one_of(
-        st.builds(lambda a, b: a & b, inner, inner),
-        st.builds(lambda a, b: a | b, inner, inner),
-        st.builds(lambda a: ~a, inner),
-    ),
-    max_leaves=8,
-)
-
-
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(conditions)
+@settings(max_examples=400)
+@given(typed_conditions)
 def test_compile_parse_compile_is_stable(condition: Condition) -> None:
     js = condition.to_js()
     again = parse(js)
@@ -267,8 +228,7 @@ def test_compile_parse_compile_is_stable(condition: Condition) -> None:
     assert again == condition
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(conditions, st.dictionaries(st.text(max_size=6), st.integers(), max_size=4))
+@given(typed_conditions, st.dictionaries(st.text(max_size=6), st.integers(), max_size=4))
 def test_typed_and_string_forms_evaluate_alike(
     condition: Condition, run_data: dict[str, int]
 ) -> None:
