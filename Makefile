@@ -39,7 +39,7 @@ lint-imports: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
-test: lint typecheck pytest docs
+test: lint lint-imports typecheck pytest docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py

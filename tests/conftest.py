@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 from pathlib import Path
@@ -35,18 +34,9 @@ settings.register_profile(
 )
 settings.load_profile("automation-dsl")
 
-#: Test files (``fnmatch`` patterns on the file name) whose tests start a sandbox server, a
-#: subprocess or the CLI, or execute documentation and notebooks.
-INTEGRATION_FILES = (
-    "test_sandbox*.py",
-    "test_client_loopback.py",
-    "test_cli.py",
-    "test_cli_*.py",
-    "test_bulk*.py",
-    "test_schemathesis.py",
-    "test_docs.py",
-    "*.ipynb",
-)
+#: Integration tests live in ``tests/integration/`` (servers, subprocesses, the CLI, docs);
+#: notebooks run on a real kernel and count as integration too.
+INTEGRATION_DIRECTORY = "integration"
 
 #: Fixtures that start a real server (a sandbox, or a loopback HTTP server): a test that asks for
 #: one is an integration test wherever it lives.
@@ -70,7 +60,8 @@ SLOW_TESTS = frozenset(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each collected test ``integration`` and/or ``slow`` from the tables above."""
+    """Mark each collected test ``integration`` (by its directory, or a server fixture) and/or
+    ``slow`` from the tables above."""
     for item in items:
         file_name = item.path.name
         key = f"{file_name}::{getattr(item, 'originalname', item.name)}"
@@ -78,7 +69,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if (
             key in INTEGRATION_TESTS
             or not INTEGRATION_FIXTURES.isdisjoint(fixtures)
-            or any(fnmatch.fnmatch(file_name, pattern) for pattern in INTEGRATION_FILES)
+            or INTEGRATION_DIRECTORY in item.path.parts
+            or item.path.suffix == ".ipynb"
         ):
             item.add_marker(pytest.mark.integration)
         if key in SLOW_TESTS:

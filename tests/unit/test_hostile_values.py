@@ -38,8 +38,7 @@ from automation_dsl import (
     Webhook,
 )
 from automation_dsl._fields import wire_name
-
-from .strategies import DEEP, self_containing
+from tests.strategies import DEEP, self_containing
 
 VE, TE = ValidationError, ValidationTypeError
 SURROGATE = "a\ud800"

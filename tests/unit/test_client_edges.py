@@ -196,7 +196,7 @@ JSON = st.recursive(
 )
 
 
-@settings(deadline=None, max_examples=150)
+@settings(max_examples=150)
 @given(JSON)
 def test_the_encoder_writes_valid_json_or_names_the_bad_value(value: Any) -> None:
     try:

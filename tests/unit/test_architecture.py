@@ -6,7 +6,7 @@
   ``tests/fixtures/public_api.json``. After a
   deliberate change of the public surface, regenerate the file and review its diff::
 
-      PYTHONPATH=. python -m tests.test_architecture
+      PYTHONPATH=. python -m tests.unit.test_architecture
 
 * Each builder method of ``Automation`` takes exactly its step class's fields.
 * Each ``docs/steps/*.md`` field table names exactly its step class's fields.

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from automation_dsl import (
@@ -37,8 +37,7 @@ from automation_dsl._steps import STEP_CLASSES, SendMessage
 from automation_dsl._validate import find_errors
 from automation_dsl._values import DataSource, Retain, Webhook
 from automation_dsl.conditions import parse
-
-from .strategies import DEEP, automations, deep_nesting, self_containing
+from tests.strategies import DEEP, automations, deep_nesting, self_containing
 
 # -- each required field of each action, dropped ------------------------------------------
 
@@ -371,7 +370,6 @@ small = st.recursive(
 )
 
 
-@settings(deadline=None, max_examples=300)
 @given(
     st.dictionaries(st.sampled_from("xy"), small, max_size=2),
     st.dictionaries(st.sampled_from("xy"), small, max_size=2),
@@ -560,7 +558,6 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
     return document
 
 
-@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(), st.booleans())
 def test_mutated_payloads_parse_exactly_or_fail_with_a_path(
     document: dict[str, Any], lenient: bool

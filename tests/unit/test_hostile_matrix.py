@@ -62,8 +62,7 @@ from automation_dsl import (
 )
 from automation_dsl import _cli as cli
 from automation_dsl.sandbox import Faults, Sandbox
-
-from .strategies import DEEP, mutated_documents, mutated_payloads, self_containing
+from tests.strategies import DEEP, mutated_documents, mutated_payloads, self_containing
 
 # Built once: each case looks its value up by name (and the ids stay readable).
 BAD: dict[str, Any] = {
@@ -467,7 +466,7 @@ def _round_trips(automation: Automation) -> None:
     assert Automation.from_json(text) == automation
 
 
-@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(mutated_documents())
 def test_from_dict_of_a_mutated_document_round_trips_or_names_a_path(document: Any) -> None:
     try:
@@ -480,7 +479,7 @@ def test_from_dict_of_a_mutated_document_round_trips_or_names_a_path(document: A
     assert path, f"a ValidationError without a path: {message!a}"
 
 
-@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(mutated_payloads())
 def test_from_payload_of_a_mutated_body_round_trips_or_names_a_path(body: Any) -> None:
     try:
@@ -498,8 +497,7 @@ def document_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hostile") / "flow.json"
 
 
-@settings(
-    deadline=None,
+@settings(  # a function-scoped tmp file is reused across examples on purpose
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from automation_dsl import (
@@ -33,8 +33,7 @@ from automation_dsl import (
 )
 from automation_dsl._bulk import BulkPlan
 from automation_dsl.sandbox import Faults, Sandbox
-
-from .strategies import DEEP, self_containing
+from tests.strategies import DEEP, self_containing
 
 FLOW = Automation().send("WELCOME")
 RETRY = RetryPolicy(
@@ -528,7 +527,6 @@ ROW = st.dictionaries(
 )
 
 
-@settings(deadline=None, max_examples=300)
 @given(rows=st.lists(ROW | JSONISH, max_size=6), key=st.sampled_from([None, bad_key]))
 def test_admit_never_raises_on_any_row(
     rows: list[Any], key: Callable[[dict[str, Any]], str] | None

@@ -22,8 +22,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance  # noq
 
 from automation_dsl import Automation  # noqa: E402
 from automation_dsl.sandbox import Sandbox  # noqa: E402
-
-from .conftest import load_fixture  # noqa: E402
+from tests.conftest import load_fixture  # noqa: E402
 
 
 def courier_spec() -> dict[str, object]:

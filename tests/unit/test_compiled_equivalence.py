@@ -231,7 +231,7 @@ def test_every_step_class_has_a_generated_init_and_the_attrs_one() -> None:
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
-@settings(deadline=None, max_examples=150)
+@settings(max_examples=150)
 @given(data=st.data())
 def test_compiled_constructors_answer_as_attrs_init(cls: type, data: st.DataObject) -> None:
     kwargs = data.draw(kwargs_for(cls))
@@ -248,7 +248,7 @@ FAST_FIELDS = [
 @pytest.mark.parametrize(
     ("cls", "field"), FAST_FIELDS, ids=[f"{c.__name__}.{f.name}" for c, f in FAST_FIELDS]
 )
-@settings(deadline=None, max_examples=200)
+@settings(max_examples=200)
 @given(value=values)
 def test_a_fast_path_is_taken_only_for_values_the_converter_keeps(
     cls: type, field: attrs.Attribute[Any], value: Any

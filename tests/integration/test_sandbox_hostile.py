@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, BadRequestError, ValidationError, ValidationTypeError
@@ -659,7 +659,7 @@ def shared() -> Iterator[tuple[Sandbox, httpx.Client]]:
             yield sb, client
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(payload=mutated(), templated=st.booleans())
 def test_mutated_payloads_never_5xx_and_4xx_store_nothing(
     shared: tuple[Sandbox, httpx.Client], payload: Any, templated: bool

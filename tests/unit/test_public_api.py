@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import automation_dsl
 from automation_dsl import Step
 from tests.strategies import any_steps, raw_steps
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_all_is_sorted_and_unique() -> None:
@@ -220,7 +220,7 @@ def test_pickles_made_by_0_1_0_still_load() -> None:
 
 
 @given(st.one_of(any_steps, raw_steps))
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=150)
 def test_every_step_pickles_to_an_equal_step(step: Step) -> None:
     blob = pickle.dumps(step)
     again = pickle.loads(blob)

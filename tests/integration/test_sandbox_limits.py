@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from automation_dsl import Automation, AutomationError, ValidationError, ValidationTypeError
@@ -284,7 +284,7 @@ def served(code: str) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).parent.parent,
+        cwd=Path(__file__).parents[2],
     )
     try:
         assert process.stdout is not None
@@ -555,7 +555,6 @@ ANY_VALUE = st.one_of(
 )
 
 
-@settings(deadline=None, max_examples=300)
 @given(name=st.sampled_from(ARGUMENTS), value=ANY_VALUE)
 def test_any_argument_is_taken_or_refused_with_a_library_error(name: str, value: Any) -> None:
     refused: AutomationError | None = None
