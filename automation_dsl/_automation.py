@@ -15,17 +15,15 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 
 import attrs
 
+from . import _document
 from . import _fields as f
-from ._errors import MISSING, ValidationError, ValidationTypeError, _show, path_step
-from ._json import loads
-from ._parse import parse_step
+from ._errors import MISSING, ValidationError, ValidationTypeError, _show
 from ._ref import Ref
 from ._steps import (
     AddToBatch,
@@ -42,7 +40,7 @@ from ._steps import (
     Throttle,
     UpdateProfile,
 )
-from ._time import UntilFormat, duration_from_units, until_format_of
+from ._time import UntilFormat, duration_from_units
 from ._types import Expiry
 from ._values import (
     DataSource,
@@ -53,7 +51,6 @@ from ._values import (
     RunContext,
     ScopeLike,
     Webhook,
-    given_context,
 )
 
 if TYPE_CHECKING:
@@ -682,23 +679,16 @@ class Automation:
             >>> Automation().send("A").to_payload(recipient="user-1")
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
         """
-        payload: dict[str, Any] = {"automation": self.to_dict(until_format=until_format)}
-        overrides = given_context(
-            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        return _document.to_payload(
+            self,
+            context,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            until_format=until_format,
         )
-        if context is not None:
-            if isinstance(context, Mapping):
-                context = _run_context(context, "context")
-            if not isinstance(context, RunContext):
-                raise ValidationTypeError(
-                    "Automation.to_payload", "context", "a RunContext or a mapping", context
-                )
-            if overrides:
-                context = attrs.evolve(context, **overrides)
-            payload.update(context.to_wire())
-        elif overrides:
-            payload.update(RunContext._new(**overrides).to_wire())
-        return payload
 
     def to_json(
         self,
@@ -719,10 +709,10 @@ class Automation:
             >>> Automation().send("A").to_json()
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
-        if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
-            raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
-        payload = self.to_payload(
+        return _document.to_json(
+            self,
             context,
+            indent=indent,
             data=data,
             profile=profile,
             recipient=recipient,
@@ -730,7 +720,6 @@ class Automation:
             template=template,
             until_format=until_format,
         )
-        return json.dumps(payload, indent=indent, ensure_ascii=False, allow_nan=False)
 
     # -- simulating -----------------------------------------------------------------------
 
@@ -875,39 +864,7 @@ class Automation:
             >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
             Automation().delay(duration='1 hour')
         """
-        _check_lenient(lenient, "Automation.from_dict")
-        if not isinstance(data, Mapping):
-            raise ValidationTypeError("automation", "automation", "a JSON object", data)
-        _check_keys(data, "automation")
-        unknown = set(data) - {"steps", "cancelation_token"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise ValidationError(
-                "automation",
-                key,
-                "only 'steps' and 'cancelation_token'",
-                data[key],
-                hint="unknown field",
-                path=path_step(key),
-            )
-        raw_steps = data.get("steps")
-        if not isinstance(raw_steps, list | tuple):
-            raise ValidationTypeError(
-                "automation", "steps", "a list of steps", raw_steps, path="steps"
-            )
-        steps = tuple(
-            parse_step(item, f"steps[{index}]", lenient=lenient)
-            for index, item in enumerate(raw_steps)
-        )
-        fmt = UntilFormat.BASIC
-        for item in raw_steps:
-            if item.get("action") == "delay" and isinstance(item.get("until"), str):
-                fmt = until_format_of(item["until"])
-                break
-        try:
-            return cls(data.get("cancelation_token"), steps=steps, until_format=fmt)
-        except ValidationError as error:
-            raise _located(error) from None
+        return _document.from_dict(cls, data, lenient=lenient)
 
     @classmethod
     def from_payload(
@@ -921,31 +878,7 @@ class Automation:
             >>> context.recipient
             'user-1'
         """
-        _check_lenient(lenient, "Automation.from_payload")
-        if not isinstance(payload, Mapping):
-            raise ValidationTypeError(
-                "invoke body", "payload", "a JSON object with an 'automation' key", payload
-            )
-        if "automation" not in payload:
-            hint = (
-                "this is an automation object, not an invoke body: wrap it as {'automation': ...}"
-                if "steps" in payload
-                else None
-            )
-            raise ValidationError(
-                "invoke body",
-                "automation",
-                "a value (required field: the body is {'automation': {...}, ...})",
-                MISSING,
-                path="automation",
-                hint=hint,
-            )
-        _check_keys(payload, "invoke body")
-        try:
-            automation = cls.from_dict(payload["automation"], lenient=lenient)
-        except ValidationError as error:
-            raise (error.at("automation") if error.path else _located(error)) from None
-        return automation, _run_context(payload, "", skip=("automation",))
+        return _document.from_payload(cls, payload, lenient=lenient)
 
     @classmethod
     def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
@@ -957,53 +890,7 @@ class Automation:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """
-        _check_lenient(lenient, "Automation.from_json")
-        data = _load_json(text)
-        if isinstance(data, Mapping) and "automation" in data:
-            return cls.from_payload(data, lenient=lenient)[0]
-        return cls.from_dict(data, lenient=lenient)
-
-
-def _located(error: ValidationError) -> ValidationError:
-    """``error`` with a path: its field, if it had none (a top-level key of a document)."""
-    if error.path is not None:
-        return error
-    return type(error)(
-        error.owner,
-        error.field,
-        error.expected,
-        error.got,
-        hint=error.hint,
-        path=path_step(error.field),
-    )
-
-
-def _check_keys(document: Mapping[Any, Any], owner: str) -> None:
-    for key in document:
-        if key.__class__ is not str:
-            raise ValidationTypeError(owner, owner, "a JSON object with string keys", key)
-
-
-def _run_context(
-    fields: Mapping[str, Any], where: str, *, skip: tuple[str, ...] = ()
-) -> RunContext:
-    """Parse a run context; errors are located under ``where`` (``context``), or at the top."""
-    try:
-        return RunContext.from_wire(fields, skip=skip)
-    except ValidationError as error:
-        raise (error.at(where) if where else _located(error)) from None
-
-
-def _check_lenient(lenient: object, owner: str) -> None:
-    if lenient.__class__ is not bool:
-        raise ValidationTypeError(owner, "lenient", "True or False", lenient)
-
-
-def _load_json(text: Any) -> Any:
-    """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
-    if not isinstance(text, str | bytes | bytearray):
-        raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
-    return loads(text, owner="automation", field="text")
+        return _document.from_json(cls, text, lenient=lenient)
 
 
 # Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.
