@@ -15,46 +15,19 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 
 import attrs
 
+from . import _document, _step_methods
 from . import _fields as f
-from ._errors import MISSING, ValidationError, ValidationTypeError, _show, path_step
-from ._json import loads
-from ._parse import parse_step
+from ._errors import ValidationError, ValidationTypeError, _show
 from ._ref import Ref
-from ._steps import (
-    AddToBatch,
-    AddToDigest,
-    Cancel,
-    Delay,
-    FetchData,
-    Invoke,
-    RawStep,
-    Send,
-    SendList,
-    SendMessage,
-    Step,
-    Throttle,
-    UpdateProfile,
-)
-from ._time import UntilFormat, duration_from_units, until_format_of
-from ._types import Expiry
-from ._values import (
-    DataSource,
-    HttpMethod,
-    HttpMethodLike,
-    MergeLike,
-    Retain,
-    RunContext,
-    ScopeLike,
-    Webhook,
-    given_context,
-)
+from ._steps import Step
+from ._time import UntilFormat
+from ._values import RunContext
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
@@ -114,7 +87,7 @@ def _check_refs(steps: tuple[Step, ...], start: int) -> None:
 
 
 @attrs.frozen(slots=True, repr=False)
-class Automation:
+class Automation(_step_methods.StepMethods):
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
 
     Args:
@@ -171,338 +144,6 @@ class Automation:
         if not isinstance(step, Step):
             raise ValidationTypeError("Automation.step", "step", "a step object", step)
         return self._append(step)
-
-    def send(
-        self,
-        template: str | Ref | None = None,
-        /,
-        *,
-        recipient: str | Ref | None = None,
-        brand: str | Ref | None = None,
-        data: Mapping[str, Any] | Ref | None = None,
-        profile: Mapping[str, Any] | Ref | None = None,
-        override: Mapping[str, Any] | Ref | None = None,
-        idempotency_key: str | None = None,
-        idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``send`` step: send the notification ``template``.
-
-        Fields left unset fall back to the run context (``recipient``, ``template`` ...).
-        See :class:`~automation_dsl.Send` for each field.
-
-        Example:
-            >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
-            [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
-        """
-        return self._append(
-            Send._new(
-                template=template,
-                recipient=recipient,
-                brand=brand,
-                data=data,
-                profile=profile,
-                override=override,
-                idempotency_key=idempotency_key,
-                idempotency_expiry=idempotency_expiry,
-                if_=if_,
-                ref=ref,
-            )
-        )
-
-    def send_message(
-        self, message: Mapping[str, Any], /, *, if_: str | None = None, ref: str | None = None
-    ) -> Automation:
-        """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
-
-        Example:
-            >>> msg = {"to": {"user_id": "u1"}, "template": "WELCOME"}
-            >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
-            'WELCOME'
-        """
-        return self._append(SendMessage._new(message=message, if_=if_, ref=ref))
-
-    def send_list(
-        self,
-        list: str | Ref,
-        /,
-        *,
-        template: str | Ref | None = None,
-        brand: str | Ref | None = None,
-        data: Mapping[str, Any] | Ref | None = None,
-        override: Mapping[str, Any] | Ref | None = None,
-        data_source: DataSource | Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``send-list`` step: send to every subscriber of ``list``.
-
-        Example:
-            >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
-            [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
-        """
-        return self._append(
-            SendList._new(
-                list=list,
-                template=template,
-                brand=brand,
-                data=data,
-                override=override,
-                data_source=data_source,
-                idempotency_key=idempotency_key,
-                idempotency_expiry=idempotency_expiry,
-                if_=if_,
-                ref=ref,
-            )
-        )
-
-    def delay(
-        self,
-        *,
-        until: datetime | date | str | Ref | None = None,
-        duration: timedelta | str | Ref | None = None,
-        weeks: int = 0,
-        days: int = 0,
-        hours: int = 0,
-        minutes: int = 0,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``delay`` step: wait ``until`` a moment, or for a ``duration``.
-
-        The duration may also be given in keyword units (``days=1``, ``hours=36``); a
-        ``timedelta`` is written in the largest unit that divides it exactly.
-
-        Example:
-            >>> Automation().delay(hours=36).to_dict()["steps"]
-            [{'action': 'delay', 'duration': '36 hours'}]
-            >>> Automation().delay(until="2024-04-08T10:09:10+02:00").to_dict()["steps"]
-            [{'action': 'delay', 'until': '20240408T080910.000'}]
-        """
-        units = {
-            unit: count
-            for unit, count in (
-                ("weeks", weeks),
-                ("days", days),
-                ("hours", hours),
-                ("minutes", minutes),
-            )
-            if not (count.__class__ is int and count == 0)  # the default: not given
-        }
-        if units:
-            if duration is not None:
-                raise ValidationError(
-                    "delay step",
-                    "duration",
-                    "either duration= or keyword units (weeks=, days=, hours=, minutes=)",
-                    duration,
-                )
-            duration = duration_from_units("delay step", **units)
-            if not duration:
-                raise ValidationError(
-                    "delay step", "/".join(units), "a total length above zero", units
-                )
-        elif until is None and duration is None:
-            raise ValidationError(
-                "delay step",
-                "until/duration",
-                "one of until=, duration= or units (weeks=, days=, hours=, minutes=) above zero",
-                MISSING,
-            )
-        return self._append(Delay._new(until=until, duration=duration, if_=if_, ref=ref))
-
-    def cancel(
-        self,
-        cancelation_token: str | Ref,
-        /,
-        *,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
-
-        Example:
-            >>> Automation().cancel("order-42").to_dict()["steps"]
-            [{'action': 'cancel', 'cancelation_token': 'order-42'}]
-        """
-        return self._append(Cancel._new(cancelation_token=cancelation_token, if_=if_, ref=ref))
-
-    def invoke(
-        self,
-        template: str | Ref,
-        /,
-        *,
-        context: RunContext | Mapping[str, Any] | Ref | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append an ``invoke`` step: start the automation template ``template``.
-
-        This adds a step; to run a flow, hand it to a client.
-
-        Example:
-            >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
-            [{'action': 'invoke', 'template': 'onboarding-v2'}]
-        """
-        return self._append(Invoke._new(template=template, context=context, if_=if_, ref=ref))
-
-    def update_profile(
-        self,
-        profile: Mapping[str, Any] | Ref,
-        /,
-        *,
-        recipient_id: str | Ref | None = None,
-        merge: MergeLike | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
-
-        Example:
-            >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
-            [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
-        """
-        step = UpdateProfile._new(
-            profile=profile, recipient_id=recipient_id, merge=merge, if_=if_, ref=ref
-        )
-        return self._append(step)
-
-    def fetch_data(
-        self,
-        url: str | Ref,
-        /,
-        *,
-        method: HttpMethodLike = HttpMethod.GET,
-        headers: Mapping[str, str] | None = None,
-        body: str | Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        merge_strategy: MergeLike | None = None,
-        idempotency_key: str | None = None,
-        idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``fetch-data`` step: call ``url`` and merge the JSON reply into ``data``.
-
-        ``body`` may be a string or a dict, which is JSON-encoded.
-
-        Example:
-            >>> Automation().fetch_data("https://x.test/u", method="POST",
-            ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
-            {'url': 'https://x.test/u', 'method': 'POST', 'body': '{"id":1}'}
-        """
-        webhook = Webhook._new(url=url, method=method, headers=headers, body=body, params=params)
-        return self._append(
-            FetchData._new(
-                webhook=webhook,
-                merge_strategy=merge_strategy,
-                idempotency_key=idempotency_key,
-                idempotency_expiry=idempotency_expiry,
-                if_=if_,
-                ref=ref,
-            )
-        )
-
-    def add_to_batch(
-        self,
-        *,
-        wait_period: timedelta | str | Ref,
-        max_wait_period: timedelta | str | Ref,
-        retain: Retain | Mapping[str, Any],
-        max_items: int | None = None,
-        scope: ScopeLike | None = None,
-        batch_key: str | None = None,
-        batch_id: str | None = None,
-        category_key: str | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
-
-        Example:
-            >>> from datetime import timedelta
-            >>> flow = Automation().add_to_batch(
-            ...     wait_period=timedelta(minutes=5), max_wait_period=timedelta(hours=1),
-            ...     retain={"type": "last", "count": 10})
-            >>> flow.to_dict()["steps"][0]["max_wait_period"]
-            'PT1H'
-        """
-        return self._append(
-            AddToBatch._new(
-                wait_period=wait_period,
-                max_wait_period=max_wait_period,
-                retain=retain,
-                max_items=max_items,
-                scope=scope,
-                batch_key=batch_key,
-                batch_id=batch_id,
-                category_key=category_key,
-                if_=if_,
-                ref=ref,
-            )
-        )
-
-    def add_to_digest(
-        self, subscription_topic_id: str, /, *, if_: str | None = None, ref: str | None = None
-    ) -> Automation:
-        """Append an ``add-to-digest`` step (Courier legacy).
-
-        Example:
-            >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
-            [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
-        """
-        return self._append(
-            AddToDigest._new(subscription_topic_id=subscription_topic_id, if_=if_, ref=ref)
-        )
-
-    def throttle(
-        self,
-        *,
-        max_allowed: int,
-        period: timedelta | str | Ref,
-        scope: ScopeLike,
-        on_throttle: str,
-        throttle_key: str | None = None,
-        should_alert: bool | None = None,
-        if_: str | None = None,
-        ref: str | None = None,
-    ) -> Automation:
-        """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.
-
-        Example:
-            >>> from datetime import timedelta
-            >>> Automation().throttle(max_allowed=1, period=timedelta(hours=1), scope="user",
-            ...                       on_throttle="node-2").to_dict()["steps"][0]["period"]
-            'PT1H'
-        """
-        return self._append(
-            Throttle._new(
-                max_allowed=max_allowed,
-                period=period,
-                scope=scope,
-                on_throttle=on_throttle,
-                throttle_key=throttle_key,
-                should_alert=should_alert,
-                if_=if_,
-                ref=ref,
-            )
-        )
-
-    def raw(self, step: Mapping[str, Any], /) -> Automation:
-        """Append a step this library does not model, as its JSON object, untouched.
-
-        Example:
-            >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
-            [{'action': 'get-profile', 'user_id': 'u1'}]
-        """
-        if not isinstance(step, Mapping):
-            raise ValidationTypeError(
-                "Automation.raw", "step", "a JSON object with an 'action'", step
-            )
-        return self._append(RawStep(step))
 
     # -- composing ------------------------------------------------------------------------
 
@@ -682,23 +323,16 @@ class Automation:
             >>> Automation().send("A").to_payload(recipient="user-1")
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
         """
-        payload: dict[str, Any] = {"automation": self.to_dict(until_format=until_format)}
-        overrides = given_context(
-            data=data, profile=profile, recipient=recipient, brand=brand, template=template
+        return _document.to_payload(
+            self,
+            context,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            until_format=until_format,
         )
-        if context is not None:
-            if isinstance(context, Mapping):
-                context = _run_context(context, "context")
-            if not isinstance(context, RunContext):
-                raise ValidationTypeError(
-                    "Automation.to_payload", "context", "a RunContext or a mapping", context
-                )
-            if overrides:
-                context = attrs.evolve(context, **overrides)
-            payload.update(context.to_wire())
-        elif overrides:
-            payload.update(RunContext._new(**overrides).to_wire())
-        return payload
 
     def to_json(
         self,
@@ -719,10 +353,10 @@ class Automation:
             >>> Automation().send("A").to_json()
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
-        if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
-            raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
-        payload = self.to_payload(
+        return _document.to_json(
+            self,
             context,
+            indent=indent,
             data=data,
             profile=profile,
             recipient=recipient,
@@ -730,7 +364,6 @@ class Automation:
             template=template,
             until_format=until_format,
         )
-        return json.dumps(payload, indent=indent, ensure_ascii=False, allow_nan=False)
 
     # -- simulating -----------------------------------------------------------------------
 
@@ -875,39 +508,7 @@ class Automation:
             >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
             Automation().delay(duration='1 hour')
         """
-        _check_lenient(lenient, "Automation.from_dict")
-        if not isinstance(data, Mapping):
-            raise ValidationTypeError("automation", "automation", "a JSON object", data)
-        _check_keys(data, "automation")
-        unknown = set(data) - {"steps", "cancelation_token"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise ValidationError(
-                "automation",
-                key,
-                "only 'steps' and 'cancelation_token'",
-                data[key],
-                hint="unknown field",
-                path=path_step(key),
-            )
-        raw_steps = data.get("steps")
-        if not isinstance(raw_steps, list | tuple):
-            raise ValidationTypeError(
-                "automation", "steps", "a list of steps", raw_steps, path="steps"
-            )
-        steps = tuple(
-            parse_step(item, f"steps[{index}]", lenient=lenient)
-            for index, item in enumerate(raw_steps)
-        )
-        fmt = UntilFormat.BASIC
-        for item in raw_steps:
-            if item.get("action") == "delay" and isinstance(item.get("until"), str):
-                fmt = until_format_of(item["until"])
-                break
-        try:
-            return cls(data.get("cancelation_token"), steps=steps, until_format=fmt)
-        except ValidationError as error:
-            raise _located(error) from None
+        return _document.from_dict(cls, data, lenient=lenient)
 
     @classmethod
     def from_payload(
@@ -921,31 +522,7 @@ class Automation:
             >>> context.recipient
             'user-1'
         """
-        _check_lenient(lenient, "Automation.from_payload")
-        if not isinstance(payload, Mapping):
-            raise ValidationTypeError(
-                "invoke body", "payload", "a JSON object with an 'automation' key", payload
-            )
-        if "automation" not in payload:
-            hint = (
-                "this is an automation object, not an invoke body: wrap it as {'automation': ...}"
-                if "steps" in payload
-                else None
-            )
-            raise ValidationError(
-                "invoke body",
-                "automation",
-                "a value (required field: the body is {'automation': {...}, ...})",
-                MISSING,
-                path="automation",
-                hint=hint,
-            )
-        _check_keys(payload, "invoke body")
-        try:
-            automation = cls.from_dict(payload["automation"], lenient=lenient)
-        except ValidationError as error:
-            raise (error.at("automation") if error.path else _located(error)) from None
-        return automation, _run_context(payload, "", skip=("automation",))
+        return _document.from_payload(cls, payload, lenient=lenient)
 
     @classmethod
     def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
@@ -957,56 +534,14 @@ class Automation:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """
-        _check_lenient(lenient, "Automation.from_json")
-        data = _load_json(text)
-        if isinstance(data, Mapping) and "automation" in data:
-            return cls.from_payload(data, lenient=lenient)[0]
-        return cls.from_dict(data, lenient=lenient)
-
-
-def _located(error: ValidationError) -> ValidationError:
-    """``error`` with a path: its field, if it had none (a top-level key of a document)."""
-    if error.path is not None:
-        return error
-    return type(error)(
-        error.owner,
-        error.field,
-        error.expected,
-        error.got,
-        hint=error.hint,
-        path=path_step(error.field),
-    )
-
-
-def _check_keys(document: Mapping[Any, Any], owner: str) -> None:
-    for key in document:
-        if key.__class__ is not str:
-            raise ValidationTypeError(owner, owner, "a JSON object with string keys", key)
-
-
-def _run_context(
-    fields: Mapping[str, Any], where: str, *, skip: tuple[str, ...] = ()
-) -> RunContext:
-    """Parse a run context; errors are located under ``where`` (``context``), or at the top."""
-    try:
-        return RunContext.from_wire(fields, skip=skip)
-    except ValidationError as error:
-        raise (error.at(where) if where else _located(error)) from None
-
-
-def _check_lenient(lenient: object, owner: str) -> None:
-    if lenient.__class__ is not bool:
-        raise ValidationTypeError(owner, "lenient", "True or False", lenient)
-
-
-def _load_json(text: Any) -> Any:
-    """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
-    if not isinstance(text, str | bytes | bytearray):
-        raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
-    return loads(text, owner="automation", field="text")
+        return _document.from_json(cls, text, lenient=lenient)
 
 
 # Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.
 _set_token = Automation.__dict__["cancelation_token"].__set__
 _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__
+
+# The step methods' examples run in _step_methods' namespace (pytest --doctest-modules) and name
+# Automation, which that module cannot import: it is Automation's base.
+vars(_step_methods)["Automation"] = Automation

@@ -1,0 +1,212 @@
+"""The invoke document both ways, at the level of a whole automation.
+
+Reading: an ``automation`` object (``{"steps": [...], "cancelation_token": ...}``), a whole
+invoke body (the automation plus its run context) or JSON text, with errors located by path
+(``steps[2].until``, ``automation.steps[0]``). Writing: the invoke body and its JSON text.
+``Automation.from_dict``/``from_payload``/``from_json`` and ``to_payload``/``to_json`` delegate
+here; each step is read by :func:`~automation_dsl._parse.parse_step`.
+
+Example:
+    >>> from automation_dsl import Automation
+    >>> flow, context = from_payload(Automation, {"automation": {"steps": []}, "recipient": "u"},
+    ...                              lenient=False)
+    >>> to_payload(flow, context, until_format=None)
+    {'automation': {'steps': []}, 'recipient': 'u'}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._errors import MISSING, ValidationError, ValidationTypeError, path_step
+from ._json import loads
+from ._parse import parse_step
+from ._time import UntilFormat, until_format_of
+from ._values import RunContext, given_context
+
+if TYPE_CHECKING:
+    from ._automation import Automation
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def from_dict(cls: type[Automation], data: Mapping[str, Any], *, lenient: bool) -> Automation:
+    """The body of :meth:`Automation.from_dict`: ``cls`` built from an ``automation`` object."""
+    check_lenient(lenient, "Automation.from_dict")
+    if not isinstance(data, Mapping):
+        raise ValidationTypeError("automation", "automation", "a JSON object", data)
+    check_keys(data, "automation")
+    unknown = set(data) - {"steps", "cancelation_token"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ValidationError(
+            "automation",
+            key,
+            "only 'steps' and 'cancelation_token'",
+            data[key],
+            hint="unknown field",
+            path=path_step(key),
+        )
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list | tuple):
+        raise ValidationTypeError("automation", "steps", "a list of steps", raw_steps, path="steps")
+    steps = tuple(
+        parse_step(item, f"steps[{index}]", lenient=lenient) for index, item in enumerate(raw_steps)
+    )
+    fmt = UntilFormat.BASIC
+    for item in raw_steps:
+        if item.get("action") == "delay" and isinstance(item.get("until"), str):
+            fmt = until_format_of(item["until"])
+            break
+    try:
+        return cls(data.get("cancelation_token"), steps=steps, until_format=fmt)
+    except ValidationError as error:
+        raise located(error) from None
+
+
+def from_payload(
+    cls: type[Automation], payload: Mapping[str, Any], *, lenient: bool
+) -> tuple[Automation, RunContext]:
+    """The body of :meth:`Automation.from_payload`: the automation and its run context."""
+    check_lenient(lenient, "Automation.from_payload")
+    if not isinstance(payload, Mapping):
+        raise ValidationTypeError(
+            "invoke body", "payload", "a JSON object with an 'automation' key", payload
+        )
+    if "automation" not in payload:
+        hint = (
+            "this is an automation object, not an invoke body: wrap it as {'automation': ...}"
+            if "steps" in payload
+            else None
+        )
+        raise ValidationError(
+            "invoke body",
+            "automation",
+            "a value (required field: the body is {'automation': {...}, ...})",
+            MISSING,
+            path="automation",
+            hint=hint,
+        )
+    check_keys(payload, "invoke body")
+    try:
+        automation = cls.from_dict(payload["automation"], lenient=lenient)
+    except ValidationError as error:
+        raise (error.at("automation") if error.path else located(error)) from None
+    return automation, run_context(payload, "", skip=("automation",))
+
+
+def from_json(cls: type[Automation], text: str | bytes, *, lenient: bool) -> Automation:
+    """The body of :meth:`Automation.from_json`: an invoke body or an ``automation`` object."""
+    check_lenient(lenient, "Automation.from_json")
+    data = load_json(text)
+    if isinstance(data, Mapping) and "automation" in data:
+        return cls.from_payload(data, lenient=lenient)[0]
+    return cls.from_dict(data, lenient=lenient)
+
+
+def located(error: ValidationError) -> ValidationError:
+    """``error`` with a path: its field, if it had none (a top-level key of a document)."""
+    if error.path is not None:
+        return error
+    return type(error)(
+        error.owner,
+        error.field,
+        error.expected,
+        error.got,
+        hint=error.hint,
+        path=path_step(error.field),
+    )
+
+
+def check_keys(document: Mapping[Any, Any], owner: str) -> None:
+    """Refuse a key that is not a string (JSON objects have only string keys)."""
+    for key in document:
+        if key.__class__ is not str:
+            raise ValidationTypeError(owner, owner, "a JSON object with string keys", key)
+
+
+def run_context(fields: Mapping[str, Any], where: str, *, skip: tuple[str, ...] = ()) -> RunContext:
+    """Parse a run context; errors are located under ``where`` (``context``), or at the top."""
+    try:
+        return RunContext.from_wire(fields, skip=skip)
+    except ValidationError as error:
+        raise (error.at(where) if where else located(error)) from None
+
+
+def check_lenient(lenient: object, owner: str) -> None:
+    """Refuse a ``lenient=`` that is not exactly ``True`` or ``False``."""
+    if lenient.__class__ is not bool:
+        raise ValidationTypeError(owner, "lenient", "True or False", lenient)
+
+
+def load_json(text: Any) -> Any:
+    """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
+    return loads(text, owner="automation", field="text")
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def to_payload(
+    automation: Automation,
+    context: RunContext | Mapping[str, Any] | None,
+    *,
+    until_format: UntilFormat | str | None,
+    data: Mapping[str, Any] | None = None,
+    profile: Mapping[str, Any] | None = None,
+    recipient: str | None = None,
+    brand: str | None = None,
+    template: str | None = None,
+) -> dict[str, Any]:
+    """The body of :meth:`Automation.to_payload`: the whole ``POST /automations/invoke`` body."""
+    body: dict[str, Any] = {"automation": automation.to_dict(until_format=until_format)}
+    overrides = given_context(
+        data=data, profile=profile, recipient=recipient, brand=brand, template=template
+    )
+    if context is not None:
+        if isinstance(context, Mapping):
+            context = run_context(context, "context")
+        if not isinstance(context, RunContext):
+            raise ValidationTypeError(
+                "Automation.to_payload", "context", "a RunContext or a mapping", context
+            )
+        if overrides:
+            context = attrs.evolve(context, **overrides)
+        body.update(context.to_wire())
+    elif overrides:
+        body.update(RunContext._new(**overrides).to_wire())
+    return body
+
+
+def to_json(
+    automation: Automation,
+    context: RunContext | Mapping[str, Any] | None,
+    *,
+    indent: int | None,
+    until_format: UntilFormat | str | None,
+    data: Mapping[str, Any] | None = None,
+    profile: Mapping[str, Any] | None = None,
+    recipient: str | None = None,
+    brand: str | None = None,
+    template: str | None = None,
+) -> str:
+    """The body of :meth:`Automation.to_json`: ``indent`` checked first, then the body written."""
+    if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
+        raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
+    body = automation.to_payload(
+        context,
+        data=data,
+        profile=profile,
+        recipient=recipient,
+        brand=brand,
+        template=template,
+        until_format=until_format,
+    )
+    return json.dumps(body, indent=indent, ensure_ascii=False, allow_nan=False)
