@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 
 import attrs
 
-from . import _document, _step_methods
+from . import _document
 from . import _fields as f
 from ._errors import ValidationError, ValidationTypeError, _show
 from ._ref import Ref
+from ._step_methods import StepMethods
 from ._steps import Step
 from ._time import UntilFormat
 from ._values import RunContext
@@ -87,7 +88,7 @@ def _check_refs(steps: tuple[Step, ...], start: int) -> None:
 
 
 @attrs.frozen(slots=True, repr=False)
-class Automation(_step_methods.StepMethods):
+class Automation(StepMethods):
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
 
     Args:
@@ -541,7 +542,3 @@ class Automation(_step_methods.StepMethods):
 _set_token = Automation.__dict__["cancelation_token"].__set__
 _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__
-
-# The step methods' examples run in _step_methods' namespace (pytest --doctest-modules) and name
-# Automation, which that module cannot import: it is Automation's base.
-vars(_step_methods)["Automation"] = Automation

@@ -84,6 +84,7 @@ class StepMethods:
         See :class:`~automation_dsl.Send` for each field.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
             [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
         """
@@ -108,6 +109,7 @@ class StepMethods:
         """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> msg = {"to": {"user_id": "u1"}, "template": "WELCOME"}
             >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
             'WELCOME'
@@ -132,6 +134,7 @@ class StepMethods:
         """Append a ``send-list`` step: send to every subscriber of ``list``.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
             [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
         """
@@ -168,6 +171,7 @@ class StepMethods:
         ``timedelta`` is written in the largest unit that divides it exactly.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().delay(hours=36).to_dict()["steps"]
             [{'action': 'delay', 'duration': '36 hours'}]
             >>> Automation().delay(until="2024-04-08T10:09:10+02:00").to_dict()["steps"]
@@ -216,6 +220,7 @@ class StepMethods:
         """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().cancel("order-42").to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 'order-42'}]
         """
@@ -235,6 +240,7 @@ class StepMethods:
         This adds a step; to run a flow, hand it to a client.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
             [{'action': 'invoke', 'template': 'onboarding-v2'}]
         """
@@ -253,6 +259,7 @@ class StepMethods:
         """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
             [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
         """
@@ -281,6 +288,7 @@ class StepMethods:
         ``body`` may be a string or a dict, which is JSON-encoded.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().fetch_data("https://x.test/u", method="POST",
             ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
             {'url': 'https://x.test/u', 'method': 'POST', 'body': '{"id":1}'}
@@ -314,6 +322,7 @@ class StepMethods:
         """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> flow = Automation().add_to_batch(
             ...     wait_period=timedelta(minutes=5), max_wait_period=timedelta(hours=1),
@@ -342,6 +351,7 @@ class StepMethods:
         """Append an ``add-to-digest`` step (Courier legacy).
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
             [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
         """
@@ -364,6 +374,7 @@ class StepMethods:
         """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> Automation().throttle(max_allowed=1, period=timedelta(hours=1), scope="user",
             ...                       on_throttle="node-2").to_dict()["steps"][0]["period"]
@@ -386,6 +397,7 @@ class StepMethods:
         """Append a step this library does not model, as its JSON object, untouched.
 
         Example:
+            >>> from automation_dsl import Automation
             >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
             [{'action': 'get-profile', 'user_id': 'u1'}]
         """
