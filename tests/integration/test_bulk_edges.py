@@ -29,7 +29,7 @@ from automation_dsl import (
     ServerError,
     ValidationError,
     ValidationTypeError,
-    _bulk,
+    _journal,
 )
 from automation_dsl._bulk import BulkPlan
 from automation_dsl.sandbox import Faults, Sandbox
@@ -410,7 +410,7 @@ def test_journal_problems_name_the_file_and_what_to_do(
         holder = sqlite3.connect(locked, isolation_level=None)
         holder.execute("PRAGMA locking_mode=EXCLUSIVE")
         holder.execute("BEGIN EXCLUSIVE")
-        monkeypatch.setattr(_bulk, "_BUSY_TIMEOUT", 0.05)
+        monkeypatch.setattr(_journal, "_BUSY_TIMEOUT", 0.05)
         assert "locked by another process" in str(journal_error(client, locked, resume=True))
         holder.close()
 
@@ -420,7 +420,7 @@ def test_journal_problems_name_the_file_and_what_to_do(
             options.pop("uri", None)
             return connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True, **options)
 
-        monkeypatch.setattr(_bulk.sqlite3, "connect", read_only)
+        monkeypatch.setattr(_journal.sqlite3, "connect", read_only)
         assert "read-only" in str(journal_error(client, locked, resume=True))
         assert sandbox.requests()[-1].idempotency_key  # only the one good batch was sent
         assert len(sandbox.requests()) == 1
