@@ -1,10 +1,12 @@
 """Bulk invocation: one automation for many run contexts, exactly once, resumable.
 
-The pieces both clients share: each row's run context, body and deterministic
-``Idempotency-Key`` (a bad row becomes a per-row failure), the SQLite journal that makes a
-batch resumable, the rate limiter, the progress bar, and :class:`BulkResult`. The
-clients' ``invoke_many`` drive them (a thread pool for
-:class:`~automation_dsl.CourierClient`, tasks for :class:`~automation_dsl.AsyncCourierClient`).
+The pieces both clients share: :class:`BulkPlan` (the checked options, each row's body
+and deterministic ``Idempotency-Key``, a bad row becoming a per-row failure), the rate
+limiter, the progress bar, and :class:`BulkResult`. A row's run context comes from
+:mod:`~automation_dsl._bulk_rows`, the journal that makes a batch resumable from
+:mod:`~automation_dsl._journal`. The runners of :mod:`~automation_dsl._bulk_run` drive a
+plan (a thread pool for :class:`~automation_dsl.CourierClient`, tasks for
+:class:`~automation_dsl.AsyncCourierClient`).
 
 Example:
     >>> from automation_dsl import Automation
@@ -18,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -26,7 +27,6 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from datetime import date, datetime
 from html import escape
 from os import PathLike
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from ._automation import Automation
+from ._bulk_rows import row_context, unencodable
 from ._errors import (
     CourierAPIError,
     ValidationError,
@@ -41,63 +42,17 @@ from ._errors import (
 )
 from ._http import _check_idempotency_key
 from ._journal import Journal
-from ._ref import mapping_ref
 from ._types import KeyFunction, OnInvalid
 from ._values import RunContext
 
 __all__ = ["BulkFailure", "BulkResult"]
 
-CONTEXT_FIELDS = ("recipient", "brand", "template", "profile", "data")
-"""The columns of a row that are run-context fields; every other column goes into ``data``."""
 MAX_CONCURRENCY = 1000
 _OWNER = "invoke_many"
-_MISSING_TYPES = frozenset({"NAType", "NaTType"})  # pandas.NA and pandas.NaT
 
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _cell(name: str, value: Any) -> Any:
-    """A flat row's cell as JSON: ``None`` for a missing cell (None, NaN, NaT, NA), plain
-    Python for numpy scalars, ISO 8601 text for dates and aware datetimes."""
-    kind = value.__class__
-    if kind is str or kind is int or kind is bool or kind is dict or kind is list:
-        return value
-    if kind.__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()  # numpy scalars: int64, float64, bool_, str_ ...
-        kind = value.__class__
-    if value is None or kind.__name__ in _MISSING_TYPES:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, datetime):
-        if value.utcoffset() is None:
-            raise ValidationError(
-                _OWNER,
-                name,
-                "a timezone-aware datetime (a naive one names no instant)",
-                value,
-                hint="localize the column first, e.g. df[column].dt.tz_localize('UTC')",
-            )
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _unencodable(context: Mapping[str, Any]) -> tuple[str, str, Any]:
-    """The field of a row that JSON cannot hold, why, and what to show of it (called on
-    the error path only)."""
-    for name, value in context.items():
-        try:
-            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
-        except UnicodeEncodeError:
-            return name, "text without lone surrogates (UTF-8 cannot encode them)", value
-        except (RecursionError, ValueError, TypeError):
-            expected = "JSON that is neither nested too deeply nor contains itself"
-            return name, expected, type(value).__name__
-    return "row", "a run context JSON can encode", type(context).__name__
 
 
 def _check_key(key: Any, index: int) -> str:
@@ -452,66 +407,6 @@ class BulkPlan:
             path=f"contexts[{index}]",
         )
 
-    def _column(self, name: Any, value: Any) -> None:
-        """Refuse a column name that is not text, or that misspells a run-context field."""
-        if name in self.columns:
-            return
-        if not isinstance(name, str):
-            raise ValidationTypeError(_OWNER, "row", "a mapping with string keys", name)
-        close = difflib.get_close_matches(name.lower(), CONTEXT_FIELDS, n=1, cutoff=0.8)
-        if close:
-            raise ValidationError(
-                _OWNER,
-                name,
-                f"the run-context field {close[0]!r}, or a data column of another name",
-                value,
-                hint=f"rename the column {close[0]!r} (or nest it under 'data' on purpose)",
-            )
-        if len(self.columns) < 10_000:
-            self.columns[name] = None
-
-    def _context(self, raw: Mapping[str, Any] | RunContext) -> dict[str, Any]:
-        """A row as a run context: the run-context columns stay, every other one goes into
-        ``data``; missing cells are left out (see :func:`_cell`)."""
-        if isinstance(raw, RunContext):
-            return raw.to_wire()
-        context: dict[str, Any] = {}
-        extra: dict[str, Any] | None = None
-        for name, cell in raw.items():
-            value = _cell(name, cell)
-            if value is None:
-                continue
-            if name in CONTEXT_FIELDS:
-                context[name] = value
-            else:
-                self._column(name, value)
-                if extra is None:
-                    extra = {}
-                extra[name] = value
-        if extra is not None:
-            data = context.get("data")
-            if data is None:
-                context["data"] = extra
-            elif isinstance(data, Mapping) and mapping_ref(data) is None:
-                for name in extra:
-                    if name in data:
-                        raise ValidationError(
-                            _OWNER,
-                            name,
-                            "a column that is not also a key of the row's data",
-                            extra[name],
-                            hint="rename the column, or remove the key from data",
-                        )
-                context["data"] = {**data, **extra}
-            else:
-                raise ValidationError(
-                    _OWNER,
-                    "data",
-                    f"a mapping, to hold the row's other columns {sorted(extra)}",
-                    data,
-                )
-        return RunContext.from_wire(context).to_wire()
-
     def item(self, index: int, raw: Any) -> BulkItem:
         """Validate one row into its run context, invoke body and key, or raise a
         :class:`~automation_dsl.ValidationError` whose path names the row and field."""
@@ -520,7 +415,7 @@ class BulkPlan:
             expected = "a mapping (a dict, a DataFrame record) or a RunContext"
             raise ValidationTypeError(_OWNER, "row", expected, raw, path=where)
         try:
-            context = self._context(raw)
+            context = row_context(raw, self.columns)
             encoded = json.dumps(
                 context, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             ).encode()
@@ -528,7 +423,7 @@ class BulkPlan:
             raise error.at(where) from None
         except (RecursionError, ValueError, TypeError) as error:  # surrogates, nesting, cycles
             row = raw.to_wire() if isinstance(raw, RunContext) else raw
-            field, expected, shown = _unencodable(row if isinstance(row, Mapping) else {})
+            field, expected, shown = unencodable(row if isinstance(row, Mapping) else {})
             raise ValidationError(_OWNER, field, expected, shown).at(where) from error
         body = (
             b'{"automation":'
