@@ -289,7 +289,11 @@ class CourierClient(_ClientBase):
 
         async def batch(stop: threading.Event) -> BulkResult:
             async with AsyncCourierClient(**options) as twin:
-                sender = open_sender(twin, concurrency, timeout, dry_run=False)
+                try:
+                    sender = open_sender(twin, concurrency, timeout, dry_run=False)
+                except BaseException:
+                    plan.finish()  # release the journal and its lock
+                    raise
                 return await run_tasks(plan, contexts, concurrency, limiter, sender, stop)
 
         return run_in_thread(batch)
@@ -526,7 +530,11 @@ class AsyncCourierClient(_ClientBase):
             total=batch_size(contexts),
             allow_async=True,
         )
-        sender = open_sender(self, concurrency, timeout, dry_run)
+        try:
+            sender = open_sender(self, concurrency, timeout, dry_run)
+        except BaseException:
+            plan.finish()  # release the journal and its lock
+            raise
         return await run_tasks(plan, contexts, concurrency, limiter, sender)
 
     def list_runs(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from os import PathLike
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Protocol
 from ._errors import JournalError
 
 _BUSY_TIMEOUT = 5.0  # seconds to wait for a journal another process holds
+_IN_USE = "is in use by another invoke_many: wait for it, or use another journal"
 
 
 class JournaledRow(Protocol):
@@ -71,6 +73,12 @@ class Journal:
     It also records the automation's digest, so a batch is never resumed with another
     automation. Every problem with the file is a :class:`~automation_dsl.JournalError`
     naming it.
+
+    A batch that writes holds an exclusive lock on ``<journal>.lock`` beside the file
+    until :meth:`close`, so a second ``invoke_many`` on the same journal (another thread
+    or another process) is refused rather than mixing its rows with this one's: without
+    it, a second batch with ``resume=False`` would skip the rows the first one journaled.
+    A dry run only reads, and takes no lock.
     """
 
     def __init__(
@@ -79,6 +87,7 @@ class Journal:
         self.path = path
         self.lock = threading.Lock()
         self.db: sqlite3.Connection | None = None
+        self.held: int | None = None  # the file descriptor of the lock file, while held
         self.fingerprint = "fingerprint"
         target = Path(path)
         try:
@@ -101,6 +110,8 @@ class Journal:
             )
         if dry_run and not exists:
             return  # a dry run never creates the file, nor writes to it
+        if not dry_run:
+            self._hold(target.with_name(target.name + ".lock"))
         try:
             self.db = sqlite3.connect(
                 target.absolute().as_uri() + "?mode=ro" if dry_run else str(target),
@@ -119,6 +130,34 @@ class Journal:
 
     def error(self, problem: str) -> JournalError:
         return JournalError(self.path, problem)
+
+    def _hold(self, lock: Path) -> None:
+        """Take the exclusive lock of the batch, without waiting: ``JournalError`` if
+        another batch holds it. The lock file stays (empty) after the batch: removing it
+        would let a batch that opened it just before lock a file no longer there."""
+        if sys.platform == "win32":  # no fcntl: two batches on one journal are not refused
+            return
+        import fcntl
+
+        try:
+            held = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise self.error(
+                f"its lock file {str(lock)!r} cannot be created ({error.strerror}): the "
+                "journal's directory must be writable, or choose another path"
+            ) from error
+        try:  # a lock per open file: another thread of this process is refused too
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(held)
+            raise self.error(_IN_USE) from None
+        except OSError as error:
+            os.close(held)
+            raise self.error(
+                f"its lock file {str(lock)!r} cannot be locked ({error.strerror}): choose "
+                "a path on a local file system"
+            ) from error
+        self.held = held
 
     def _prepare(self, db: sqlite3.Connection, digest: str, *, resume: bool, dry_run: bool) -> None:
         if not dry_run:
@@ -182,7 +221,10 @@ class Journal:
             ) from failure
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file and release the batch's lock."""
         if self.db is not None:
             self.db.close()
             self.db = None
+        if self.held is not None:
+            os.close(self.held)  # closing the file releases its lock
+            self.held = None
