@@ -1,10 +1,12 @@
 """Bulk invocation: one automation for many run contexts, exactly once, resumable.
 
-The pieces both clients share: each row's run context, body and deterministic
-``Idempotency-Key`` (a bad row becomes a per-row failure), the SQLite journal that makes a
-batch resumable, the rate limiter, the progress bar, and :class:`BulkResult`. The
-clients' ``invoke_many`` drive them (a thread pool for
-:class:`~automation_dsl.CourierClient`, tasks for :class:`~automation_dsl.AsyncCourierClient`).
+The pieces both clients share: :class:`BulkPlan` (the checked options, each row's body
+and deterministic ``Idempotency-Key``, a bad row becoming a per-row failure), the rate
+limiter, the progress bar, and :class:`BulkResult`. A row's run context comes from
+:mod:`~automation_dsl._bulk_rows`, the journal that makes a batch resumable from
+:mod:`~automation_dsl._journal`. The runners of :mod:`~automation_dsl._bulk_run` drive a
+plan (a thread pool for :class:`~automation_dsl.CourierClient`, tasks for
+:class:`~automation_dsl.AsyncCourierClient`).
 
 Example:
     >>> from automation_dsl import Automation
@@ -18,90 +20,39 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
-import os
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from datetime import date, datetime
 from html import escape
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ._automation import Automation
+from ._bulk_rows import row_context, unencodable
 from ._errors import (
     CourierAPIError,
-    JournalError,
     ValidationError,
     ValidationTypeError,
 )
 from ._http import _check_idempotency_key
-from ._ref import mapping_ref
+from ._journal import Journal
 from ._types import KeyFunction, OnInvalid
 from ._values import RunContext
 
 __all__ = ["BulkFailure", "BulkResult"]
 
-CONTEXT_FIELDS = ("recipient", "brand", "template", "profile", "data")
-"""The columns of a row that are run-context fields; every other column goes into ``data``."""
 MAX_CONCURRENCY = 1000
 _OWNER = "invoke_many"
-_MISSING_TYPES = frozenset({"NAType", "NaTType"})  # pandas.NA and pandas.NaT
-_BUSY_TIMEOUT = 5.0  # seconds to wait for a journal another process holds
 
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _cell(name: str, value: Any) -> Any:
-    """A flat row's cell as JSON: ``None`` for a missing cell (None, NaN, NaT, NA), plain
-    Python for numpy scalars, ISO 8601 text for dates and aware datetimes."""
-    kind = value.__class__
-    if kind is str or kind is int or kind is bool or kind is dict or kind is list:
-        return value
-    if kind.__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()  # numpy scalars: int64, float64, bool_, str_ ...
-        kind = value.__class__
-    if value is None or kind.__name__ in _MISSING_TYPES:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, datetime):
-        if value.utcoffset() is None:
-            raise ValidationError(
-                _OWNER,
-                name,
-                "a timezone-aware datetime (a naive one names no instant)",
-                value,
-                hint="localize the column first, e.g. df[column].dt.tz_localize('UTC')",
-            )
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _unencodable(context: Mapping[str, Any]) -> tuple[str, str, Any]:
-    """The field of a row that JSON cannot hold, why, and what to show of it (called on
-    the error path only)."""
-    for name, value in context.items():
-        try:
-            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
-        except UnicodeEncodeError:
-            return name, "text without lone surrogates (UTF-8 cannot encode them)", value
-        except (RecursionError, ValueError, TypeError):
-            expected = "JSON that is neither nested too deeply nor contains itself"
-            return name, expected, type(value).__name__
-    return "row", "a run context JSON can encode", type(context).__name__
 
 
 def _check_key(key: Any, index: int) -> str:
@@ -305,158 +256,6 @@ class BulkResult:
         return _html_table("Bulk invoke", ["", ""], rows)
 
 
-def _journal_problem(error: sqlite3.Error) -> str:
-    """What a SQLite error on a journal means, and what to do about it."""
-    text = str(error)
-    lower = text.lower()
-    if "readonly" in lower or "read-only" in lower:
-        return (
-            "is read-only (SQLite also writes a -wal file beside it, so its directory must "
-            "be writable too): make both writable, or choose another path"
-        )
-    if "locked" in lower or "busy" in lower:
-        return (
-            "is locked by another process (another invoke_many on the same journal?): "
-            "wait for it to finish, or use another file"
-        )
-    if "not a database" in lower or "malformed" in lower or "corrupt" in lower:
-        return (
-            f"is not a journal ({text}): choose another path, and keep this file if it "
-            "records a batch you still need"
-        )
-    if "unable to open" in lower:
-        return "cannot be opened: check that the path and its permissions allow a file there"
-    return f"cannot be used ({type(error).__name__}: {text}): fix it, or choose another path"
-
-
-_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-_ITEMS = (
-    "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, "
-    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT)"
-)
-
-
-class Journal:
-    """A SQLite file that records each row's outcome (and its body's fingerprint) as it lands.
-
-    It also records the automation's digest, so a batch is never resumed with another
-    automation. Every problem with the file is a :class:`~automation_dsl.JournalError`
-    naming it.
-    """
-
-    def __init__(
-        self, path: str | PathLike[str], digest: str, *, resume: bool, dry_run: bool = False
-    ) -> None:
-        self.path = path
-        self.lock = threading.Lock()
-        self.db: sqlite3.Connection | None = None
-        self.fingerprint = "fingerprint"
-        target = Path(path)
-        try:
-            if b"\0" in os.fsencode(target):
-                raise ValueError("embedded null byte")
-            is_dir, parent_is_dir, exists = (
-                target.is_dir(),
-                target.parent.is_dir(),
-                target.exists(),
-            )
-        except (OSError, ValueError) as error:  # too long, lone surrogates, NUL ...
-            reason = getattr(error, "strerror", None) or str(error)[:80]
-            raise self.error(f"is not a usable file name ({reason}): choose another path") from None
-        if is_dir:
-            raise self.error("is a directory: give the path of a file (it is created if missing)")
-        if not parent_is_dir:
-            raise self.error(
-                f"its directory {str(target.parent)!r} does not exist: create it, or choose "
-                "another path"
-            )
-        if dry_run and not exists:
-            return  # a dry run never creates the file, nor writes to it
-        try:
-            self.db = sqlite3.connect(
-                target.absolute().as_uri() + "?mode=ro" if dry_run else str(target),
-                uri=dry_run,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=_BUSY_TIMEOUT,
-            )
-            self._prepare(self.db, digest, resume=resume, dry_run=dry_run)
-        except sqlite3.Error as error:
-            self.close()
-            raise self.error(_journal_problem(error)) from error
-        except BaseException:
-            self.close()
-            raise
-
-    def error(self, problem: str) -> JournalError:
-        return JournalError(self.path, problem)
-
-    def _prepare(self, db: sqlite3.Connection, digest: str, *, resume: bool, dry_run: bool) -> None:
-        if not dry_run:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_META)
-            db.execute(_ITEMS)
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        if not tables and dry_run:  # an empty file: nothing recorded yet
-            self.close()
-            return
-        columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
-        if "meta" not in tables or not {"key", "item", "run_id", "error", "attempts"} <= columns:
-            raise self.error("is a SQLite file but not an invoke_many journal: choose another path")
-        if "fingerprint" not in columns:  # a journal written by version 0.1
-            if dry_run:
-                self.fingerprint = "NULL"
-            else:
-                db.execute("ALTER TABLE items ADD COLUMN fingerprint TEXT")
-        row = db.execute("SELECT value FROM meta WHERE key = 'automation'").fetchone()
-        if row is not None and row[0] != digest:
-            raise self.error("it records a different automation: use another file")
-        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
-        if count and not resume:
-            raise self.error(
-                f"it already records {count} items: pass resume=True to skip the done ones, "
-                "or use another file"
-            )
-        if not dry_run:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('automation', ?)", (digest,))
-
-    def lookup(self, key: str) -> tuple[str | None, str | None, int] | None:
-        """The run id (if it succeeded), body fingerprint and row recorded for a key."""
-        if self.db is None:
-            return None
-        try:
-            with self.lock:
-                row = self.db.execute(
-                    f"SELECT run_id, {self.fingerprint}, item FROM items WHERE key = ?", (key,)
-                ).fetchone()
-        except sqlite3.Error as error:
-            raise self.error(_journal_problem(error)) from error
-        return None if row is None else (row[0], row[1], row[2])
-
-    def record(self, item: BulkItem, run_id: str | None, error: str | None, attempts: int) -> None:
-        """Record an outcome (each write is its own transaction)."""
-        if self.db is None:  # a dry run
-            return
-        try:
-            with self.lock:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)",
-                    (item.key, item.index, run_id, error, attempts, item.fingerprint),
-                )
-        except sqlite3.Error as failure:
-            raise self.error(
-                f"could not record row {item.index}: {_journal_problem(failure)}; the rows "
-                "recorded so far are safe: fix it, then call again with resume=True"
-            ) from failure
-
-    def close(self) -> None:
-        """Close the file."""
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-
 class RateLimiter:
     """At most ``rate`` starts per second, spread evenly (thread- and task-safe)."""
 
@@ -608,66 +407,6 @@ class BulkPlan:
             path=f"contexts[{index}]",
         )
 
-    def _column(self, name: Any, value: Any) -> None:
-        """Refuse a column name that is not text, or that misspells a run-context field."""
-        if name in self.columns:
-            return
-        if not isinstance(name, str):
-            raise ValidationTypeError(_OWNER, "row", "a mapping with string keys", name)
-        close = difflib.get_close_matches(name.lower(), CONTEXT_FIELDS, n=1, cutoff=0.8)
-        if close:
-            raise ValidationError(
-                _OWNER,
-                name,
-                f"the run-context field {close[0]!r}, or a data column of another name",
-                value,
-                hint=f"rename the column {close[0]!r} (or nest it under 'data' on purpose)",
-            )
-        if len(self.columns) < 10_000:
-            self.columns[name] = None
-
-    def _context(self, raw: Mapping[str, Any] | RunContext) -> dict[str, Any]:
-        """A row as a run context: the run-context columns stay, every other one goes into
-        ``data``; missing cells are left out (see :func:`_cell`)."""
-        if isinstance(raw, RunContext):
-            return raw.to_wire()
-        context: dict[str, Any] = {}
-        extra: dict[str, Any] | None = None
-        for name, cell in raw.items():
-            value = _cell(name, cell)
-            if value is None:
-                continue
-            if name in CONTEXT_FIELDS:
-                context[name] = value
-            else:
-                self._column(name, value)
-                if extra is None:
-                    extra = {}
-                extra[name] = value
-        if extra is not None:
-            data = context.get("data")
-            if data is None:
-                context["data"] = extra
-            elif isinstance(data, Mapping) and mapping_ref(data) is None:
-                for name in extra:
-                    if name in data:
-                        raise ValidationError(
-                            _OWNER,
-                            name,
-                            "a column that is not also a key of the row's data",
-                            extra[name],
-                            hint="rename the column, or remove the key from data",
-                        )
-                context["data"] = {**data, **extra}
-            else:
-                raise ValidationError(
-                    _OWNER,
-                    "data",
-                    f"a mapping, to hold the row's other columns {sorted(extra)}",
-                    data,
-                )
-        return RunContext.from_wire(context).to_wire()
-
     def item(self, index: int, raw: Any) -> BulkItem:
         """Validate one row into its run context, invoke body and key, or raise a
         :class:`~automation_dsl.ValidationError` whose path names the row and field."""
@@ -676,7 +415,7 @@ class BulkPlan:
             expected = "a mapping (a dict, a DataFrame record) or a RunContext"
             raise ValidationTypeError(_OWNER, "row", expected, raw, path=where)
         try:
-            context = self._context(raw)
+            context = row_context(raw, self.columns)
             encoded = json.dumps(
                 context, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             ).encode()
@@ -684,7 +423,7 @@ class BulkPlan:
             raise error.at(where) from None
         except (RecursionError, ValueError, TypeError) as error:  # surrogates, nesting, cycles
             row = raw.to_wire() if isinstance(raw, RunContext) else raw
-            field, expected, shown = _unencodable(row if isinstance(row, Mapping) else {})
+            field, expected, shown = unencodable(row if isinstance(row, Mapping) else {})
             raise ValidationError(_OWNER, field, expected, shown).at(where) from error
         body = (
             b'{"automation":'

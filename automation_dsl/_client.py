@@ -2,7 +2,9 @@
 
 Thin, and safe to retry: every logical invoke carries one ``Idempotency-Key`` (yours, or
 one generated for that call), sent unchanged on every retry, so a timeout or a 5xx never
-starts a run twice.
+starts a run twice. Their shared settings and request building are
+:class:`~automation_dsl._client_base._ClientBase`; each client adds its send loop and the
+public methods.
 
 Example:
     >>> import httpx
@@ -16,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
@@ -24,28 +25,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import attrs
 import httpx
 
 from ._automation import Automation
 from ._bulk import BulkPlan, BulkResult, RateLimiter
 from ._bulk_run import batch_size, open_sender, run_in_thread, run_tasks, run_threads, uses_aiohttp
-from ._errors import ConfigurationError, ValidationTypeError
+from ._client_base import _LOCAL_ERRORS, _SOCKET_OPTIONS, _async_transport, _ClientBase, _timed_out
 from ._http import (
-    _USER_AGENT,
     _api_error,
     _check_timeout,
-    _encode,
-    _idempotency_headers,
-    _invoke_body,
-    _resolve_api_key,
-    _resolve_base_url,
     _run_id,
     _runs_query,
-    _Secret,
     _steps_path,
-    _template_body,
-    _template_path,
 )
 from ._retry import RetryPolicy, RetryState
 from ._runs import AutomationRun, RunStep
@@ -53,173 +44,6 @@ from ._types import Expiration, KeyFunction, OnInvalid
 from ._values import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
-
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-# Requests go out as headers then body: without TCP_NODELAY, Nagle's algorithm can hold
-# the body back until the server acknowledges the headers.
-_SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-# httpx refuses these before a byte is sent: a bug on our side, never worth a retry
-_LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
-
-
-def _timed_out(error: httpx.TransportError) -> bool:
-    """Whether no answer came in time. httpx-aiohttp reports a refused connection as a
-    ``ConnectTimeout``: an OS error other than a timeout beneath it is a connection error."""
-    cause = error.__cause__
-    return isinstance(error, httpx.TimeoutException) and (
-        isinstance(cause, TimeoutError) or not isinstance(cause, OSError)
-    )
-
-
-def _async_transport() -> httpx.AsyncBaseTransport:
-    """aiohttp under httpx's API when the ``fast`` extra is installed: about a fifth of the
-    CPU per request of httpx's own async transport; else httpx's, with TCP_NODELAY."""
-    try:
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError:
-        return httpx.AsyncHTTPTransport(socket_options=_SOCKET_OPTIONS)
-    return AiohttpTransport()
-
-
-class _ClientBase:
-    """Configuration and request building shared by both clients."""
-
-    base_url: str
-    retry: RetryPolicy
-    timeout: httpx.Timeout
-    _http: httpx.Client | httpx.AsyncClient
-
-    def __init__(
-        self,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: httpx.Timeout | float | None,
-        max_retries: int | None,
-        retry: RetryPolicy | None,
-        http_client: object,
-        transport: object,
-    ) -> None:
-        self.__api_key = _Secret(_resolve_api_key(api_key))
-        self._owns_http = http_client is None
-        # bulk invokes may bypass the HTTP layer only when the caller did not choose it
-        self._default_http = http_client is None and transport is None
-        self.base_url = _resolve_base_url(base_url)
-        owner = type(self).__name__
-        timeout = _check_timeout(timeout, owner)
-        self.timeout = (
-            timeout
-            if isinstance(timeout, httpx.Timeout)
-            else (DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout))
-        )
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise ValidationTypeError(owner, "retry", "a RetryPolicy or None", retry)
-        policy = retry or RetryPolicy()
-        if max_retries is not None:
-            policy = attrs.evolve(policy, max_retries=max_retries)
-        self.retry = policy._for_client()
-
-    def __repr__(self) -> str:
-        key = "set" if self.__api_key.value else "missing"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<{key}>)"
-
-    def _twin_options(self) -> dict[str, Any]:
-        """The settings of this client, for a twin of the other kind."""
-        return {
-            "api_key": self.__api_key.value,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "retry": self.retry,
-        }
-
-    def _auth(self) -> str:
-        if not self.__api_key.value:
-            raise ConfigurationError(
-                "no Courier API key: pass api_key=... or set the COURIER_API_KEY environment "
-                "variable (COURIER_AUTH_TOKEN, from older SDKs, works too)"
-            )
-        return f"Bearer {self.__api_key.value}"
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        owner: str = "request",
-        content: bytes | None = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-    ) -> httpx.Request:
-        all_headers = {
-            "Authorization": self._auth(),
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-            **(headers or {}),
-        }
-        if body is not None:
-            content = _encode(body, owner)
-        if content is not None:
-            all_headers["Content-Type"] = "application/json"
-        return self._http.build_request(
-            method,
-            self.base_url + path,
-            content=content,
-            params=params,
-            headers=all_headers,
-            timeout=self.timeout if timeout is None else timeout,
-        )
-
-    def _invoke_request(
-        self,
-        automation: Automation | Mapping[str, Any],
-        context: dict[str, Any],
-        idempotency_key: str | None,
-        idempotency_expiration: Expiration | None,
-        timeout: httpx.Timeout | float | None,
-        validate: bool,
-    ) -> httpx.Request:
-        headers = _idempotency_headers(idempotency_key, idempotency_expiration, "invoke")
-        return self._request(
-            "POST",
-            "/automations/invoke",
-            body=_invoke_body(automation, context, validate),
-            owner="invoke",
-            headers=headers,
-            timeout=_check_timeout(timeout, "invoke"),
-        )
-
-    def _template_request(
-        self,
-        template_id: str,
-        recipient: str | None,
-        context: dict[str, Any],
-        idempotency_key: str | None,
-        idempotency_expiration: Expiration | None,
-        timeout: httpx.Timeout | float | None,
-    ) -> httpx.Request:
-        owner = "invoke_template"
-        path = _template_path(template_id)
-        headers = _idempotency_headers(idempotency_key, idempotency_expiration, owner)
-        return self._request(
-            "POST",
-            path,
-            body=_template_body(recipient, context),
-            owner=owner,
-            headers=headers,
-            timeout=_check_timeout(timeout, owner),
-        )
-
-    def _bulk_request(
-        self, body: bytes, key: str, timeout: httpx.Timeout | float | None
-    ) -> httpx.Request:
-        return self._request(
-            "POST",
-            "/automations/invoke",
-            content=body,
-            headers={"Idempotency-Key": key},
-            timeout=timeout,
-        )
 
 
 class CourierClient(_ClientBase):
@@ -465,7 +289,11 @@ class CourierClient(_ClientBase):
 
         async def batch(stop: threading.Event) -> BulkResult:
             async with AsyncCourierClient(**options) as twin:
-                sender = open_sender(twin, concurrency, timeout, dry_run=False)
+                try:
+                    sender = open_sender(twin, concurrency, timeout, dry_run=False)
+                except BaseException:
+                    plan.finish()  # release the journal and its lock
+                    raise
                 return await run_tasks(plan, contexts, concurrency, limiter, sender, stop)
 
         return run_in_thread(batch)
@@ -702,7 +530,11 @@ class AsyncCourierClient(_ClientBase):
             total=batch_size(contexts),
             allow_async=True,
         )
-        sender = open_sender(self, concurrency, timeout, dry_run)
+        try:
+            sender = open_sender(self, concurrency, timeout, dry_run)
+        except BaseException:
+            plan.finish()  # release the journal and its lock
+            raise
         return await run_tasks(plan, contexts, concurrency, limiter, sender)
 
     def list_runs(

@@ -1,12 +1,16 @@
 """invoke_many at its edges: bad rows are per-row failures, options are checked up front,
 dry runs send nothing, flat DataFrame rows map to run contexts, journal problems name the
-file, a key is never reused for another body, and a stored 5xx is said so."""
+file, a journal in use by another batch is refused, a key is never reused for another body,
+and a stored 5xx is said so."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +33,7 @@ from automation_dsl import (
     ServerError,
     ValidationError,
     ValidationTypeError,
-    _bulk,
+    _journal,
 )
 from automation_dsl._bulk import BulkPlan
 from automation_dsl.sandbox import Faults, Sandbox
@@ -410,7 +414,7 @@ def test_journal_problems_name_the_file_and_what_to_do(
         holder = sqlite3.connect(locked, isolation_level=None)
         holder.execute("PRAGMA locking_mode=EXCLUSIVE")
         holder.execute("BEGIN EXCLUSIVE")
-        monkeypatch.setattr(_bulk, "_BUSY_TIMEOUT", 0.05)
+        monkeypatch.setattr(_journal, "_BUSY_TIMEOUT", 0.05)
         assert "locked by another process" in str(journal_error(client, locked, resume=True))
         holder.close()
 
@@ -420,7 +424,7 @@ def test_journal_problems_name_the_file_and_what_to_do(
             options.pop("uri", None)
             return connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True, **options)
 
-        monkeypatch.setattr(_bulk.sqlite3, "connect", read_only)
+        monkeypatch.setattr(_journal.sqlite3, "connect", read_only)
         assert "read-only" in str(journal_error(client, locked, resume=True))
         assert sandbox.requests()[-1].idempotency_key  # only the one good batch was sent
         assert len(sandbox.requests()) == 1
@@ -434,6 +438,120 @@ def test_journal_mixups_are_journal_errors_too(tmp_path: Path) -> None:
         different = FLOW.send("MORE")
         with pytest.raises(JournalError, match="different automation"):
             client.invoke_many(different, [], journal=journal, resume=True, progress=False)
+
+
+FIRST = [{"recipient": "first-0"}, {"recipient": "first-1"}]
+
+
+def holding(release: threading.Event, held: threading.Event) -> Iterator[dict[str, str]]:
+    """The first batch's rows, with a pause between them: it holds its journal till release."""
+    yield FIRST[0]
+    held.set()
+    release.wait(30)
+    yield FIRST[1]
+
+
+def assert_refused_then_resumable(sandbox: Sandbox, journal: Path) -> None:
+    """While another batch holds ``journal``: a second one is refused (sync and async, with
+    or without resume) and sends nothing; a dry run, which only reads, is not refused."""
+    with sandbox.client() as client:
+        for resume in (False, True):
+            with pytest.raises(JournalError, match="in use by another invoke_many") as caught:
+                client.invoke_many(
+                    FLOW, [{"recipient": "second"}], journal=journal, resume=resume, progress=False
+                )
+            assert caught.value.path == str(journal)
+            assert "wait for it, or use another journal" in str(caught.value)
+        dry = client.invoke_many(
+            FLOW, FIRST, journal=journal, resume=True, dry_run=True, progress=False
+        )
+        assert dry.dry_run
+        assert not dry.failures
+
+    async def second() -> None:
+        async with sandbox.async_client() as client:
+            rows = [{"recipient": "second"}]
+            await client.invoke_many(FLOW, rows, journal=journal, progress=False)
+
+    with pytest.raises(JournalError, match="in use by another invoke_many"):
+        asyncio.run(second())
+
+
+def assert_first_batch_only_then_resume(sandbox: Sandbox, journal: Path) -> None:
+    assert len(sandbox.requests()) == 2  # the refused batches sent nothing
+    with sandbox.client() as client:
+        again = client.invoke_many(
+            FLOW, [*FIRST, {"recipient": "second"}], journal=journal, resume=True, progress=False
+        )
+    assert (again.resumed, again.succeeded, again.ok) == (2, 3, True)
+    assert len(sandbox.requests()) == 3
+
+
+def test_a_journal_in_use_by_another_thread_is_refused(tmp_path: Path) -> None:
+    journal = tmp_path / "j.db"
+    release, held = threading.Event(), threading.Event()
+    results: list[BulkResult] = []
+    with Sandbox() as sandbox, sandbox.client() as client:
+
+        def first() -> None:
+            rows = holding(release, held)
+            results.append(client.invoke_many(FLOW, rows, journal=journal, progress=False))
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        try:
+            assert held.wait(30)
+            assert_refused_then_resumable(sandbox, journal)
+        finally:
+            release.set()
+            thread.join(30)
+        assert results[0].succeeded == 2
+        assert_first_batch_only_then_resume(sandbox, journal)
+
+
+HOLDER = """
+import sys
+from automation_dsl import Automation, CourierClient
+
+url, api_key, journal = sys.argv[1:]
+
+
+def rows():
+    yield {"recipient": "first-0"}
+    print("held", flush=True)
+    sys.stdin.readline()
+    yield {"recipient": "first-1"}
+
+
+with CourierClient(api_key=api_key, base_url=url) as client:
+    result = client.invoke_many(Automation().send("WELCOME"), rows(), journal=journal,
+                                progress=False)
+print(result.succeeded, flush=True)
+"""
+
+
+def test_a_journal_in_use_by_another_process_is_refused(tmp_path: Path) -> None:
+    journal = tmp_path / "j.db"
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    with Sandbox() as sandbox:
+        process = subprocess.Popen(
+            [sys.executable, str(script), sandbox.url, sandbox.api_key, str(journal)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "held"
+            assert_refused_then_resumable(sandbox, journal)
+            out, _ = process.communicate("go\n", timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
+        assert (process.returncode, out.strip()) == (0, "2")
+        assert_first_batch_only_then_resume(sandbox, journal)
 
 
 def test_a_journal_of_version_0_1_gains_fingerprints(tmp_path: Path) -> None:
