@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -50,7 +49,7 @@ from ._steps import (
     Step,
     UpdateProfile,
 )
-from ._time import UntilFormat, format_until, to_utc
+from ._time import UntilFormat, duration_length, format_until, to_utc
 from ._timeline import Event, Message, Timeline, VirtualClock, new_run_id
 from ._values import MergeStrategy, RunContext, given_context
 
@@ -73,28 +72,6 @@ MAX_INVOKE_DEPTH = 32
 MAX_STEPS = 2_000
 """How many steps one run and the runs it invokes may execute before they are stopped
 (a template that invokes itself twice would otherwise run 2**32 runs)."""
-_UNIT_DAYS = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
-_DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
-
-
-def duration_length(text: str) -> timedelta:
-    """The length of a Courier duration (``"3 days"``); months are 30 days, years 365.
-
-    Example:
-        >>> duration_length("36 hours")
-        datetime.timedelta(days=1, seconds=43200)
-    """
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a Courier duration: {text[:40]!r}")
-    if len(match.group(1)) > 9:  # past what a timedelta holds
-        raise OverflowError(f"duration {text[:40]!r} is out of range")
-    count, unit = int(match.group(1)), match.group(2)
-    if unit == "minute":
-        return timedelta(minutes=count)
-    if unit == "hour":
-        return timedelta(hours=count)
-    return timedelta(days=count * _UNIT_DAYS[unit])
 
 
 @attrs.define
@@ -628,7 +605,7 @@ def simulate(
         >>> [event.outcome for event in timeline]
         ['started', 'sent', 'completed']
     """
-    clock = VirtualClock(start)
+    clock = VirtualClock(start, owner="simulate")
     engine = Engine(
         clock.now,
         templates=templates,

@@ -6,7 +6,9 @@ so one ``except`` clause catches them all; a bad argument never surfaces as a ra
 errors also derive from the builtin they resemble, so code that already catches
 ``ValueError`` or ``TypeError`` keeps working. (Exceptions raised by your own code,
 such as a function given to :meth:`~automation_dsl.Automation.pipe`, pass through
-unchanged.)::
+unchanged. Python's own protocols keep their builtin errors: ``bool()``, ``and``/``or``
+and chained comparisons on a typed condition raise ``TypeError`` with a hint, as
+SQLAlchemy's expressions do, and a client holding an API key refuses to be pickled.)::
 
     AutomationError
     ├── ValidationError (+ ValueError)        bad input: names the field, what was

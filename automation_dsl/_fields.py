@@ -44,6 +44,7 @@ import attrs
 from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, freeze, thaw
 from ._ref import Ref, as_ref
+from ._time import to_utc
 
 WIRE = "wire"
 """Metadata key: a field's JSON name where it differs from the Python name."""
@@ -332,20 +333,35 @@ def boolean() -> Any:
     return _field(convert, required=False, fast="{v} is None")
 
 
+MAX_EPOCH = 253402300799
+"""The last second of the year 9999, in epoch seconds: a larger number is no expiry time."""
+
+
 def epoch_or_iso() -> Any:
-    """An idempotency expiry: epoch seconds (int), an ISO 8601 string, or an aware datetime."""
-    expected = "epoch seconds (int), an ISO 8601 string or an aware datetime"
+    """An idempotency expiry: epoch seconds (int), an ISO 8601 string, or an aware datetime,
+    each a moment from 1970 to 9999 (a string is kept as written)."""
+    expected = "epoch seconds (int), an ISO 8601 timestamp or an aware datetime, 1970 to 9999"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None:
             return None
         if isinstance(value, str) and value:
-            return _text_of(value, instance, field)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
+            text = _text_of(value, instance, field)
+            try:
+                to_utc(text, "", "")
+            except ValidationError:
+                raise _fail(instance, field, expected, value) from None
+            return text
+        number = value
         if isinstance(value, datetime) and value.utcoffset() is not None:
-            return int(value.timestamp())
-        hint = "attach a tzinfo" if isinstance(value, datetime) else None
+            number = int(value.timestamp())
+        if isinstance(number, int) and not isinstance(number, bool) and 0 < number <= MAX_EPOCH:
+            return number
+        hint = None
+        if isinstance(value, datetime):
+            hint = "attach a tzinfo" if value.utcoffset() is None else None
+        elif isinstance(value, int) and value > MAX_EPOCH:
+            hint = "epoch seconds, not milliseconds" if value < MAX_EPOCH * 1000 else None
         kinds = () if value.__class__ is bool else (datetime, int, str)  # a bool is no number
         raise _fail(instance, field, expected, value, type_ok=kinds, hint=hint)
 

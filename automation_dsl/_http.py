@@ -36,6 +36,7 @@ from ._errors import (
     ServerError,
     ValidationError,
     ValidationTypeError,
+    _cut,
 )
 from ._values import RunContext
 
@@ -127,15 +128,21 @@ def _is_loopback(host: str) -> bool:
 def _resolve_base_url(base_url: object) -> str:
     if base_url is not None and not isinstance(base_url, str):
         raise ValidationTypeError("CourierClient", "base_url", "a URL string", base_url)
+    source = "base_url" if base_url else "COURIER_BASE_URL"
     url = (base_url or os.environ.get("COURIER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     refused = ConfigurationError(
-        f"base_url: expected an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}"
+        f"{source}: expected an http(s) URL such as {DEFAULT_BASE_URL!r}, got {_cut(repr(url))}"
     )
+    if not (url.isascii() and url.isprintable()) or " " in url:  # a newline from a file ...
+        raise ConfigurationError(
+            f"{source}: expected a URL of printable ASCII without spaces or line breaks, "
+            f"got {_cut(repr(url))}"
+        )
     try:
         parts = urlsplit(url)
-    except ValueError:  # a malformed IPv6 literal
+        host, _port = parts.hostname, parts.port  # a port past 65535 raises here
+    except ValueError:  # a malformed IPv6 literal, a bad port
         raise refused from None
-    host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         raise refused
     if parts.scheme == "http" and not _is_loopback(host):
@@ -158,6 +165,8 @@ def _check_text(owner: str, field: str, value: object) -> str:
     if not value.strip() or len(value) > MAX_ID_LENGTH:
         expected = f"a non-empty string of at most {MAX_ID_LENGTH} characters"
         raise ValidationError(owner, field, expected, value)
+    if value in (".", ".."):  # a URL would resolve it as a path step: another endpoint
+        raise ValidationError(owner, field, "an id, not a '.' or '..' path step", value)
     if not value.isascii():
         try:
             value.encode()
@@ -392,8 +401,13 @@ def _run_id(response: httpx.Response) -> str:
     )
 
 
+MAX_TIMEOUT = 24 * 3600.0
+"""The longest timeout accepted, in seconds: past that the socket layer overflows."""
+
+
 def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
-    """``None``, seconds (a finite number > 0), or an ``httpx.Timeout`` of such numbers."""
+    """``None``, seconds (a number > 0, at most :data:`MAX_TIMEOUT`), or an
+    ``httpx.Timeout`` of such numbers."""
     if value is None:
         return None
     import httpx  # loaded already: only a client asks
@@ -408,12 +422,14 @@ def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
         raise ValidationTypeError(
             owner, "timeout", "seconds (a number > 0), an httpx.Timeout or None", value
         )
-    raise ValidationError(owner, "timeout", "a finite number of seconds > 0", value)
+    raise ValidationError(
+        owner, "timeout", f"a number of seconds > 0 and at most {MAX_TIMEOUT:g}", value
+    )
 
 
 def _positive(value: object) -> bool:
     return (
-        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIMEOUT
     )
 
 

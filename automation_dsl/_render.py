@@ -42,20 +42,11 @@ from ._steps import (
     Throttle,
     UpdateProfile,
 )
-from ._time import UntilFormat, format_until
+from ._time import UntilFormat, duration_seconds, format_until, humanize
 
 if TYPE_CHECKING:
     from ._automation import Automation
     from ._timeline import Event
-
-_UNITS = {
-    "minute": 60,
-    "hour": 3600,
-    "day": 86400,
-    "week": 604800,
-    "month": 2592000,
-    "year": 31536000,
-}
 
 
 def _value(value: Any) -> str:
@@ -102,22 +93,12 @@ def details(step: Step) -> list[tuple[str, str]]:
     return []  # pragma: no cover - every step class is listed above
 
 
-# -- durations (the schedule's arithmetic; one home for them is ``_time``) -------------------
-
-
 def _duration_seconds(text: str) -> int | None:
-    count, _, unit = text.partition(" ")
-    seconds = _UNITS.get(unit.rstrip("s"))
-    return None if seconds is None or not count.isdigit() else int(count) * seconds
-
-
-def _span(seconds: int) -> str:
-    for unit in ("week", "day", "hour", "minute"):
-        size = _UNITS[unit]
-        if seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}" + ("s" if count != 1 else "")
-    return f"{seconds} s"  # pragma: no cover - durations are whole minutes
+    """A Courier duration's length (``_time``), or ``None`` for one a run cannot wait."""
+    try:
+        return duration_seconds(text)
+    except (ValueError, OverflowError):
+        return None
 
 
 def schedule(steps: Sequence[Step]) -> list[str]:
@@ -125,7 +106,7 @@ def schedule(steps: Sequence[Step]) -> list[str]:
     anchor, offset, unknown = "start", 0, False
     out = []
     for step in steps:
-        when = anchor if not offset else f"{anchor} + {_span(offset)}"
+        when = anchor if not offset else f"{anchor} + {humanize(offset)}"
         out.append(f"{when} + ?" if unknown else when)
         if isinstance(step, Delay):
             if isinstance(step.until, datetime):

@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from ._errors import ValidationTypeError
 from ._time import to_utc
 
 __all__ = ["Event", "Message", "Timeline"]
@@ -47,8 +48,12 @@ class VirtualClock:
         2
     """
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = to_utc(start or datetime.now(UTC), "VirtualClock", "start")
+    def __init__(self, start: datetime | None = None, *, owner: str = "VirtualClock") -> None:
+        if start is None:
+            start = datetime.now(UTC)
+        elif not isinstance(start, datetime):
+            raise ValidationTypeError(owner, "start", "an aware datetime or None", start)
+        self._now = to_utc(start, owner, "start")
 
     def now(self) -> datetime:
         """The clock's current time."""

@@ -75,7 +75,12 @@ def draw_common(draw: st.DrawFn) -> dict[str, Any]:
     return {k: draw(v) for k, v in common.items()}
 
 
-expiry = opt(st.one_of(st.integers(min_value=1, max_value=2**40), text))
+expiry = opt(
+    st.one_of(
+        st.integers(min_value=1, max_value=253402300799),
+        st.sampled_from(["2030-01-01T00:00:00Z", "20300101T000000.000", "2026-11-29"]),
+    )
+)
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)
 )

@@ -630,3 +630,46 @@ def test_no_error_path_shows_the_key(failing: Server) -> None:
             for text in (str(chain), repr(chain), repr(getattr(chain, "body", None))):
                 assert KEY[:12] not in text
             chain = chain.__cause__ or chain.__context__
+
+
+# --- found by a hostile new user: bounds the socket layer and URLs need ---------------------
+
+
+@pytest.mark.parametrize("timeout", [1e308, 10**30, 2**63, 86400.5])
+def test_a_timeout_past_a_day_is_refused_before_the_socket_overflows(timeout: Any) -> None:
+    with pytest.raises(ValidationError, match="'timeout'"):
+        CourierClient(api_key=KEY, timeout=timeout)
+    with pytest.raises(ValidationError, match="'timeout'"):
+        mock(never).invoke(FLOW, recipient="u", timeout=timeout)
+    with pytest.raises(ValidationError, match="'timeout'"):
+        mock(never).invoke(FLOW, recipient="u", timeout=httpx.Timeout(timeout))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000\n",
+        "http://127.0.0.1:8/\r\nX-Injected: 1",
+        "http://127.0.0.1:8\x00",
+        "https://api.courier.com/ path",
+        "http://127.0.0.1:99999",
+    ],
+)
+def test_a_malformed_base_url_is_refused_when_the_client_is_made(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigurationError, match="base_url"):
+        CourierClient(api_key=KEY, base_url=url)
+    if "\x00" not in url:  # an environment cannot hold a NUL
+        monkeypatch.setenv("COURIER_BASE_URL", url)  # a file's trailing newline, in env
+        with pytest.raises(ConfigurationError, match="COURIER_BASE_URL"):
+            CourierClient(api_key=KEY)
+
+
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_dot_segment_ids_never_reach_another_endpoint(dots: str) -> None:
+    client = mock(never)
+    with pytest.raises(ValidationError, match="'run_id'"):
+        client.run_steps(dots)
+    with pytest.raises(ValidationError, match="'template_id'"):
+        client.invoke_template(dots, recipient="u")

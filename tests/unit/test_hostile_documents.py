@@ -645,3 +645,49 @@ def test_lenient_is_a_bool(lenient: Any) -> None:
     ):
         with pytest.raises(ValidationTypeError, match="'lenient'"):
             read()
+
+
+@pytest.mark.parametrize("start", [0, "", False, 1, date(2024, 1, 1)])
+def test_simulate_start_is_an_aware_datetime_or_none(start: Any) -> None:
+    with pytest.raises(ValidationTypeError, match="simulate: 'start'"):
+        Automation().send("T").simulate(start=start, recipient="u")
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        10**30,
+        1785312000000,  # milliseconds
+        "not a date",
+        "garbage\r\n",
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(2030, 1, 1),
+        0,
+    ],
+)
+def test_a_step_idempotency_expiry_is_a_moment_from_1970_to_9999(expiry: Any) -> None:
+    with pytest.raises(ValidationError, match="'idempotency_expiry'"):
+        Automation().send("T", idempotency_expiry=expiry)
+    with pytest.raises(ValidationError, match="idempotency_expiry"):
+        Automation.from_dict(
+            {"steps": [{"action": "send", "template": "T", "idempotency_expiry": expiry}]}
+        )
+
+
+def test_a_step_idempotency_expiry_keeps_what_was_valid() -> None:
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    for value, written in [
+        (1785312000, 1785312000),
+        ("2030-01-01T00:00:00Z", None),
+        (moment, 1893456000),
+    ]:
+        step = Automation().send("T", idempotency_expiry=value).to_dict()["steps"][0]
+        assert step["idempotency_expiry"] == (value if written is None else written)
+
+
+@pytest.mark.parametrize("literal", ["a\ud800", 10**30, -(2**60)])
+def test_a_condition_literal_json_cannot_carry_is_refused_when_built(literal: Any) -> None:
+    from automation_dsl.conditions import data
+
+    with pytest.raises(ValidationError, match="'literal'"):
+        Automation().send("T", if_=data.x == literal)
