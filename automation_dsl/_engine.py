@@ -37,6 +37,7 @@ import attrs
 from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
 from ._ref import Ref
+from ._status import RunStatus
 from ._steps import (
     AutomationLike,
     Cancel,
@@ -58,15 +59,6 @@ def _extended(moment: datetime) -> str:
     return format_until(moment, UntilFormat.EXTENDED)
 
 
-# Run statuses, as Courier names them.
-PROCESSING, WAITING, PROCESSED, CANCELED, ERROR = (
-    "PROCESSING",
-    "WAITING",
-    "PROCESSED",
-    "CANCELED",
-    "ERROR",
-)
-_ACTIVE = (PROCESSING, WAITING)
 MAX_INVOKE_DEPTH = 32
 """How deep ``invoke`` steps may nest (a template invoking itself stops there)."""
 MAX_STEPS = 2_000
@@ -84,7 +76,7 @@ class RunState:
     created_at: datetime
     template_id: str | None = None
     cancelation_token: str | None = None
-    status: str = PROCESSING
+    status: str = RunStatus.PROCESSING
     position: int = 0
     resume_at: datetime | None = None
     refs: dict[str, Any] = attrs.field(factory=dict)
@@ -228,7 +220,7 @@ class Engine:
             run.cancelation_token = self._resolve(run, token) if token is not None else None
         except StepError as error:
             self._event(run, None, "run", "error", reason=str(error))
-            run.status = ERROR
+            run.status = RunStatus.ERROR
             self._flush(run)
             return run
         self._event(run, None, "run", "started", template_id=template_id)
@@ -242,7 +234,9 @@ class Engine:
 
     def due(self) -> datetime | None:
         """When the next waiting run resumes, if any."""
-        times = [r.resume_at for r in self.runs.values() if r.status == WAITING and r.resume_at]
+        times = [
+            r.resume_at for r in self.runs.values() if r.status == RunStatus.WAITING and r.resume_at
+        ]
         return min(times, default=None)
 
     def run_due(self) -> None:
@@ -252,17 +246,17 @@ class Engine:
             (
                 r
                 for r in self.runs.values()
-                if r.status == WAITING and r.resume_at is not None and r.resume_at <= now
+                if r.status == RunStatus.WAITING and r.resume_at is not None and r.resume_at <= now
             ),
             key=lambda r: (r.resume_at, r.created_at),
         )
         for run in waiting:
-            if run.status != WAITING:  # canceled by a run resumed just before
+            if run.status != RunStatus.WAITING:  # canceled by a run resumed just before
                 continue
-            run.status = PROCESSING
+            run.status = RunStatus.PROCESSING
             run.resume_at = None
             self._event(run, run.position, "delay", "resumed")
-            run.step_status[run.position]["status"] = PROCESSED
+            run.step_status[run.position]["status"] = RunStatus.PROCESSED
             run.step_status[run.position]["updated_at"] = now
             run.position += 1
             self._steps_left = self.max_steps
@@ -300,7 +294,7 @@ class Engine:
 
     def _continue(self, run: RunState) -> None:
         steps = run.automation.steps
-        while run.status == PROCESSING and run.position < len(steps):
+        while run.status == RunStatus.PROCESSING and run.position < len(steps):
             index = run.position
             step = steps[index]
             if self._steps_left <= 0:
@@ -312,11 +306,11 @@ class Engine:
                     reason=f"stopped: more than {self.max_steps} steps executed by one run and "
                     "the runs it invoked (does a template invoke itself?)",
                 )
-                run.status = ERROR
+                run.status = RunStatus.ERROR
                 break
             self._steps_left -= 1
             now = self.now()
-            record = {"status": PROCESSED, "created_at": now, "updated_at": now}
+            record = {"status": RunStatus.PROCESSED, "created_at": now, "updated_at": now}
             run.step_status[index] = record
             if not self._condition_holds(run, index, step):
                 record["status"] = "SKIPPED"
@@ -326,15 +320,15 @@ class Engine:
                 self._execute(run, index, step, record)
             except StepError as error:
                 self._event(run, index, step.action, "error", reason=str(error))
-                record["status"] = ERROR
-                run.status = ERROR
+                record["status"] = RunStatus.ERROR
+                run.status = RunStatus.ERROR
                 break
-            if run.status == WAITING:
-                record["status"] = WAITING
+            if run.status == RunStatus.WAITING:
+                record["status"] = RunStatus.WAITING
                 break
             run.position += 1
-        if run.status == PROCESSING:
-            run.status = PROCESSED
+        if run.status == RunStatus.PROCESSING:
+            run.status = RunStatus.PROCESSED
             self._event(run, None, "run", "completed")
         self._flush(run)
 
@@ -392,12 +386,16 @@ class Engine:
         token = self._resolve(run, step.cancelation_token)
         canceled = []
         for other in self.runs.values():
-            if other is not run and other.cancelation_token == token and other.status in _ACTIVE:
-                other.status = CANCELED
+            if (
+                other is not run
+                and other.cancelation_token == token
+                and other.status in RunStatus.ACTIVE
+            ):
+                other.status = RunStatus.CANCELED
                 other.resume_at = None
                 self._event(other, None, "run", "canceled", by=run.run_id)
                 if other.position in other.step_status:
-                    other.step_status[other.position]["status"] = CANCELED
+                    other.step_status[other.position]["status"] = RunStatus.CANCELED
                 self._flush(other)
                 canceled.append(other.run_id)
         self._event(run, index, "cancel", "canceled", token=token, runs=len(canceled))
@@ -510,7 +508,7 @@ class Engine:
         if resume <= now:
             self._event(run, index, "delay", "resumed", until=_extended(resume))
             return
-        run.status = WAITING
+        run.status = RunStatus.WAITING
         run.resume_at = resume
         self._event(run, index, "delay", "waiting", until=_extended(resume))
 
