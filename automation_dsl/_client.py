@@ -78,6 +78,9 @@ class CourierClient(_ClientBase):
 
     _http: httpx.Client
 
+    _HTTP_CLIENT = httpx.Client
+    _TRANSPORT = httpx.BaseTransport
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -363,6 +366,9 @@ class AsyncCourierClient(_ClientBase):
     """
 
     _http: httpx.AsyncClient
+
+    _HTTP_CLIENT = httpx.AsyncClient
+    _TRANSPORT = httpx.AsyncBaseTransport
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import httpx
@@ -67,6 +67,8 @@ class _ClientBase:
     retry: RetryPolicy
     timeout: httpx.Timeout
     _http: httpx.Client | httpx.AsyncClient
+    _HTTP_CLIENT: ClassVar[type]  # what ``http_client=`` must be, for each client
+    _TRANSPORT: ClassVar[type]  # what ``transport=`` must be
 
     def __init__(
         self,
@@ -78,12 +80,19 @@ class _ClientBase:
         http_client: object,
         transport: object,
     ) -> None:
+        owner = type(self).__name__
+        for name, value, kind in (
+            ("http_client", http_client, self._HTTP_CLIENT),
+            ("transport", transport, self._TRANSPORT),
+        ):
+            if value is not None and not isinstance(value, kind):
+                expected = f"an {kind.__module__}.{kind.__name__} or None"
+                raise ValidationTypeError(owner, name, expected, value)
         self.__api_key = _Secret(_resolve_api_key(api_key))
         self._owns_http = http_client is None
         # bulk invokes may bypass the HTTP layer only when the caller did not choose it
         self._default_http = http_client is None and transport is None
         self.base_url = _resolve_base_url(base_url)
-        owner = type(self).__name__
         timeout = _check_timeout(timeout, owner)
         self.timeout = (
             timeout

@@ -673,3 +673,16 @@ def test_dot_segment_ids_never_reach_another_endpoint(dots: str) -> None:
         client.run_steps(dots)
     with pytest.raises(ValidationError, match="'template_id'"):
         client.invoke_template(dots, recipient="u")
+
+
+@pytest.mark.parametrize("field", ["transport", "http_client"])
+@pytest.mark.parametrize("value", [5, "httpx", object()])
+def test_the_http_seams_are_typed(field: str, value: Any) -> None:
+    for cls in (CourierClient, AsyncCourierClient):
+        with pytest.raises(ValidationTypeError, match=f"'{field}'"):
+            cls(api_key=KEY, **{field: value})
+
+
+def test_a_sync_http_client_is_not_taken_by_the_async_client() -> None:
+    with httpx.Client() as sync, pytest.raises(ValidationTypeError, match="AsyncClient"):
+        AsyncCourierClient(api_key=KEY, http_client=sync)  # type: ignore[arg-type]
