@@ -37,7 +37,6 @@ import attrs
 from . import _js
 from ._errors import ValidationError, ValidationTypeError
 from ._js import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
-from ._json import MAX_EXACT_INTEGER
 from ._ref import Ref, has_surrogate
 
 __all__ = [
@@ -232,9 +231,6 @@ class Literal:
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise ValidationError("condition", "literal", "a finite number", value)
-        if value.__class__ is int and not -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER:
-            expected = "an integer JavaScript holds exactly (at most 2**53)"
-            raise ValidationError("condition", "literal", expected, value)
         if isinstance(value, str) and has_surrogate(value):
             expected = "text without lone surrogates (UTF-8 cannot encode them)"
             raise ValidationError("condition", "literal", expected, value)

@@ -685,8 +685,10 @@ def test_a_step_idempotency_expiry_keeps_what_was_valid() -> None:
         assert step["idempotency_expiry"] == (value if written is None else written)
 
 
-@pytest.mark.parametrize("literal", ["a\ud800", 10**30, -(2**60)])
-def test_a_condition_literal_json_cannot_carry_is_refused_when_built(literal: Any) -> None:
+@pytest.mark.parametrize("literal", ["a\ud800", "\udfff tail"])
+def test_a_condition_literal_utf8_cannot_carry_is_refused_when_built(literal: Any) -> None:
+    # (big integers stay: JavaScript reads them as numbers, and the typed-condition tests
+    # pin data.n >= 10**20)
     from automation_dsl.conditions import data
 
     with pytest.raises(ValidationError, match="'literal'"):
