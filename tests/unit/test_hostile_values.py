@@ -376,14 +376,6 @@ def test_non_ascii_text_is_kept() -> None:
 # -- deep and recursive values: refused without recursing --------------------------------
 
 
-@pytest.fixture
-def bounded_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Errors render values with reprlib: what is checked is the converters, not ``_show``."""
-    monkeypatch.setattr(
-        "automation_dsl._errors._show", lambda value: f"{reprlib.repr(value)} (...)"
-    )
-
-
 SCALAR_FIELDS = [
     (cls, name)
     for (cls, name), kind in KINDS.items()
@@ -391,7 +383,6 @@ SCALAR_FIELDS = [
 ]
 
 
-@pytest.mark.usefixtures("bounded_repr")
 @pytest.mark.parametrize(
     ("cls", "name"), SCALAR_FIELDS, ids=[f"{c.__name__}.{n}" for c, n in SCALAR_FIELDS]
 )
