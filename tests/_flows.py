@@ -5,6 +5,7 @@ Import from here instead of redefining them (``from tests._flows import FLOW``):
 * ``FLOW``: the three-step welcome flow (send, wait a day, send) most client, bulk and sandbox
   tests invoke. ``delay(days=1)`` and ``delay(duration="1 day")`` build the same step.
 * ``WELCOME``: the one-step flow for tests that only need *an* automation to send.
+* ``START``: the virtual clock's start most sandbox and simulator tests use.
 * ``SEED_DATA``, ``SEED_PROFILE``, ``seed_flow()``: the example of Courier's API page, whose exact
   payload is ``tests/fixtures/seed-example.json``.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from automation_dsl import Automation
+
+START = datetime(2024, 4, 8, 9, 0, tzinfo=UTC)
 
 FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
 

@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from automation_dsl import (
-    Automation,
     BulkResult,
     ConfigurationError,
     RetryPolicy,
@@ -26,8 +25,8 @@ from automation_dsl import (
     ValidationError,
 )
 from automation_dsl.sandbox import Faults, Sandbox
+from tests._flows import FLOW
 
-FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
 # no retry budget: these tests check exactly-once under a quarter of requests failing
 RETRY = RetryPolicy(
     max_retries=12, backoff=0.002, max_backoff=0.02, max_retry_after=0.02, budget_ratio=None

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,7 @@ import pytest
 
 from automation_dsl import Automation, ConfigurationError, RetryPolicy
 from automation_dsl.sandbox import Faults, Sandbox
-
-START = datetime(2024, 4, 8, 9, 0, tzinfo=UTC)
-FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(start=START) as sb:
-        yield sb
-
-
-@pytest.fixture
-def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers) as client:
-        yield client
+from tests._flows import FLOW, START
 
 
 def invoke(http: httpx.Client, body: Any, **headers: str) -> httpx.Response:

@@ -27,23 +27,9 @@ from automation_dsl.sandbox._app import RequestLimits
 from automation_dsl.sandbox._idempotency import Idempotency
 from automation_dsl.sandbox._service import MAX_REQUESTS
 from automation_dsl.sandbox._store import Store
+from tests._flows import FLOW, START
 
-START = datetime(2024, 4, 8, 9, 0, tzinfo=UTC)
-FLOW = Automation().send("WELCOME").delay(days=1).send("NUDGE")
 BODY = FLOW.to_payload(recipient="u1", data={"plan": "pro"})
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(start=START) as sb:
-        yield sb
-
-
-@pytest.fixture
-def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers, timeout=30) as client:
-        yield client
 
 
 def invoke(http: httpx.Client, body: Any = BODY, **headers: str) -> httpx.Response:

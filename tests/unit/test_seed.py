@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from automation_dsl import Automation
+from tests._flows import SEED_DATA, SEED_PROFILE, seed_flow
 from tests.conftest import FIXTURES, load_fixture
 
 pytestmark = pytest.mark.usefixtures("schema_checked")
-
-SEED_DATA = {"name": "Jane Doe", "age": 27}
-SEED_PROFILE = {"user_id": "fubar", "email": "hello@example.com"}
-
-
-def seed_flow() -> Automation:
-    return (
-        Automation()
-        .send("SAMPLE_TEMPLATE")
-        .delay(until=datetime(2024, 4, 8, 8, 9, 10, 123000, tzinfo=UTC))
-    )
 
 
 def test_seed_payload_equals_courier_example() -> None:

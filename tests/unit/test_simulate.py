@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from automation_dsl import Automation, Ref, Timeline
-
-START = datetime(2024, 4, 8, 9, 0, tzinfo=UTC)
+from tests._flows import START
 
 
 def sent(timeline: Timeline) -> list[tuple[str, str]]:
