@@ -27,7 +27,7 @@ from .._js import MessageStatus
 from .._json import freeze, thaw
 from ._idempotency import Idempotency, KeyUse
 from ._simulator import Engine, Event, Message, RunState, Timeline, VirtualClock
-from ._store import Store, message_from_dict
+from ._store import Store
 
 MAX_REQUESTS = 10_000
 """How many invoke requests :meth:`Sandbox.requests` remembers (the latest ones)."""
@@ -250,18 +250,8 @@ class Service:
                 step_status=state["step_status"],
             )
             engine.runs[run.run_id] = run
-        for body in self.store.load_events():
-            engine.events.append(
-                Event(
-                    datetime.fromisoformat(body["at"]),
-                    body["run_id"],
-                    body["step"],
-                    body["action"],
-                    body["outcome"],
-                    body["detail"],
-                )
-            )
-        engine.messages.extend(message_from_dict(m) for m in self.store.load_messages())
+        engine.events.extend(Event.from_dict(body) for body in self.store.load_events())
+        engine.messages.extend(Message.from_dict(m) for m in self.store.load_messages())
 
     def close(self) -> None:
         """Close the database."""

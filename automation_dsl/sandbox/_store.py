@@ -156,7 +156,7 @@ class Store:
         self.db.executemany(
             "INSERT INTO messages (message_id, run_id, body) VALUES (?, ?, ?) "
             "ON CONFLICT (message_id) DO UPDATE SET body = excluded.body",
-            [(m.message_id, m.run_id, json.dumps(_message_dict(m))) for m in messages],
+            [(m.message_id, m.run_id, json.dumps(m.to_dict())) for m in messages],
         )
 
     def load_runs(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -244,24 +244,3 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting."""
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-
-def _message_dict(message: Message) -> dict[str, Any]:
-    return {
-        "message_id": message.message_id,
-        "run_id": message.run_id,
-        "step": message.step,
-        "at": message.at.isoformat(),
-        "template": message.template,
-        "recipient": message.recipient,
-        "brand": message.brand,
-        "list": message.list,
-        "data": dict(message.data),
-        "profile": dict(message.profile),
-        "status": message.status,
-    }
-
-
-def message_from_dict(body: dict[str, Any]) -> Message:
-    """Rebuild a stored message."""
-    return Message(**{**body, "at": datetime.fromisoformat(body["at"])})
