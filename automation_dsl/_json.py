@@ -342,13 +342,11 @@ def _finite_float(text: str) -> float:
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _may_hold_surrogates(text: str | bytes | bytearray) -> bool:
-    if isinstance(text, str):
-        return _ESCAPED_SURROGATE.search(text) is not None or has_surrogate(text)
-    return _ESCAPED_SURROGATE_BYTES.search(text) is not None
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether decoding ``text`` can yield a lone surrogate (escaped, or there already)."""
+    return _ESCAPED_SURROGATE.search(text) is not None or has_surrogate(text)
 
 
 def loads(
