@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from .._errors import ValidationError
+from .._http import _check_idempotency_key
 from .._time import to_utc
 from ._store import Store
 
@@ -41,8 +42,6 @@ TTL = timedelta(hours=25)
 """How long an answer is kept when the request does not say (Courier's spec: 25 hours)."""
 MAX_EXPIRATION = timedelta(days=366)
 """How far ahead ``x-idempotency-expiration`` may be: one year (a leap year's worth)."""
-MAX_KEY_LENGTH = 255
-"""The longest ``Idempotency-Key`` accepted, in characters."""
 
 _OWNER = "invoke request"
 _HEADER = "x-idempotency-expiration"
@@ -87,15 +86,9 @@ def fingerprint(payload: Any) -> str:
 
 
 def check_key(key: str) -> None:
-    """Refuse an ``Idempotency-Key`` that is blank, not printable ASCII, or over 255
-    characters (the client's own rule)."""
-    if not key.strip() or not (key.isascii() and key.isprintable()) or len(key) > MAX_KEY_LENGTH:
-        raise ValidationError(
-            _OWNER,
-            "Idempotency-Key",
-            f"a non-blank key of at most {MAX_KEY_LENGTH} printable ASCII characters",
-            key,
-        )
+    """Refuse an ``Idempotency-Key`` the client itself would not send: blank, not visible
+    ASCII, or over 255 characters (the client's one rule, ``_http._check_idempotency_key``)."""
+    _check_idempotency_key(key, _OWNER, "Idempotency-Key")
 
 
 class Idempotency:
