@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
-import itertools
 import inspect
+import itertools
 import json
 import pickle
 import pickletools
