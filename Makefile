@@ -21,8 +21,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The library, a typed user's module and every python block of README, docs/ and the
+# notebooks (extracted to build/typing/docs), read by both mypy --strict and pyright.
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict automation_dsl
+	$(BIN)/python -m tests.typing.docs_code build/typing/docs
+	$(BIN)/mypy --strict automation_dsl tests/typing build/typing/docs
+	$(BIN)/pyright automation_dsl tests/typing build/typing/docs
 
 pytest: $(STAMP)
 	$(BIN)/pytest

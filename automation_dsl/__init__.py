@@ -88,7 +88,7 @@ _EXPORTS: dict[str, str] = {
 # Building automations never imports httpx: these modules load on first use.
 _LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline", ".conditions"})
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # pyright: ignore[reportUnsupportedDunderAll]
 
 
 _PUBLIC: dict[str, Any] = {}
@@ -113,9 +113,12 @@ def _publish(module: str) -> None:
             _PUBLIC[name] = value
 
 
-for _module in sorted(set(_EXPORTS.values()) - _LAZY_MODULES):
-    _publish(_module)
-del _module
+def _publish_eager() -> None:
+    for module in sorted(set(_EXPORTS.values()) - _LAZY_MODULES):
+        _publish(module)
+
+
+_publish_eager()
 
 
 def __getattr__(name: str) -> Any:

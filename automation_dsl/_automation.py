@@ -23,7 +23,6 @@ import attrs
 
 from . import _document
 from . import _fields as f
-from ._compile import annotate_init
 from ._errors import ValidationError, ValidationTypeError, _show
 from ._ref import Ref, RefLike
 from ._step_methods import StepMethods
@@ -88,8 +87,7 @@ def _check_refs(steps: tuple[Step, ...], start: int) -> None:
             )
 
 
-@annotate_init
-@attrs.frozen(slots=True, repr=False)
+@attrs.frozen(slots=True, repr=False, init=False)
 class Automation(StepMethods):
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
 
@@ -112,11 +110,23 @@ class Automation(StepMethods):
 
     OWNER = "Automation"
 
-    cancelation_token: str | RefLike | None = f.text(required=False, ref=True)
-    steps: tuple[Step, ...] = attrs.field(default=(), converter=_steps, kw_only=True)
-    until_format: UntilFormat = attrs.field(
-        default=UntilFormat.BASIC, converter=_until_format, kw_only=True
-    )
+    cancelation_token: str | Ref | None = f.text(required=False, ref=True)
+    steps: tuple[Step, ...] = attrs.field(default=(), kw_only=True)
+    until_format: UntilFormat = attrs.field(default=UntilFormat.BASIC, kw_only=True)
+
+    def __init__(
+        self,
+        cancelation_token: str | RefLike | None = None,
+        *,
+        steps: Iterable[Step] = (),
+        until_format: UntilFormat | str = UntilFormat.BASIC,
+    ) -> None:
+        # Written by hand: the parameters accept more than the attributes hold (a typed
+        # path becomes a Ref, any iterable a tuple), which attrs' converters would hide
+        # from type checkers.
+        _set_token(self, _convert_token(cancelation_token, self, _TOKEN))
+        _set_steps(self, _steps(steps))
+        _set_format(self, _until_format(until_format))
 
     # -- building -------------------------------------------------------------------------
 
@@ -542,5 +552,8 @@ class Automation(StepMethods):
 
 # Slot setters for Automation._with: cheaper than object.__setattr__ on a frozen class.
 _set_token = Automation.__dict__["cancelation_token"].__set__
+_TOKEN = attrs.fields(Automation).cancelation_token
+_token_converter: Any = _TOKEN.converter
+_convert_token = _token_converter.converter  # f.text's check, given the instance and field
 _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__

@@ -93,7 +93,7 @@ class CourierClient(_ClientBase):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, retry, http_client, transport)
-        self._http = http_client or httpx.Client(
+        self._http = http_client or httpx.Client(  # pyright: ignore[reportIncompatibleVariableOverride]
             transport=transport or httpx.HTTPTransport(socket_options=_SOCKET_OPTIONS)
         )
 
@@ -213,7 +213,7 @@ class CourierClient(_ClientBase):
     def invoke_many(
         self,
         automation: Automation,
-        contexts: Iterable[Mapping[str, Any] | RunContext],
+        contexts: Iterable[Mapping[Any, Any] | RunContext],
         *,
         concurrency: int = 16,
         rate_limit: float | None = None,
@@ -382,7 +382,7 @@ class AsyncCourierClient(_ClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, retry, http_client, transport)
-        self._http = http_client or httpx.AsyncClient(transport=transport or _async_transport())
+        self._http = http_client or httpx.AsyncClient(transport=transport or _async_transport())  # pyright: ignore[reportIncompatibleVariableOverride]
 
     async def __aenter__(self) -> Self:
         return self
@@ -487,8 +487,8 @@ class AsyncCourierClient(_ClientBase):
     async def invoke_many(
         self,
         automation: Automation,
-        contexts: Iterable[Mapping[str, Any] | RunContext]
-        | AsyncIterable[Mapping[str, Any] | RunContext],
+        contexts: Iterable[Mapping[Any, Any] | RunContext]
+        | AsyncIterable[Mapping[Any, Any] | RunContext],
         *,
         concurrency: int = 32,
         rate_limit: float | None = None,

@@ -313,7 +313,7 @@ def integer(*, required: bool = True, minimum: int = 1, maximum: int = MAX_SAFE_
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
         if value is None and not required:
             return None
-        if value.__class__ is not int:
+        if type(value) is not int:
             raise _fail(instance, field, expected, value, type_ok=())
         if not minimum <= value <= maximum:
             raise _fail(instance, field, expected, value, type_ok=int)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from operator import lt
 from typing import Any
 
 import attrs
@@ -289,12 +290,12 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if not comparable:
         raise NotEvaluated(f"{op} between {_js_type(left)} and {_js_type(right)}")
     if op == "<":
-        return bool(left < right)
+        return bool(lt(left, right))
     if op == ">":
-        return bool(right < left)
+        return bool(lt(right, left))
     if op == "<=":
-        return not bool(right < left)
-    return not bool(left < right)
+        return not lt(right, left)
+    return not lt(left, right)
 
 
 def _js_type(value: Any) -> str:

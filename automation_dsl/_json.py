@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._errors import ValidationError, ValidationTypeError
-from ._ref import Ref, has_surrogate, mapping_ref
+from ._ref import Ref, as_ref, has_surrogate, mapping_ref
 from ._types import JSONValue
 
 MAX_DEPTH = 64
@@ -195,6 +195,9 @@ class _Freezer:
             return value
         if value.__class__ in _PLAIN:
             return value
+        accessor = as_ref(value)  # a typed path (data.order.id) inside a value is a $ref
+        if accessor is not None:
+            return accessor
         hint = next((text for kinds, text in _HINTS if isinstance(value, kinds)), None)
         raise self.fail(
             "a JSON value (str, int, float, bool, None, list or dict)",

@@ -292,7 +292,7 @@ class SendList(_Typed):
 
 def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> Any:
     """Write ``until`` in the serialization's format (basic unless told)."""
-    if value.__class__ is datetime:
+    if type(value) is datetime:
         return format_until(value, UntilFormat.BASIC if until_format is None else until_format)
     return value.to_wire()  # type: ignore[union-attr]
 

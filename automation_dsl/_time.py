@@ -64,7 +64,7 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
     A ``date`` means midnight UTC of that day; a string is parsed as ISO 8601 in
     basic or extended form, and read as UTC when it has no offset.
     """
-    if value.__class__ is datetime and value.tzinfo is UTC and not value.microsecond % 1000:
+    if type(value) is datetime and value.tzinfo is UTC and not value.microsecond % 1000:
         return value  # already normalized: the common case, kept cheap
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:

@@ -47,6 +47,7 @@ __all__ = [
     "Literal",
     "MessageStatus",
     "Not",
+    "NotEvaluated",
     "Or",
     "Path",
     "Status",

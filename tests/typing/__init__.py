@@ -1,0 +1,1 @@
+"""Code written the way users write it, for the type checkers (``make typecheck``)."""
