@@ -5,7 +5,7 @@
 and :meth:`Automation.arun` delegate here, so an automation never sends itself. The
 client, and httpx, load on first use.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> from automation_dsl.sandbox import Sandbox
     >>> with Sandbox() as sandbox, sandbox.client() as client:

@@ -3,7 +3,7 @@
 Every method returns a new automation and leaves its receiver as it was, so a
 base flow can be branched and reused safely.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> flow = Automation().send("SAMPLE_TEMPLATE").delay(
@@ -99,7 +99,7 @@ class Automation(StepMethods):
             (``20240408T080910.123``, the default) or ``"extended"``
             (``2024-04-08T08:09:10.123Z``).
 
-    Example:
+    Examples:
         >>> base = Automation().send("WELCOME")
         >>> nudge = base.delay(days=1).send("NUDGE")
         >>> len(base), len(nudge)
@@ -137,7 +137,7 @@ class Automation(StepMethods):
     def step(self, step: Step) -> Automation:
         """Append any step object.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Cancel
             >>> Automation().step(Cancel(cancelation_token="t")).to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 't'}]
@@ -154,7 +154,7 @@ class Automation(StepMethods):
         The cancelation token is kept from whichever side sets it; two different tokens are
         an error.
 
-        Example:
+        Examples:
             >>> welcome = Automation().send("WELCOME")
             >>> nudge = Automation().delay(days=2).send("NUDGE")
             >>> len(welcome + nudge)
@@ -187,7 +187,7 @@ class Automation(StepMethods):
     ) -> Automation:
         """Return ``fn(self, *args, **kwargs)``: apply a reusable flow fragment.
 
-        Example:
+        Examples:
             >>> def remind(flow, template, *, after):
             ...     return flow.delay(duration=after).send(template)
             >>> Automation().send("WELCOME").pipe(remind, "NUDGE", after="1 day")
@@ -211,7 +211,7 @@ class Automation(StepMethods):
     def with_cancelation_token(self, token: str | Ref | None) -> Automation:
         """Return a copy with another cancelation token (``None`` removes it).
 
-        Example:
+        Examples:
             >>> Automation().send("A").with_cancelation_token("t").to_dict()["cancelation_token"]
             't'
         """
@@ -220,7 +220,7 @@ class Automation(StepMethods):
     def with_until_format(self, until_format: UntilFormat | str) -> Automation:
         """Return a copy that writes ``until`` in another format (``"basic"`` or ``"extended"``).
 
-        Example:
+        Examples:
             >>> flow = Automation().delay(until="2024-04-08T08:09:10Z")
             >>> flow.with_until_format("extended").to_dict()["steps"][0]["until"]
             '2024-04-08T08:09:10.000Z'
@@ -259,7 +259,7 @@ class Automation(StepMethods):
     def explain(self) -> str:
         """A plain-text table of the steps: action, key fields, ``if``/``ref``, and when.
 
-        Example:
+        Examples:
             >>> print(Automation().send("A", ref="a").delay(hours=36).send("B").explain())
             #  action  details              when
             0  send    template=A  [ref a]  start
@@ -291,7 +291,7 @@ class Automation(StepMethods):
         Args:
             until_format: overrides the automation's own ``until_format`` for this call.
 
-        Example:
+        Examples:
             >>> Automation("t").cancel("t").to_dict()
             {'cancelation_token': 't', 'steps': [{'action': 'cancel', 'cancelation_token': 't'}]}
         """
@@ -320,7 +320,7 @@ class Automation(StepMethods):
         The run context is given as keywords, or as a :class:`~automation_dsl.RunContext`
         or a mapping of its fields (keywords then override them). Unset fields are omitted.
 
-        Example:
+        Examples:
             >>> Automation().send("A").to_payload(recipient="user-1")
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
         """
@@ -350,7 +350,7 @@ class Automation(StepMethods):
     ) -> str:
         """Return :meth:`to_payload` as JSON text (the body a client sends).
 
-        Example:
+        Examples:
             >>> Automation().send("A").to_json()
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
@@ -394,7 +394,7 @@ class Automation(StepMethods):
         reported as not evaluated (the step does not run). See :mod:`automation_dsl.sandbox`
         for the same simulator behind Courier's HTTP API.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> flow = Automation().send("WELCOME", ref="welcome").delay(days=2).send(
             ...     "NUDGE", if_="refs.welcome.status < MessageStatus.Opened")
@@ -438,7 +438,7 @@ class Automation(StepMethods):
         is a new run unless ``idempotency_key`` is pinned: re-running a notebook cell with
         the same key does not start a second run.
 
-        Example:
+        Examples:
             >>> from automation_dsl.sandbox import Sandbox
             >>> with Sandbox() as sandbox, sandbox.client() as client:
             ...     run_id = Automation().send("WELCOME").run(recipient="user-1", client=client)
@@ -471,7 +471,7 @@ class Automation(StepMethods):
     ) -> str:
         """The asyncio twin of :meth:`run`.
 
-        Example:
+        Examples:
             >>> import asyncio
             >>> from automation_dsl.sandbox import Sandbox
             >>> async def main(sandbox):
@@ -505,7 +505,7 @@ class Automation(StepMethods):
         unless ``lenient=True``, which keeps such steps untouched as raw steps. The
         ``until`` format of the input is kept, so the round trip is exact.
 
-        Example:
+        Examples:
             >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
             Automation().delay(duration='1 hour')
         """
@@ -517,7 +517,7 @@ class Automation(StepMethods):
     ) -> tuple[Automation, RunContext]:
         """Parse a whole invoke body into the automation and its run context.
 
-        Example:
+        Examples:
             >>> flow, context = Automation.from_payload(
             ...     {"automation": {"steps": []}, "recipient": "user-1"})
             >>> context.recipient
@@ -531,7 +531,7 @@ class Automation(StepMethods):
 
         Use :meth:`from_payload` to keep the run context too.
 
-        Example:
+        Examples:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """

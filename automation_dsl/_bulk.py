@@ -8,7 +8,7 @@ limiter, the progress bar, and :class:`BulkResult`. A row's run context comes fr
 plan (a thread pool for :class:`~automation_dsl.CourierClient`, tasks for
 :class:`~automation_dsl.AsyncCourierClient`).
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> plan = BulkPlan(Automation().send("WELCOME"), [])
     >>> item = plan.item(0, {"recipient": "user-1", "plan": "pro"})
@@ -102,7 +102,7 @@ class BulkFailure:
             field for a refused row (``error.path == "contexts[3].data"``), else a
             ``CourierAPIError``, ``CourierConnectionError`` ...
 
-    Example:
+    Examples:
         >>> from automation_dsl import ServerError
         >>> failure = BulkFailure(3, "k", {"recipient": "u"}, ServerError(500, "oops"))
         >>> failure.index, failure.invalid, failure.answer_stored
@@ -145,7 +145,7 @@ class BulkResult:
         interrupted: True when Ctrl-C (or a cancellation) stopped the batch early.
         dry_run: True when nothing was sent (``invoke_many(..., dry_run=True)``).
 
-    Example:
+    Examples:
         >>> result = BulkResult(run_ids=["1-a", None], attempts=[1, 4])
         >>> result.succeeded, result.retried
         (1, 1)

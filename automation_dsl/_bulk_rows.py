@@ -5,7 +5,7 @@ every other column into ``data``; :func:`_cell` reads a cell as JSON (pandas and
 missing values, numpy scalars, dates); a column that misspells a run-context field is
 refused. :func:`unencodable` says which field of a row JSON cannot hold.
 
-Example:
+Examples:
     >>> row_context({"recipient": "user-1", "plan": "pro", "note": None}, {})
     {'data': {'plan': 'pro'}, 'recipient': 'user-1'}
 """

@@ -1,7 +1,7 @@
 """The ``automation-dsl`` command: validate, render, simulate and invoke automations, and
 serve the sandbox.
 
-Example:
+Examples:
     $ automation-dsl validate flows/onboarding.json
     ok: 3 steps
     $ automation-dsl simulate myapp.flows:onboarding --recipient user-1

@@ -6,7 +6,7 @@ starts a run twice. Their shared settings and request building are
 :class:`~automation_dsl._client_base._ClientBase`; each client adds its send loop and the
 public methods.
 
-Example:
+Examples:
     >>> import httpx
     >>> from automation_dsl import Automation, CourierClient
     >>> transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"runId": "r-1"}))
@@ -61,7 +61,7 @@ class CourierClient(_ClientBase):
         transport: an httpx transport for a client this one creates (tests use
             ``httpx.MockTransport``).
 
-    Example:
+    Examples:
         >>> import httpx
         >>> from automation_dsl import Automation, CourierClient
         >>> seen = []
@@ -164,7 +164,7 @@ class CourierClient(_ClientBase):
         (24 hours to 1 year from now, as Courier allows) is an aware datetime, a
         timedelta or epoch seconds.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import Automation, CourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-9"}))
@@ -196,7 +196,7 @@ class CourierClient(_ClientBase):
 
         ``recipient`` is always sent, ``null`` included, as Courier's current spec requires.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-7"}))
@@ -253,7 +253,7 @@ class CourierClient(_ClientBase):
         Ctrl-C stops scheduling, lets the requests in flight finish, and returns the
         partial result (``interrupted=True``); the journal stays consistent.
 
-        Example:
+        Examples:
             >>> from automation_dsl.sandbox import Sandbox
             >>> flow = Automation().send("WELCOME")
             >>> users = ({"recipient": f"user-{i}"} for i in range(50))
@@ -315,7 +315,7 @@ class CourierClient(_ClientBase):
         Filters are Courier's: comma-separated ``template_id`` and ``status`` lists, and
         ISO 8601 ``start_date``/``end_date`` bounds.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> page = {"runs": [{"run_id": "r-1", "status": "PROCESSED", "source": []}]}
@@ -339,7 +339,7 @@ class CourierClient(_ClientBase):
     def run_steps(self, run_id: str) -> list[RunStep]:
         """The steps of a run (``GET /automations/runs/{id}/steps``).
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> body = {"steps": [{"action": "send", "status": "PROCESSED"}]}
@@ -354,7 +354,7 @@ class CourierClient(_ClientBase):
 class AsyncCourierClient(_ClientBase):
     """The asyncio twin of :class:`CourierClient`: the same arguments, awaitable methods.
 
-    Example:
+    Examples:
         >>> import asyncio, httpx
         >>> from automation_dsl import Automation, AsyncCourierClient
         >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-1"}))
@@ -439,7 +439,7 @@ class AsyncCourierClient(_ClientBase):
     ) -> str:
         """Run an automation and return its ``runId``; see :meth:`CourierClient.invoke`.
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import Automation, AsyncCourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-2"}))
@@ -470,7 +470,7 @@ class AsyncCourierClient(_ClientBase):
     ) -> str:
         """Run a saved automation template; see :meth:`CourierClient.invoke_template`.
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-3"}))
@@ -506,7 +506,7 @@ class AsyncCourierClient(_ClientBase):
         the journal stays consistent, and the requests cut short are resent on resume
         with the same keys, so none starts a second run.
 
-        Example:
+        Examples:
             >>> import asyncio
             >>> from automation_dsl.sandbox import Sandbox
             >>> async def main(sandbox):
@@ -554,7 +554,7 @@ class AsyncCourierClient(_ClientBase):
     ) -> AsyncIterator[AutomationRun]:
         """Iterate over runs, fetching pages as needed; see :meth:`CourierClient.list_runs`.
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> page = {"runs": [{"run_id": "r-1", "source": []}]}
@@ -582,7 +582,7 @@ class AsyncCourierClient(_ClientBase):
     async def run_steps(self, run_id: str) -> list[RunStep]:
         """The steps of a run; see :meth:`CourierClient.run_steps`.
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> body = {"steps": [{"action": "delay", "status": "WAITING"}]}

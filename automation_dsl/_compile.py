@@ -16,7 +16,7 @@ serialize 20 steps) is about 24% slower.
 :func:`fast_init` replaces the ``__init__`` attrs made (type checkers still read the
 attrs signature); :func:`compile_wire_items` writes the serializer.
 
-Example:
+Examples:
     >>> import inspect
     >>> from automation_dsl import Cancel
     >>> _ = Cancel(cancelation_token="t")  # the first call compiles it

@@ -4,7 +4,7 @@ automation-dsl 0.1 still load (they name ``automation_dsl._conditions.MessageSta
 The JavaScript subset now lives in :mod:`automation_dsl._js`, the statuses in
 :mod:`automation_dsl._status`; nothing in the library imports this module.
 
-Example:
+Examples:
     >>> from automation_dsl._conditions import MessageStatus
     >>> MessageStatus.OPENED.value
     'OPENED'

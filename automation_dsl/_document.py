@@ -6,7 +6,7 @@ invoke body (the automation plus its run context) or JSON text, with errors loca
 ``Automation.from_dict``/``from_payload``/``from_json`` and ``to_payload``/``to_json`` delegate
 here; each step is read by :func:`~automation_dsl._parse.parse_step`.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> flow, context = from_payload(Automation, {"automation": {"steps": []}, "recipient": "u"},
     ...                              lenient=False)

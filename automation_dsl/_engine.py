@@ -15,7 +15,7 @@ the builder class.
 
 Durations in months and years are read as 30 and 365 days.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> start = datetime(2024, 4, 8, 9, 0, tzinfo=timezone.utc)
@@ -125,7 +125,7 @@ class Engine:
     persist it. A run started (or resumed) and the runs it invokes execute at most
     ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> from automation_dsl import Automation
         >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
@@ -595,7 +595,7 @@ def simulate(
 ) -> Timeline:
     """Run an automation on a virtual clock, offline: what :meth:`Automation.simulate` does.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> from automation_dsl import Automation
         >>> timeline = simulate(Automation().send("A"), recipient="u1",

@@ -18,7 +18,7 @@ value or a library error, so attrs' own ``__init__`` is correct without the fast
 Strings must be writable as UTF-8 JSON: a lone surrogate (``"a\\ud800"``) is refused
 where it is given, not when the automation is sent.
 
-Example:
+Examples:
     >>> import attrs
     >>> @attrs.frozen
     ... class Thing:
@@ -101,7 +101,7 @@ def _fail(
 def utf8(value: str) -> bool:
     """Tell whether a string can be written as UTF-8 (no lone surrogates).
 
-    Example:
+    Examples:
         >>> utf8("café"), utf8("a\\ud800")
         (True, False)
     """

@@ -6,7 +6,7 @@ answers mapped to exceptions.
 Everything here is checked before a request is built, so nothing reaches httpx that it
 would refuse (a newline in a header) or that Courier could misread (``NaN`` in a body).
 
-Example:
+Examples:
     >>> _encode({"a": 1.5}, "invoke")
     b'{"a":1.5}'
     >>> _encode({"a": [float("nan")]}, "invoke")

@@ -22,7 +22,7 @@ is not evaluated.
 The public face is :mod:`automation_dsl.conditions` (typed conditions and
 :func:`~automation_dsl.conditions.evaluate`); this module is private.
 
-Example:
+Examples:
     >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
     True
     >>> evaluate("refs.welcome.status < MessageStatus.Opened",
@@ -81,7 +81,7 @@ def _unescape(body: str) -> str:
 class Node:
     """A parsed condition: ``kind`` is literal, name, member, status, not, binary.
 
-    Example:
+    Examples:
         >>> parse_condition("!data.ok").kind
         'not'
     """
@@ -226,7 +226,7 @@ class _Parser:
 def parse_condition(text: str) -> Node:
     """Parse a condition into a :class:`Node` tree, or raise :class:`NotEvaluated`.
 
-    Example:
+    Examples:
         >>> parse_condition("data.a === 1").value
         '==='
     """
@@ -348,7 +348,7 @@ def evaluate(condition: str | Node, scope: Mapping[str, Any]) -> bool:
     ``scope`` maps the roots (``data``, ``profile``, ``refs`` ...) to their values.
     Raises :class:`NotEvaluated` for anything outside the supported subset.
 
-    Example:
+    Examples:
         >>> evaluate("profile.age >= 18 || data.override", {"profile": {"age": 20}})
         True
     """

@@ -14,7 +14,7 @@ and other Python types (``datetime``, ``set``, ``Decimal``, ``bytes`` ...).
 Equality and hashing follow the JSON: ``true`` and ``1`` differ (``1`` and
 ``1.0`` are the same JavaScript number).
 
-Example:
+Examples:
     >>> from automation_dsl._json import freeze, thaw
     >>> frozen = freeze({"tags": ["a", "b"]}, "send step", "data")
     >>> frozen
@@ -83,7 +83,7 @@ def _hash_key(value: Any) -> Any:
 class FrozenDict(Mapping[str, Any]):
     """A read-only, hashable mapping with string keys; equal when the JSON is equal.
 
-    Example:
+    Examples:
         >>> d = FrozenDict({"a": 1})
         >>> d["a"], hash(d) == hash(FrozenDict({"a": 1}))
         (1, True)
@@ -281,7 +281,7 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
     JavaScript; text must be valid Unicode; nesting stops at :data:`MAX_DEPTH`;
     ``{"$ref": "path"}`` becomes a :class:`~automation_dsl.Ref`.
 
-    Example:
+    Examples:
         >>> freeze({"order": {"items": [1, float("nan")]}}, "send step", "data")
         Traceback (most recent call last):
         ...
@@ -360,7 +360,7 @@ def loads(
     4300 digits, nesting at most ``max_depth`` levels, no lone surrogates. Bytes must be
     UTF-8 (a byte order mark is tolerated), as JSON exchanged between systems is.
 
-    Example:
+    Examples:
         >>> loads('{"steps": []}', owner="automation", field="text")
         {'steps': []}
         >>> loads('{"x": NaN}', owner="automation", field="text")

@@ -1,6 +1,6 @@
 """Parsing Courier's JSON back into typed steps, with errors that carry a path.
 
-Example:
+Examples:
     >>> from automation_dsl._parse import parse_step
     >>> parse_step({"action": "delay", "duration": "1 hour"}, "steps[0]", lenient=False)
     Delay(duration='1 hour')

@@ -9,7 +9,7 @@ The HTML is a table styled inline: no JavaScript, no stylesheet or font from a n
 colours that follow the notebook's theme (``currentColor`` and translucent fills read in
 light and dark themes alike), and every value escaped.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> print(Automation().send("WELCOME").delay(days=2).send("NUDGE").explain())
     #  action  details           when

@@ -16,7 +16,7 @@ batch fail fast instead of tripling the load on it.
 bulk senders'): each attempt's outcome goes in, the wait (or the final error) comes out;
 the loops only send and sleep. Every wait comes from :meth:`RetryPolicy.delay`.
 
-Example:
+Examples:
     >>> policy = RetryPolicy(max_retries=3, backoff=0.5, max_backoff=8.0)
     >>> policy.should_retry_status(503), policy.should_retry_status(400)
     (True, False)
@@ -134,7 +134,7 @@ class RetryPolicy:
     Each client gets a budget of its own from its policy. A client given another
     client's ``retry`` (as the thread that runs ``invoke_many`` is) shares its budget.
 
-    Example:
+    Examples:
         >>> from automation_dsl import CourierClient, RetryPolicy
         >>> client = CourierClient(api_key="k", retry=RetryPolicy(max_retries=5))
         >>> client.retry.max_retries, client.retry.budget_ratio

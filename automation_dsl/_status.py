@@ -8,7 +8,7 @@
 Run statuses and outcomes are plain ``str`` constants, not enum members: they are
 written to JSON and shown in reprs and tables exactly as the strings they are.
 
-Example:
+Examples:
     >>> from automation_dsl._status import MessageStatus, Outcome, RunStatus
     >>> MessageStatus.SENT < MessageStatus.OPENED, RunStatus.WAITING, Outcome.SENT
     (True, 'WAITING', 'sent')
@@ -32,7 +32,7 @@ class MessageStatus(Enum):
     reading, and a ``<`` between a status off that line (``UNDELIVERABLE`` ...) and
     another raises :class:`~automation_dsl.NotEvaluated`.
 
-    Example:
+    Examples:
         >>> MessageStatus.SENT < MessageStatus.OPENED
         True
     """
@@ -78,7 +78,7 @@ _RANKS = {
 class RunStatus:
     """The status of an automation run, as Courier names it (plain strings).
 
-    Example:
+    Examples:
         >>> RunStatus.PROCESSING in RunStatus.ACTIVE
         True
     """
@@ -95,7 +95,7 @@ class RunStatus:
 class Outcome:
     """What a simulator event records about a run or a step (plain strings).
 
-    Example:
+    Examples:
         >>> Outcome.NOT_EVALUATED
         'not-evaluated'
     """

@@ -8,7 +8,7 @@
 The examples name ``Automation``, which this module cannot import (it is Automation's base):
 ``_automation`` binds the name here for the doctests.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> Automation().send("WELCOME").delay(days=1).to_dict()["steps"][1]
     {'action': 'delay', 'duration': '1 day'}
@@ -83,7 +83,7 @@ class StepMethods:
         Fields left unset fall back to the run context (``recipient``, ``template`` ...).
         See :class:`~automation_dsl.Send` for each field.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
             [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
@@ -108,7 +108,7 @@ class StepMethods:
     ) -> Automation:
         """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> msg = {"to": {"user_id": "u1"}, "template": "WELCOME"}
             >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
@@ -133,7 +133,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``send-list`` step: send to every subscriber of ``list``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
             [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
@@ -170,7 +170,7 @@ class StepMethods:
         The duration may also be given in keyword units (``days=1``, ``hours=36``); a
         ``timedelta`` is written in the largest unit that divides it exactly.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().delay(hours=36).to_dict()["steps"]
             [{'action': 'delay', 'duration': '36 hours'}]
@@ -219,7 +219,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().cancel("order-42").to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 'order-42'}]
@@ -239,7 +239,7 @@ class StepMethods:
 
         This adds a step; to run a flow, hand it to a client.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
             [{'action': 'invoke', 'template': 'onboarding-v2'}]
@@ -258,7 +258,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
             [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
@@ -287,7 +287,7 @@ class StepMethods:
 
         ``body`` may be a string or a dict, which is JSON-encoded.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().fetch_data("https://x.test/u", method="POST",
             ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
@@ -321,7 +321,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> flow = Automation().add_to_batch(
@@ -350,7 +350,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``add-to-digest`` step (Courier legacy).
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
             [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
@@ -373,7 +373,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> Automation().throttle(max_allowed=1, period=timedelta(hours=1), scope="user",
@@ -396,7 +396,7 @@ class StepMethods:
     def raw(self, step: Mapping[str, Any], /) -> Automation:
         """Append a step this library does not model, as its JSON object, untouched.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
             [{'action': 'get-profile', 'user_id': 'u1'}]

@@ -14,7 +14,7 @@
   fits a ``datetime`` from now; months count as 30.5 days and years as 366 days when a
   length is measured against a bound.
 
-Example:
+Examples:
     >>> from datetime import timedelta
     >>> from automation_dsl._time import courier_duration, iso_duration
     >>> courier_duration(timedelta(hours=36), "delay step", "duration")
@@ -40,7 +40,7 @@ __all__ = ["UntilFormat"]  # the rest is private to the package
 class UntilFormat(StrEnum):
     """How ``delay`` ``until`` timestamps are written on the wire.
 
-    Example:
+    Examples:
         >>> UntilFormat("extended") is UntilFormat.EXTENDED
         True
     """
@@ -129,7 +129,7 @@ _EXTENDED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def until_format_of(text: str) -> UntilFormat:
     """Tell which wire format a parsed ``until`` string was written in.
 
-    Example:
+    Examples:
         >>> until_format_of("2021-02-18T18:40:05.960Z")
         <UntilFormat.EXTENDED: 'extended'>
     """
@@ -156,7 +156,7 @@ _LONGEST_DIGITS = 12  # more digits than this is beyond any bound, and beyond in
 def calendar_hint(*values: Any) -> str | None:
     """How months and years were measured, if one of the duration strings counts them.
 
-    Example:
+    Examples:
         >>> calendar_hint("PT5M", "P2M")
         'a month counts as 30.5 days and a year as 366 days'
     """
@@ -229,7 +229,7 @@ def duration_from_units(owner: str, **units: Any) -> timedelta:
     Each unit must be a finite number >= 0 (``bool`` is refused), and the total at most
     :data:`MAX_DURATION`; errors name the unit.
 
-    Example:
+    Examples:
         >>> duration_from_units("delay step", days=1, hours=12)
         datetime.timedelta(days=1, seconds=43200)
     """
@@ -319,7 +319,7 @@ def iso_length(text: str) -> timedelta:
     """Return the length of an ISO 8601 duration that :func:`iso_duration` accepted,
     a month counted as 30.5 days and a year as 366 days.
 
-    Example:
+    Examples:
         >>> iso_length("P1DT2H")
         datetime.timedelta(days=1, seconds=7200)
         >>> iso_length("P2M")
@@ -351,7 +351,7 @@ def duration_seconds(text: str) -> int:
     Raises ``ValueError`` for text that is not a duration, ``OverflowError`` for a count
     of more than 9 digits.
 
-    Example:
+    Examples:
         >>> duration_seconds("2 hours"), duration_seconds("1 month")
         (7200, 2592000)
     """
@@ -366,7 +366,7 @@ def duration_seconds(text: str) -> int:
 def duration_length(text: str) -> timedelta:
     """The length of a Courier duration as a ``timedelta``; see :func:`duration_seconds`.
 
-    Example:
+    Examples:
         >>> duration_length("36 hours")
         datetime.timedelta(days=1, seconds=43200)
     """
@@ -376,7 +376,7 @@ def duration_length(text: str) -> timedelta:
 def humanize(seconds: int) -> str:
     """Write a length in the largest of week, day, hour and minute that divides it.
 
-    Example:
+    Examples:
         >>> humanize(1209600), humanize(5400), humanize(60)
         ('2 weeks', '90 minutes', '1 minute')
     """

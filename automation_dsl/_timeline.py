@@ -5,7 +5,7 @@
 moves only when told; :func:`new_run_id` is the one generator of Courier-shaped ids
 (runs and messages), for the engine and the sandbox alike.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> event = Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent")
     >>> Event.from_dict(event.to_dict()) == event
@@ -30,7 +30,7 @@ __all__ = ["Event", "Message", "Timeline"]
 def new_run_id(now: datetime) -> str:
     """A run (or message) id shaped like Courier's: ``1-<8 hex seconds>-<24 hex>``.
 
-    Example:
+    Examples:
         >>> new_run_id(datetime(2024, 1, 1, tzinfo=UTC)).startswith("1-65920080-")
         True
     """
@@ -40,7 +40,7 @@ def new_run_id(now: datetime) -> str:
 class VirtualClock:
     """A clock that moves only when told: runs are simulated instantly and repeatably.
 
-    Example:
+    Examples:
         >>> from datetime import timedelta
         >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
         >>> clock.set(clock.now() + timedelta(days=1))
@@ -78,7 +78,7 @@ class Event:
             ``not-simulated``, ``error`` or ``completed``.
         detail: what the outcome concerns (a message id, a reason ...).
 
-    Example:
+    Examples:
         >>> Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent").outcome
         'sent'
     """
@@ -118,7 +118,7 @@ class Event:
 class Message:
     """A notification the simulator would have sent.
 
-    Example:
+    Examples:
         >>> message = Message("m-1", "r-1", 0, datetime(2024, 1, 1, tzinfo=UTC), "WELCOME", "u1")
         >>> message.status, Message.from_dict(message.to_dict()) == message
         ('SENT', True)
@@ -161,7 +161,7 @@ class Message:
 class Timeline(tuple[Event, ...]):
     """The events of a simulation, in time order; prints as a table.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation
         >>> timeline = Automation().send("A").simulate(
         ...     start=datetime(2024, 1, 1, tzinfo=UTC), recipient="u1")

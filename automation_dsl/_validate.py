@@ -4,7 +4,7 @@
 each run-context field, and collects what each refuses (the CLI's ``validate`` reports
 them all).
 
-Example:
+Examples:
     >>> [error.path for error in find_errors(
     ...     {"steps": [{"action": "delay"}, {"action": "sned"}]}, lenient=False)]
     ['steps[0].until/duration', 'steps[1].action']

@@ -13,7 +13,7 @@ From those fields this base derives, once per class:
 * ``repr``: the set fields only, values shown as their builder arguments
   (:func:`show`), which :func:`call_repr` also uses for a step's builder call.
 
-Example:
+Examples:
     >>> from automation_dsl import Webhook
     >>> Webhook.from_wire({"url": "https://x.test", "method": "POST"})
     Webhook(url='https://x.test', method='POST')
@@ -150,7 +150,7 @@ class WireObject:
 def show(value: Any) -> str:
     """A field value as a builder argument: conditions as their string, plain containers.
 
-    Example:
+    Examples:
         >>> from automation_dsl import MergeStrategy
         >>> show(MergeStrategy.REPLACE), show(FrozenDict({"a": (1,)}))
         ("'replace'", "{'a': [1]}")
@@ -168,7 +168,7 @@ def call_repr(method: str, positional: tuple[str, ...], kwargs: dict[str, Any]) 
     """The builder call ``.method(a, key=value)``; ``positional`` names are written first,
     bare, when set.
 
-    Example:
+    Examples:
         >>> call_repr("send", ("template",), {"template": "A", "recipient": "u"})
         ".send('A', recipient='u')"
     """

@@ -50,7 +50,7 @@ class QuietLogger(logging.Logger):
     """Passes warnings and errors on to ``target``, at most once per kind (the message
     format) every ``every`` seconds; the next line of a kind says how many were left out.
 
-    Example:
+    Examples:
         >>> import logging
         >>> quiet = QuietLogger(logging.getLogger("demo"), every=60)
         >>> quiet.warning("refused")  # logged

@@ -60,7 +60,7 @@ class RequestLimits:
         max_steps: steps in one ad hoc automation (400 past it). The simulator also stops
             an invoke tree after ``Engine.max_steps`` executed steps.
 
-    Example:
+    Examples:
         >>> RequestLimits(max_body_size=64 * 1024).max_body_size
         65536
     """

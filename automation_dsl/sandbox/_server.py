@@ -1,6 +1,6 @@
 """``Sandbox``: the local Courier-compatible server, in a background thread.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> from automation_dsl.sandbox import Sandbox
     >>> with Sandbox() as sandbox:
@@ -167,7 +167,7 @@ class Sandbox:
         max_json_depth: nesting levels of a JSON body; deeper is answered 400.
         max_steps: steps in one ad hoc automation; more are answered 400.
 
-    Example:
+    Examples:
         >>> from automation_dsl.sandbox import Faults, Sandbox
         >>> sandbox = Sandbox(faults=Faults(error_503=0.2, seed=1)).start()
         >>> sandbox.url.startswith("http://127.0.0.1:")
@@ -267,7 +267,7 @@ class Sandbox:
         """The base URL to give a client (``http://127.0.0.1:<port>``); a sandbox that
         listens on every interface (``0.0.0.0``, ``::``) is reached through loopback.
 
-        Example:
+        Examples:
             >>> Sandbox(host="::", port=8787).url
             'http://[::1]:8787'
         """

@@ -64,7 +64,7 @@ class SandboxRun:
         events: what happened, in order.
         messages: what it sent.
 
-    Example:
+    Examples:
         >>> from automation_dsl.sandbox import Sandbox
         >>> from automation_dsl import Automation
         >>> with Sandbox() as sandbox:
@@ -110,7 +110,7 @@ class InvokeRequest:
             ``drop-after``).
         run_id: the run it started or replayed, if any.
 
-    Example:
+    Examples:
         >>> InvokeRequest("/automations/invoke", "k-1", "accepted", "1-abc").outcome
         'accepted'
     """
@@ -145,7 +145,7 @@ class StepRecord:
 class RunNotFound(ValidationError, KeyError):
     """No run with this id in the sandbox (also a ``KeyError``, as it was first).
 
-    Example:
+    Examples:
         >>> error = RunNotFound("Sandbox.run", "run_id", "the id of a run", "nope")
         >>> isinstance(error, KeyError), str(error)
         (True, "Sandbox.run: 'run_id' expected the id of a run, got 'nope' (str)")
