@@ -93,7 +93,7 @@ class Automation(StepMethods):
 
     Args:
         cancelation_token: a token that makes runs of this automation cancelable by a later
-            ``cancel`` step with the same token; a string or a :class:`~automation_dsl.Ref`.
+            ``cancel`` step with the same token; a string or a [`Ref`][].
         steps: the steps, for building from existing step objects.
         until_format: how ``delay(until=...)`` is written: ``"basic"``
             (``20240408T080910.123``, the default) or ``"extended"``
@@ -317,7 +317,7 @@ class Automation(StepMethods):
     ) -> dict[str, Any]:
         """Return the whole body of ``POST /automations/invoke``.
 
-        The run context is given as keywords, or as a :class:`~automation_dsl.RunContext`
+        The run context is given as keywords, or as a [`RunContext`][]
         or a mapping of its fields (keywords then override them). Unset fields are omitted.
 
         Examples:
@@ -348,7 +348,7 @@ class Automation(StepMethods):
         template: str | None = None,
         until_format: UntilFormat | str | None = None,
     ) -> str:
-        """Return :meth:`to_payload` as JSON text (the body a client sends).
+        """Return `to_payload` as JSON text (the body a client sends).
 
         Examples:
             >>> Automation().send("A").to_json()
@@ -391,8 +391,9 @@ class Automation(StepMethods):
             profiles: stored profiles, by recipient, before the run.
 
         Delays pass instantly; conditions outside the supported JavaScript subset are
-        reported as not evaluated (the step does not run). See :mod:`automation_dsl.sandbox`
-        for the same simulator behind Courier's HTTP API.
+        reported as not evaluated (the step does not run). See
+        [`Sandbox`][automation_dsl.sandbox.Sandbox] for the same simulator behind Courier's
+        HTTP API.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -433,7 +434,7 @@ class Automation(StepMethods):
     ) -> str:
         """Invoke this automation and return the ``runId``: the one-liner for scripts.
 
-        Without ``client``, a :class:`~automation_dsl.CourierClient` is made from the
+        Without ``client``, a [`CourierClient`][] is made from the
         environment (``COURIER_API_KEY``, ``COURIER_BASE_URL``) for this call. Each call
         is a new run unless ``idempotency_key`` is pinned: re-running a notebook cell with
         the same key does not start a second run.
@@ -469,7 +470,7 @@ class Automation(StepMethods):
         idempotency_key: str | None = None,
         client: AsyncCourierClient | None = None,
     ) -> str:
-        """The asyncio twin of :meth:`run`.
+        """The asyncio twin of `run`.
 
         Examples:
             >>> import asyncio
@@ -529,7 +530,7 @@ class Automation(StepMethods):
     def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
         """Parse JSON text: a whole invoke body, or just its ``automation`` object.
 
-        Use :meth:`from_payload` to keep the run context too.
+        Use `from_payload` to keep the run context too.
 
         Examples:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')

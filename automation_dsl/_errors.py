@@ -1,11 +1,11 @@
 """The exceptions automation-dsl raises.
 
-Every exception the library raises on purpose derives from :class:`AutomationError`,
+Every exception the library raises on purpose derives from [`AutomationError`][],
 so one ``except`` clause catches them all; a bad argument never surfaces as a raw
 ``TypeError``, ``RecursionError`` or ``UnicodeError`` from deep inside. Validation
 errors also derive from the builtin they resemble, so code that already catches
 ``ValueError`` or ``TypeError`` keeps working. (Exceptions raised by your own code,
-such as a function given to :meth:`~automation_dsl.Automation.pipe`, pass through
+such as a function given to [`Automation.pipe`][], pass through
 unchanged. Python's own protocols keep their builtin errors: ``bool()``, ``and``/``or``
 and chained comparisons on a typed condition raise ``TypeError`` with a hint, as
 SQLAlchemy's expressions do, and a client holding an API key refuses to be pickled.)::
@@ -127,7 +127,7 @@ def _show(value: Any) -> str:
 
 
 def _cut(text: str) -> str:
-    """A name or path for a message, cut to :data:`SHOW_LIMIT` characters."""
+    """A name or path for a message, cut to `SHOW_LIMIT` characters."""
     return text if len(text) <= SHOW_LIMIT else text[: SHOW_LIMIT - 3] + "..."
 
 
@@ -144,7 +144,7 @@ def path_step(field: Any) -> str:
 
 
 class _Missing:
-    """The type of :data:`MISSING`: one instance, kept by pickling."""
+    """The type of `MISSING`: one instance, kept by pickling."""
 
     def __repr__(self) -> str:
         return "MISSING"
@@ -154,7 +154,7 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-"""The ``got`` of a :class:`ValidationError` for a required field that was not given."""
+"""The ``got`` of a [`ValidationError`][] for a required field that was not given."""
 
 
 class ValidationError(AutomationError, ValueError):
@@ -249,7 +249,7 @@ class ValidationTypeError(ValidationError, TypeError):
 class NotEvaluated(AutomationError):
     """A condition outside the supported subset, or one JavaScript itself would throw on.
 
-    An :class:`~automation_dsl.AutomationError`, like every exception the library raises.
+    An [`AutomationError`][], like every exception the library raises.
 
     Examples:
         >>> from automation_dsl import MessageStatus
@@ -504,4 +504,4 @@ STATUS_ERRORS: dict[int, type[CourierAPIError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-"""The exception class of each documented error status (5xx is :class:`ServerError`)."""
+"""The exception class of each documented error status (5xx is [`ServerError`][])."""

@@ -1,14 +1,14 @@
 """Immutable JSON values, so that steps holding ``data`` or ``profile`` stay frozen.
 
 Step fields that hold free-form JSON (``data``, ``profile``, ``override`` ...)
-are stored frozen: mappings become :class:`FrozenDict`, lists become tuples, and
-``{"$ref": ...}`` objects become :class:`~automation_dsl.Ref`. Serialization
+are stored frozen: mappings become `FrozenDict`, lists become tuples, and
+``{"$ref": ...}`` objects become [`Ref`][]. Serialization
 thaws them back into plain, mutable ``dict`` and ``list`` values.
 
 What JSON (and Courier's JavaScript) cannot carry is refused when the value is
 frozen, with the path inside the value: NaN and infinity, integers beyond
 what JavaScript holds exactly (``2**53``), lone surrogates, keys that are not
-strings, values that contain themselves, nesting deeper than :data:`MAX_DEPTH`,
+strings, values that contain themselves, nesting deeper than `MAX_DEPTH`,
 and other Python types (``datetime``, ``set``, ``Decimal``, ``bytes`` ...).
 
 Equality and hashing follow the JSON: ``true`` and ``1`` differ (``1`` and
@@ -278,8 +278,8 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
     """Return an immutable copy of a JSON value, or raise naming ``owner``, ``field`` and the path.
 
     Mappings must have string keys; numbers must be finite and integers exact in
-    JavaScript; text must be valid Unicode; nesting stops at :data:`MAX_DEPTH`;
-    ``{"$ref": "path"}`` becomes a :class:`~automation_dsl.Ref`.
+    JavaScript; text must be valid Unicode; nesting stops at `MAX_DEPTH`;
+    ``{"$ref": "path"}`` becomes a [`Ref`][].
 
     Examples:
         >>> freeze({"order": {"items": [1, float("nan")]}}, "send step", "data")
@@ -352,7 +352,7 @@ def _may_hold_surrogates(text: str) -> bool:
 def loads(
     text: str | bytes | bytearray, *, owner: str, field: str, max_depth: int = MAX_DEPTH
 ) -> Any:
-    """Parse strict JSON text, as Courier reads it, or raise a :class:`ValidationError`
+    """Parse strict JSON text, as Courier reads it, or raise a [`ValidationError`][]
     that names ``owner`` and ``field``, says what is wrong and where (line and column,
     or byte offset).
 

@@ -12,9 +12,9 @@ never exceeds) ``budget_floor``. Over any stretch of time a client therefore ret
 most ``budget_floor + budget_ratio * requests`` times, so a failing server makes a bulk
 batch fail fast instead of tripling the load on it.
 
-:class:`RetryState` is the sans-IO half of every retry loop (the two clients' and the
+`RetryState` is the sans-IO half of every retry loop (the two clients' and the
 bulk senders'): each attempt's outcome goes in, the wait (or the final error) comes out;
-the loops only send and sleep. Every wait comes from :meth:`RetryPolicy.delay`.
+the loops only send and sleep. Every wait comes from [`RetryPolicy.delay`][].
 
 Examples:
     >>> policy = RetryPolicy(max_retries=3, backoff=0.5, max_backoff=8.0)

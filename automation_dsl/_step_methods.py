@@ -1,6 +1,6 @@
 """The step methods of the builder: one chainable method per step kind.
 
-:class:`StepMethods` is a base of :class:`~automation_dsl.Automation`: ``send``, ``delay``,
+`StepMethods` is a base of [`Automation`][]: ``send``, ``delay``,
 ``fetch_data`` ... each build their step (validated by the step's class) and return
 ``self._append(step)``, a new automation. The core of the builder (the fields, ``_append``,
 ``step``, composition, serialization) stays in ``_automation``.
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 
 class StepMethods:
-    """The step methods of :class:`~automation_dsl.Automation` (its base; holds no state)."""
+    """The step methods of [`Automation`][] (its base; holds no state)."""
 
     __slots__ = ()
 
@@ -81,7 +81,7 @@ class StepMethods:
         """Append a ``send`` step: send the notification ``template``.
 
         Fields left unset fall back to the run context (``recipient``, ``template`` ...).
-        See :class:`~automation_dsl.Send` for each field.
+        See [`Send`][] for each field.
 
         Examples:
             >>> from automation_dsl import Automation

@@ -1,21 +1,21 @@
 """The automation steps: one frozen, slotted class per Courier action.
 
-The seven actions of Courier's current API are :class:`Send`, :class:`SendList`,
-:class:`Delay`, :class:`Cancel`, :class:`Invoke`, :class:`UpdateProfile` and
-:class:`FetchData`. The documented beta and legacy actions are :class:`AddToBatch`,
-:class:`AddToDigest`, :class:`Throttle` and the v2 :class:`SendMessage`; a
-:class:`RawStep` carries the JSON of an action this library does not know yet.
+The seven actions of Courier's current API are [`Send`][], [`SendList`][],
+[`Delay`][], [`Cancel`][], [`Invoke`][], [`UpdateProfile`][] and
+[`FetchData`][]. The documented beta and legacy actions are [`AddToBatch`][],
+[`AddToDigest`][], [`Throttle`][] and the v2 [`SendMessage`][]; a
+[`RawStep`][] carries the JSON of an action this library does not know yet.
 
 Every typed step takes ``if_`` (Courier's ``if``: a JavaScript boolean expression)
-and ``ref`` (a name later steps read as ``refs.<name>``); on :class:`Step` both read
+and ``ref`` (a name later steps read as ``refs.<name>``); on [`Step`][] both read
 ``None``, so code can read ``step.if_`` and ``step.ref`` of any step.
 
 Each step class of this package that declares its own ``action`` registers itself in
-:data:`STEP_CLASSES` (``action`` -> class) as it is defined; parsing and the schema
-tests read that table. :class:`SendMessage` shares ``send`` with :class:`Send` and is
+`STEP_CLASSES` (``action`` -> class) as it is defined; parsing and the schema
+tests read that table. [`SendMessage`][] shares ``send`` with [`Send`][] and is
 chosen by its ``message`` key, so it is not in the table.
 
-:class:`AutomationLike` is what lower layers (the simulator, the renderer, the
+`AutomationLike` is what lower layers (the simulator, the renderer, the
 client) need of an automation, without importing the builder.
 
 Examples:
@@ -88,7 +88,7 @@ __all__ = [
 
 STEP_CLASSES: dict[str, type[Step]] = {}
 """The typed step class of each action Courier documents (``send`` with ``message``
-aside), filled by :meth:`Step.__init_subclass__`."""
+aside), filled by `Step.__init_subclass__`."""
 
 
 class Step(WireObject):
@@ -124,7 +124,7 @@ class Step(WireObject):
 
     @property
     def if_(self) -> str | Condition | None:
-        """The step's condition; ``None`` for steps without one (:class:`RawStep`)."""
+        """The step's condition; ``None`` for steps without one ([`RawStep`][])."""
         return None
 
     @property

@@ -8,9 +8,9 @@
   ``timedelta`` becomes the largest unit that divides it exactly.
 * Batch and throttle periods use ISO 8601 durations (``PT5M``).
 * A run reads a duration's length with months as 30 days and years as 365
-  (:func:`duration_seconds`, :func:`duration_length`); :func:`humanize` writes a
+  (`duration_seconds`, `duration_length`); `humanize` writes a
   length back in the largest exact unit.
-* Nothing a step holds is longer than :data:`MAX_DURATION` (10 years), so every length
+* Nothing a step holds is longer than `MAX_DURATION` (10 years), so every length
   fits a ``datetime`` from now; months count as 30.5 days and years as 366 days when a
   length is measured against a bound.
 
@@ -105,7 +105,7 @@ def _in_utc(moment: datetime, owner: str, field: str) -> datetime:
 
 
 def format_until(moment: datetime, fmt: UntilFormat | str) -> str:
-    """Write a UTC datetime (from :func:`to_utc`) in the chosen wire format."""
+    """Write a UTC datetime (from `to_utc`) in the chosen wire format."""
     if fmt is not UntilFormat.BASIC and fmt is not UntilFormat.EXTENDED:
         if fmt not in ("basic", "extended"):
             raise ValidationError("to_wire", "until_format", "'basic' or 'extended'", fmt)
@@ -190,7 +190,7 @@ _COURIER_EXPECTED = (
 
 
 def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
-    """Return a Courier delay duration, ``"<n> <unit>"``, at most :data:`MAX_DURATION`.
+    """Return a Courier delay duration, ``"<n> <unit>"``, at most `MAX_DURATION`.
 
     A ``timedelta`` is written in the largest unit that divides it exactly
     (``timedelta(days=14)`` is ``"2 weeks"``, ``timedelta(hours=36)`` is
@@ -227,7 +227,7 @@ def duration_from_units(owner: str, **units: Any) -> timedelta:
     """Return the ``timedelta`` of keyword units (``weeks=``, ``days=``, ``hours=``, ``minutes=``).
 
     Each unit must be a finite number >= 0 (``bool`` is refused), and the total at most
-    :data:`MAX_DURATION`; errors name the unit.
+    `MAX_DURATION`; errors name the unit.
 
     Examples:
         >>> duration_from_units("delay step", days=1, hours=12)
@@ -316,7 +316,7 @@ def _iso_format(value: timedelta) -> str:
 
 
 def iso_length(text: str) -> timedelta:
-    """Return the length of an ISO 8601 duration that :func:`iso_duration` accepted,
+    """Return the length of an ISO 8601 duration that `iso_duration` accepted,
     a month counted as 30.5 days and a year as 366 days.
 
     Examples:
@@ -364,7 +364,7 @@ def duration_seconds(text: str) -> int:
 
 
 def duration_length(text: str) -> timedelta:
-    """The length of a Courier duration as a ``timedelta``; see :func:`duration_seconds`.
+    """The length of a Courier duration as a ``timedelta``; see `duration_seconds`.
 
     Examples:
         >>> duration_length("36 hours")

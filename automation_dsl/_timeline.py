@@ -1,8 +1,8 @@
 """What a simulated run leaves behind: events, messages, the timeline, and the clock.
 
-:class:`Event`, :class:`Message` and :class:`Timeline` are the records the engine
-(:mod:`._engine`) writes and the sandbox stores; :class:`VirtualClock` is the clock that
-moves only when told; :func:`new_run_id` is the one generator of Courier-shaped ids
+[`Event`][], [`Message`][] and [`Timeline`][] are the records the engine
+(`automation_dsl._engine`) writes and the sandbox stores; `VirtualClock` is the clock that
+moves only when told; `new_run_id` is the one generator of Courier-shaped ids
 (runs and messages), for the engine and the sandbox alike.
 
 Examples:
@@ -103,7 +103,7 @@ class Event:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Event:
-        """The event :meth:`to_dict` wrote (as the sandbox stores it)."""
+        """The event `to_dict` wrote (as the sandbox stores it)."""
         return cls(
             datetime.fromisoformat(body["at"]),
             body["run_id"],
@@ -154,7 +154,7 @@ class Message:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Message:
-        """The message :meth:`to_dict` wrote."""
+        """The message `to_dict` wrote."""
         return cls(**{**body, "at": datetime.fromisoformat(body["at"])})
 
 

@@ -1,6 +1,6 @@
 """Checking a whole document: every error in an invoke body, not only the first.
 
-:func:`find_errors` parses each step on its own, then the rest of the automation, then
+`find_errors` parses each step on its own, then the rest of the automation, then
 each run-context field, and collects what each refuses (the CLI's ``validate`` reports
 them all).
 

@@ -1,5 +1,5 @@
 """The values steps hold: the four enums, ``Webhook``, ``DataSource``, ``Retain`` and
-``RunContext`` (with :func:`given_context`, the run-context fields that were given).
+``RunContext`` (with `given_context`, the run-context fields that were given).
 
 Each enum has a ``*Like`` alias (``MergeLike`` ...): the enum or its string value, as
 signatures accept it.

@@ -1,17 +1,17 @@
 """``WireObject``: the base of every object written to Courier's JSON and read back.
 
-A subclass is a frozen, slotted attrs class whose fields come from :mod:`._fields`.
+A subclass is a frozen, slotted attrs class whose fields come from `automation_dsl._fields`.
 From those fields this base derives, once per class:
 
 * the field table: Python name, JSON name and encoder of each field, in JSON order
   (own fields first, then ``if`` and ``ref``), and the required fields;
 * ``to_wire``: the JSON object with unset fields omitted, compiled on first use
-  (:func:`._compile.compile_wire_items`);
+  (`automation_dsl._compile.compile_wire_items`);
 * ``from_wire``: the constructor arguments of a JSON object, refusing unknown keys and
   naming missing required ones;
 * pickling: a step pickles as a call of its public class with plain values;
 * ``repr``: the set fields only, values shown as their builder arguments
-  (:func:`show`), which :func:`call_repr` also uses for a step's builder call.
+  (`show`), which `call_repr` also uses for a step's builder call.
 
 Examples:
     >>> from automation_dsl import Webhook

@@ -120,7 +120,7 @@ class _Combinable:
 
 
 class Condition(_Combinable):
-    """A typed condition: it compiles to JavaScript with :meth:`to_js` (or ``str()``).
+    """A typed condition: it compiles to JavaScript with `to_js` (or ``str()``).
 
     Combine conditions with ``&``, ``|`` and ``~``.
 
@@ -519,7 +519,7 @@ def evaluate(condition: str | Condition | Path, scope: Mapping[str, Any]) -> boo
     ``condition`` is an ``if`` string or a typed condition (it is evaluated as its
     JavaScript). ``scope`` maps the roots (``data``, ``profile``, ``refs``, ``brand``,
     ``template``, ``recipient``) to their values; JavaScript's truthiness decides.
-    Raises :class:`NotEvaluated` for anything outside the supported subset.
+    Raises [`NotEvaluated`][] for anything outside the supported subset.
 
     Examples:
         >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})

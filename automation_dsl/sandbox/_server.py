@@ -120,7 +120,7 @@ _DROP_FILTER = _DropFilter()
 
 
 def _quiet_drops() -> None:
-    """Install :class:`_DropFilter` on uvicorn's error log, once (a filter already
+    """Install `_DropFilter` on uvicorn's error log, once (a filter already
     there is not added again); serving starts here, so importing the sandbox changes
     no logger."""
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
@@ -128,7 +128,7 @@ def _quiet_drops() -> None:
 
 def _file_budget(wanted: int) -> int:
     """``wanted`` connections, but at most half the process's open-file limit left after
-    an accept burst (:data:`_BACKLOG`), so accepting never runs out of file descriptors."""
+    an accept burst (`_BACKLOG`), so accepting never runs out of file descriptors."""
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows has no RLIMIT_NOFILE
@@ -148,10 +148,10 @@ class Sandbox:
         port: the port; ``0`` (default) picks a free one.
         db: a SQLite file to keep runs in across restarts; in memory by default.
         api_key: the key clients must send; a random ``sk_sandbox_...`` by default.
-        clock: ``"virtual"`` (default: time moves when you call :meth:`advance`) or
+        clock: ``"virtual"`` (default: time moves when you call `advance`) or
             ``"real"`` (delays take their real time).
         start: the virtual clock's start (an aware datetime); now by default.
-        faults: fault injection settings (:class:`Faults`); none by default.
+        faults: fault injection settings ([`Faults`][]); none by default.
         templates: automation templates to register, by id.
         templates_dir: a folder of ``<template id>.json`` files, each an automation object.
         webhooks: JSON replies for ``fetch-data`` URLs (no outbound request is made).
@@ -398,7 +398,7 @@ class Sandbox:
     # -- clients --------------------------------------------------------------------------
 
     def client(self, **options: Any) -> CourierClient:
-        """A :class:`~automation_dsl.CourierClient` pointed at this sandbox.
+        """A [`CourierClient`][] pointed at this sandbox.
 
         ``options`` go to the client (``max_retries``, ``retry``, ``timeout`` ...).
         """
@@ -407,7 +407,7 @@ class Sandbox:
         return CourierClient(api_key=self.api_key, base_url=self.url, **options)
 
     def async_client(self, **options: Any) -> AsyncCourierClient:
-        """An :class:`~automation_dsl.AsyncCourierClient` pointed at this sandbox."""
+        """An [`AsyncCourierClient`][] pointed at this sandbox."""
         from .._client import AsyncCourierClient
 
         return AsyncCourierClient(api_key=self.api_key, base_url=self.url, **options)
