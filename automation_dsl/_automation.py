@@ -385,7 +385,11 @@ class Automation(StepMethods):
 
         Args:
             start: the clock's start (an aware datetime); now by default.
-            data, profile, recipient, brand, template: the run context.
+            data: the run's ``data`` (the run context, as at invoke).
+            profile: the run's ``profile``.
+            recipient: the run's recipient user id.
+            brand: the run's brand id.
+            template: the run's template (the default of ``send`` steps without one).
             templates: automation templates that ``invoke`` steps may start, by id.
             webhooks: JSON replies for ``fetch-data`` URLs (no request is ever made).
             profiles: stored profiles, by recipient, before the run.
