@@ -187,6 +187,21 @@ def test_parameters_show_types_and_real_defaults(reference: Page) -> None:
     assert all(row.default not in {"", "required"} for row in policy.values())
 
 
+NODES = ("Compare", "And", "Or", "Not", "Var", "Literal", "Status")
+
+
+def test_conditions_lead_with_paths_and_keep_nodes_for_later(site: Path) -> None:
+    html = (site / "reference" / "index.html").read_text(encoding="utf-8")
+    paths = [html.index(f'id="automation_dsl.conditions.{name}"') for name in ("data", "refs")]
+    nodes = [html.index(f'id="automation_dsl.conditions.{name}"') for name in NODES]
+    assert max(paths) < html.index('id="condition-nodes"') < min(nodes)
+    page = (ROOT / "docs" / "conditions.md").read_text(encoding="utf-8")
+    front = page[: page.index("## Condition nodes")]
+    assert "data" in front
+    assert "MessageStatus" in front
+    assert not [name for name in NODES if re.search(rf"\bimport\b.*\b{name}\b", front)]
+
+
 def _runtime(owner: str) -> Any:
     parts = owner.split(".")
     value: Any = importlib.import_module(parts[0])
