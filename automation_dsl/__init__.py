@@ -19,6 +19,7 @@ the public home and survive private moves.
 """
 
 from importlib import import_module
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "BulkFailure": "._bulk",
     "BulkResult": "._bulk",
     "Cancel": "._steps",
+    "ConditionLike": ".conditions",
     "ConfigurationError": "._errors",
     "ConflictError": "._errors",
     "CourierAPIError": "._errors",
@@ -59,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": "._errors",
     "RawStep": "._steps",
     "Ref": "._ref",
+    "RefLike": "._ref",
     "Retain": "._values",
     "RetainType": "._values",
     "RetryPolicy": "._retry",
@@ -69,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "SendMessage": "._steps",
     "ServerError": "._errors",
     "Step": "._steps",
+    "SupportsRef": "._ref",
     "Throttle": "._steps",
     "Timeline": "._timeline",
     "UnprocessableEntityError": "._errors",
@@ -82,7 +86,7 @@ _EXPORTS: dict[str, str] = {
 """Each public name and the private module that defines it."""
 
 # Building automations never imports httpx: these modules load on first use.
-_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline"})
+_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline", ".conditions"})
 
 __all__ = sorted(_EXPORTS)
 
@@ -102,9 +106,10 @@ def _publish(module: str) -> None:
     for name, home in _EXPORTS.items():
         if home == module and name not in _PUBLIC:
             value = getattr(loaded, name)
-            if getattr(value, "__module__", None) == loaded.__name__:
-                value.__module__ = __name__
-            tests[name] = value
+            if isinstance(value, type | FunctionType):  # not a type alias
+                if value.__module__ == loaded.__name__:
+                    value.__module__ = __name__
+                tests[name] = value
             _PUBLIC[name] = value
 
 
@@ -154,6 +159,8 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
     from ._ref import Ref as Ref
+    from ._ref import RefLike as RefLike
+    from ._ref import SupportsRef as SupportsRef
     from ._retry import RetryPolicy as RetryPolicy
     from ._runs import AutomationRun as AutomationRun
     from ._runs import RunStep as RunStep
@@ -184,3 +191,4 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._values import RetainType as RetainType
     from ._values import RunContext as RunContext
     from ._values import Webhook as Webhook
+    from .conditions import ConditionLike as ConditionLike

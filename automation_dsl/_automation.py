@@ -23,8 +23,9 @@ import attrs
 
 from . import _document
 from . import _fields as f
+from ._compile import annotate_init
 from ._errors import ValidationError, ValidationTypeError, _show
-from ._ref import Ref
+from ._ref import Ref, RefLike
 from ._step_methods import StepMethods
 from ._steps import Step
 from ._time import UntilFormat
@@ -54,7 +55,7 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
     return steps
 
 
-def _until_format(value: Any) -> UntilFormat:
+def _until_format(value: UntilFormat | str) -> UntilFormat:
     if isinstance(value, str):  # the enum's own error would repr any value, unbounded
         try:
             return UntilFormat(value)
@@ -87,6 +88,7 @@ def _check_refs(steps: tuple[Step, ...], start: int) -> None:
             )
 
 
+@annotate_init
 @attrs.frozen(slots=True, repr=False)
 class Automation(StepMethods):
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
@@ -110,7 +112,7 @@ class Automation(StepMethods):
 
     OWNER = "Automation"
 
-    cancelation_token: str | Ref | None = f.text(required=False, ref=True)
+    cancelation_token: str | RefLike | None = f.text(required=False, ref=True)
     steps: tuple[Step, ...] = attrs.field(default=(), converter=_steps, kw_only=True)
     until_format: UntilFormat = attrs.field(
         default=UntilFormat.BASIC, converter=_until_format, kw_only=True
@@ -208,7 +210,7 @@ class Automation(StepMethods):
             )
         return result
 
-    def with_cancelation_token(self, token: str | Ref | None) -> Automation:
+    def with_cancelation_token(self, token: str | RefLike | None) -> Automation:
         """Return a copy with another cancelation token (``None`` removes it).
 
         Examples:
@@ -299,7 +301,7 @@ class Automation(StepMethods):
         out: dict[str, Any] = {}
         if self.cancelation_token is not None:
             token = self.cancelation_token
-            out["cancelation_token"] = token if isinstance(token, str) else token.to_wire()
+            out["cancelation_token"] = token.to_wire() if isinstance(token, Ref) else token
         out["steps"] = [step.to_wire(fmt) for step in self.steps]
         return out
 
