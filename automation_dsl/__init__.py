@@ -13,7 +13,7 @@ Build an automation with a chain of calls; each returns a new automation:
     {'action': 'delay', 'until': '20240408T080910.123'}
 
 Every public name lives in a private module and is exported here, from one table,
-:data:`_EXPORTS`. Public classes and functions report this package as their module
+`_EXPORTS`. Public classes and functions report this package as their module
 (``automation_dsl.Send``, as httpx does), so reprs, tracebacks, docs and pickles name
 the public home and survive private moves.
 """

@@ -1,8 +1,8 @@
 """The aiohttp bulk sender: bulk invokes straight through an ``aiohttp.ClientSession``.
 
 About a quarter of the client CPU per request of httpx on aiohttp, with the same retry
-loop (:class:`~automation_dsl._retry.RetryState`) and the same errors. Optional: it needs
-the ``fast`` extra, and :func:`automation_dsl._bulk_run.open_sender` is the one place
+loop (`RetryState`) and the same errors. Optional: it needs
+the ``fast`` extra, and `automation_dsl._bulk_run.open_sender` is the one place
 that decides to use it (only for a client given no transport or http client of the
 caller's). Importing this module imports aiohttp.
 """
@@ -21,7 +21,7 @@ _PATH = "/automations/invoke"
 
 
 class AiohttpSender:
-    """A :class:`~automation_dsl._bulk_run.BulkSender` on an ``aiohttp.ClientSession`` of
+    """A `BulkSender` on an ``aiohttp.ClientSession`` of
     its own, holding at most ``concurrency`` connections; open it inside the event loop
     that uses it."""
 

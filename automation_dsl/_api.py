@@ -1,11 +1,11 @@
 """The one-liners: invoke an automation with a client made for the call (httpx's ``_api``).
 
 ``run`` and ``arun`` own their client when none is given: one made from the environment
-(``COURIER_API_KEY``, ``COURIER_BASE_URL``), used once and closed. :meth:`Automation.run`
-and :meth:`Automation.arun` delegate here, so an automation never sends itself. The
+(``COURIER_API_KEY``, ``COURIER_BASE_URL``), used once and closed. [`Automation.run`][]
+and [`Automation.arun`][] delegate here, so an automation never sends itself. The
 client, and httpx, load on first use.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> from automation_dsl.sandbox import Sandbox
     >>> with Sandbox() as sandbox, sandbox.client() as client:
@@ -40,9 +40,9 @@ def run(
     client: CourierClient | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> str:
-    """Invoke ``automation`` and return the ``runId``: what :meth:`Automation.run` does.
+    """Invoke ``automation`` and return the ``runId``: what [`Automation.run`][] does.
 
-    Without ``client``, a :class:`~automation_dsl.CourierClient` is made from the
+    Without ``client``, a [`CourierClient`][] is made from the
     environment for this call (with ``transport``, if given, as its HTTP transport).
     """
     from ._client import CourierClient
@@ -68,7 +68,7 @@ async def arun(
     client: AsyncCourierClient | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> str:
-    """The asyncio twin of :func:`run`: what :meth:`Automation.arun` does."""
+    """The asyncio twin of `run`: what [`Automation.arun`][] does."""
     from ._client import AsyncCourierClient
 
     context = given_context(

@@ -3,7 +3,7 @@
 Every method returns a new automation and leaves its receiver as it was, so a
 base flow can be branched and reused safely.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> flow = Automation().send("SAMPLE_TEMPLATE").delay(
@@ -93,13 +93,13 @@ class Automation(StepMethods):
 
     Args:
         cancelation_token: a token that makes runs of this automation cancelable by a later
-            ``cancel`` step with the same token; a string or a :class:`~automation_dsl.Ref`.
+            ``cancel`` step with the same token; a string or a [`Ref`][].
         steps: the steps, for building from existing step objects.
         until_format: how ``delay(until=...)`` is written: ``"basic"``
             (``20240408T080910.123``, the default) or ``"extended"``
             (``2024-04-08T08:09:10.123Z``).
 
-    Example:
+    Examples:
         >>> base = Automation().send("WELCOME")
         >>> nudge = base.delay(days=1).send("NUDGE")
         >>> len(base), len(nudge)
@@ -149,7 +149,7 @@ class Automation(StepMethods):
     def step(self, step: Step) -> Automation:
         """Append any step object.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Cancel
             >>> Automation().step(Cancel(cancelation_token="t")).to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 't'}]
@@ -166,7 +166,7 @@ class Automation(StepMethods):
         The cancelation token is kept from whichever side sets it; two different tokens are
         an error.
 
-        Example:
+        Examples:
             >>> welcome = Automation().send("WELCOME")
             >>> nudge = Automation().delay(days=2).send("NUDGE")
             >>> len(welcome + nudge)
@@ -199,7 +199,7 @@ class Automation(StepMethods):
     ) -> Automation:
         """Return ``fn(self, *args, **kwargs)``: apply a reusable flow fragment.
 
-        Example:
+        Examples:
             >>> def remind(flow, template, *, after):
             ...     return flow.delay(duration=after).send(template)
             >>> Automation().send("WELCOME").pipe(remind, "NUDGE", after="1 day")
@@ -223,7 +223,7 @@ class Automation(StepMethods):
     def with_cancelation_token(self, token: str | RefLike | None) -> Automation:
         """Return a copy with another cancelation token (``None`` removes it).
 
-        Example:
+        Examples:
             >>> Automation().send("A").with_cancelation_token("t").to_dict()["cancelation_token"]
             't'
         """
@@ -232,7 +232,7 @@ class Automation(StepMethods):
     def with_until_format(self, until_format: UntilFormat | str) -> Automation:
         """Return a copy that writes ``until`` in another format (``"basic"`` or ``"extended"``).
 
-        Example:
+        Examples:
             >>> flow = Automation().delay(until="2024-04-08T08:09:10Z")
             >>> flow.with_until_format("extended").to_dict()["steps"][0]["until"]
             '2024-04-08T08:09:10.000Z'
@@ -271,7 +271,7 @@ class Automation(StepMethods):
     def explain(self) -> str:
         """A plain-text table of the steps: action, key fields, ``if``/``ref``, and when.
 
-        Example:
+        Examples:
             >>> print(Automation().send("A", ref="a").delay(hours=36).send("B").explain())
             #  action  details              when
             0  send    template=A  [ref a]  start
@@ -303,7 +303,7 @@ class Automation(StepMethods):
         Args:
             until_format: overrides the automation's own ``until_format`` for this call.
 
-        Example:
+        Examples:
             >>> Automation("t").cancel("t").to_dict()
             {'cancelation_token': 't', 'steps': [{'action': 'cancel', 'cancelation_token': 't'}]}
         """
@@ -329,10 +329,10 @@ class Automation(StepMethods):
     ) -> dict[str, Any]:
         """Return the whole body of ``POST /automations/invoke``.
 
-        The run context is given as keywords, or as a :class:`~automation_dsl.RunContext`
+        The run context is given as keywords, or as a [`RunContext`][]
         or a mapping of its fields (keywords then override them). Unset fields are omitted.
 
-        Example:
+        Examples:
             >>> Automation().send("A").to_payload(recipient="user-1")
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
         """
@@ -360,9 +360,9 @@ class Automation(StepMethods):
         template: str | None = None,
         until_format: UntilFormat | str | None = None,
     ) -> str:
-        """Return :meth:`to_payload` as JSON text (the body a client sends).
+        """Return `to_payload` as JSON text (the body a client sends).
 
-        Example:
+        Examples:
             >>> Automation().send("A").to_json()
             '{"automation": {"steps": [{"action": "send", "template": "A"}]}}'
         """
@@ -397,16 +397,21 @@ class Automation(StepMethods):
 
         Args:
             start: the clock's start (an aware datetime); now by default.
-            data, profile, recipient, brand, template: the run context.
+            data: the run's ``data`` (the run context, as at invoke).
+            profile: the run's ``profile``.
+            recipient: the run's recipient user id.
+            brand: the run's brand id.
+            template: the run's template (the default of ``send`` steps without one).
             templates: automation templates that ``invoke`` steps may start, by id.
             webhooks: JSON replies for ``fetch-data`` URLs (no request is ever made).
             profiles: stored profiles, by recipient, before the run.
 
         Delays pass instantly; conditions outside the supported JavaScript subset are
-        reported as not evaluated (the step does not run). See :mod:`automation_dsl.sandbox`
-        for the same simulator behind Courier's HTTP API.
+        reported as not evaluated (the step does not run). See
+        [`Sandbox`][automation_dsl.sandbox.Sandbox] for the same simulator behind Courier's
+        HTTP API.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> flow = Automation().send("WELCOME", ref="welcome").delay(days=2).send(
             ...     "NUDGE", if_="refs.welcome.status < MessageStatus.Opened")
@@ -445,12 +450,12 @@ class Automation(StepMethods):
     ) -> str:
         """Invoke this automation and return the ``runId``: the one-liner for scripts.
 
-        Without ``client``, a :class:`~automation_dsl.CourierClient` is made from the
+        Without ``client``, a [`CourierClient`][] is made from the
         environment (``COURIER_API_KEY``, ``COURIER_BASE_URL``) for this call. Each call
         is a new run unless ``idempotency_key`` is pinned: re-running a notebook cell with
         the same key does not start a second run.
 
-        Example:
+        Examples:
             >>> from automation_dsl.sandbox import Sandbox
             >>> with Sandbox() as sandbox, sandbox.client() as client:
             ...     run_id = Automation().send("WELCOME").run(recipient="user-1", client=client)
@@ -481,9 +486,9 @@ class Automation(StepMethods):
         idempotency_key: str | None = None,
         client: AsyncCourierClient | None = None,
     ) -> str:
-        """The asyncio twin of :meth:`run`.
+        """The asyncio twin of `run`.
 
-        Example:
+        Examples:
             >>> import asyncio
             >>> from automation_dsl.sandbox import Sandbox
             >>> async def main(sandbox):
@@ -517,7 +522,7 @@ class Automation(StepMethods):
         unless ``lenient=True``, which keeps such steps untouched as raw steps. The
         ``until`` format of the input is kept, so the round trip is exact.
 
-        Example:
+        Examples:
             >>> Automation.from_dict({"steps": [{"action": "delay", "duration": "1 hour"}]})
             Automation().delay(duration='1 hour')
         """
@@ -529,7 +534,7 @@ class Automation(StepMethods):
     ) -> tuple[Automation, RunContext]:
         """Parse a whole invoke body into the automation and its run context.
 
-        Example:
+        Examples:
             >>> flow, context = Automation.from_payload(
             ...     {"automation": {"steps": []}, "recipient": "user-1"})
             >>> context.recipient
@@ -541,9 +546,9 @@ class Automation(StepMethods):
     def from_json(cls, text: str | bytes, *, lenient: bool = False) -> Automation:
         """Parse JSON text: a whole invoke body, or just its ``automation`` object.
 
-        Use :meth:`from_payload` to keep the run context too.
+        Use `from_payload` to keep the run context too.
 
-        Example:
+        Examples:
             >>> Automation.from_json('{"automation": {"steps": [{"action": "send"}]}}')
             Automation().send()
         """

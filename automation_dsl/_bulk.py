@@ -1,14 +1,14 @@
 """Bulk invocation: one automation for many run contexts, exactly once, resumable.
 
-The pieces both clients share: :class:`BulkPlan` (the checked options, each row's body
+The pieces both clients share: `BulkPlan` (the checked options, each row's body
 and deterministic ``Idempotency-Key``, a bad row becoming a per-row failure), the rate
-limiter, the progress bar, and :class:`BulkResult`. A row's run context comes from
-:mod:`~automation_dsl._bulk_rows`, the journal that makes a batch resumable from
-:mod:`~automation_dsl._journal`. The runners of :mod:`~automation_dsl._bulk_run` drive a
-plan (a thread pool for :class:`~automation_dsl.CourierClient`, tasks for
-:class:`~automation_dsl.AsyncCourierClient`).
+limiter, the progress bar, and [`BulkResult`][]. A row's run context comes from
+`automation_dsl._bulk_rows`, the journal that makes a batch resumable from
+`automation_dsl._journal`. The runners of `automation_dsl._bulk_run` drive a
+plan (a thread pool for [`CourierClient`][], tasks for
+[`AsyncCourierClient`][]).
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> plan = BulkPlan(Automation().send("WELCOME"), [])
     >>> item = plan.item(0, {"recipient": "user-1", "plan": "pro"})
@@ -98,11 +98,11 @@ class BulkFailure:
         key: its ``Idempotency-Key`` (resuming sends it again, so no run is doubled), or
             ``None`` for a row refused before it had one.
         context: its run context (the row as given, for a refused row).
-        error: the exception: a :class:`~automation_dsl.ValidationError` naming the row and
+        error: the exception: a [`ValidationError`][] naming the row and
             field for a refused row (``error.path == "contexts[3].data"``), else a
             ``CourierAPIError``, ``CourierConnectionError`` ...
 
-    Example:
+    Examples:
         >>> from automation_dsl import ServerError
         >>> failure = BulkFailure(3, "k", {"recipient": "u"}, ServerError(500, "oops"))
         >>> failure.index, failure.invalid, failure.answer_stored
@@ -145,7 +145,7 @@ class BulkResult:
         interrupted: True when Ctrl-C (or a cancellation) stopped the batch early.
         dry_run: True when nothing was sent (``invoke_many(..., dry_run=True)``).
 
-    Example:
+    Examples:
         >>> result = BulkResult(run_ids=["1-a", None], attempts=[1, 4])
         >>> result.succeeded, result.retried
         (1, 1)
@@ -409,7 +409,7 @@ class BulkPlan:
 
     def item(self, index: int, raw: Any) -> BulkItem:
         """Validate one row into its run context, invoke body and key, or raise a
-        :class:`~automation_dsl.ValidationError` whose path names the row and field."""
+        [`ValidationError`][] whose path names the row and field."""
         where = f"contexts[{index}]"
         if not isinstance(raw, Mapping | RunContext):
             expected = "a mapping (a dict, a DataFrame record) or a RunContext"

@@ -1,11 +1,11 @@
 """A row of an ``invoke_many`` batch as a run context (DataFrame records included).
 
-:func:`row_context` keeps a row's run-context columns (:data:`CONTEXT_FIELDS`) and puts
-every other column into ``data``; :func:`_cell` reads a cell as JSON (pandas and numpy
+`row_context` keeps a row's run-context columns (`CONTEXT_FIELDS`) and puts
+every other column into ``data``; `_cell` reads a cell as JSON (pandas and numpy
 missing values, numpy scalars, dates); a column that misspells a run-context field is
-refused. :func:`unencodable` says which field of a row JSON cannot hold.
+refused. `unencodable` says which field of a row JSON cannot hold.
 
-Example:
+Examples:
     >>> row_context({"recipient": "user-1", "plan": "pro", "note": None}, {})
     {'data': {'plan': 'pro'}, 'recipient': 'user-1'}
 """
@@ -92,7 +92,7 @@ def _column(columns: dict[str, None], name: Any, value: Any) -> None:
 
 def row_context(raw: Mapping[str, Any] | RunContext, columns: dict[str, None]) -> dict[str, Any]:
     """A row as a run context: the run-context columns stay, every other one goes into
-    ``data``; missing cells are left out (see :func:`_cell`)."""
+    ``data``; missing cells are left out (see `_cell`)."""
     if isinstance(raw, RunContext):
         return raw.to_wire()
     context: dict[str, Any] = {}

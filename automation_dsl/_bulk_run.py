@@ -1,17 +1,17 @@
-"""The bulk runners: what sends a planned batch (:class:`~automation_dsl._bulk.BulkPlan`).
+"""The bulk runners: what sends a planned batch (`BulkPlan`).
 
-* :func:`run_threads`: a thread pool, for :class:`~automation_dsl.CourierClient` on its
+* `run_threads`: a thread pool, for [`CourierClient`][] on its
   own httpx transport;
-* :func:`run_tasks`: asyncio tasks over a :class:`BulkSender`, for
-  :class:`~automation_dsl.AsyncCourierClient`;
-* :func:`run_in_thread`: the bridge that runs :func:`run_tasks` in an event loop of its
+* `run_tasks`: asyncio tasks over a `BulkSender`, for
+  [`AsyncCourierClient`][];
+* `run_in_thread`: the bridge that runs `run_tasks` in an event loop of its
   own thread, for the sync client on the aiohttp sender (so it also works where a loop
   already runs, as in a notebook).
 
-A :class:`BulkSender` sends one invoke body with its key and says what became of it.
-:func:`open_sender` is the one place that chooses it: the aiohttp sender when the
+A `BulkSender` sends one invoke body with its key and says what became of it.
+`open_sender` is the one place that chooses it: the aiohttp sender when the
 ``fast`` extra is installed and the client was given no transport or http client of the
-caller's, else :class:`HttpxSender` through the client's own httpx stack.
+caller's, else `HttpxSender` through the client's own httpx stack.
 
 Every runner stops scheduling on Ctrl-C (or a stop event), lets the requests in flight
 finish and records them, and returns the partial result; the journal stays consistent.
@@ -48,7 +48,7 @@ class BulkSender(Protocol):
 
 
 class BulkClient(Protocol):
-    """What a bulk sender needs of an :class:`~automation_dsl.AsyncCourierClient`."""
+    """What a bulk sender needs of an [`AsyncCourierClient`][]."""
 
     base_url: str
     retry: RetryPolicy
@@ -65,7 +65,7 @@ class BulkClient(Protocol):
 
 
 class HttpxSender:
-    """A :class:`BulkSender` through the client's own httpx client and transport."""
+    """A `BulkSender` through the client's own httpx client and transport."""
 
     def __init__(self, client: BulkClient, timeout: httpx.Timeout | float | None) -> None:
         self.client = client

@@ -1,7 +1,7 @@
 """The ``automation-dsl`` command: validate, render, simulate and invoke automations, and
 serve the sandbox.
 
-Example:
+Examples:
     $ automation-dsl validate flows/onboarding.json
     ok: 3 steps
     $ automation-dsl simulate myapp.flows:onboarding --recipient user-1
@@ -72,7 +72,7 @@ _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, cod
 
 
 def _parse_json(text: str | bytes, what: str) -> Any:
-    """Strict JSON (:func:`automation_dsl._json.loads`); a failure is a one-line CommandError.
+    """Strict JSON (`automation_dsl._json.loads`); a failure is a one-line CommandError.
 
     Bytes may be UTF-8 (with or without a byte order mark), or UTF-16/32 with one.
     """

@@ -3,10 +3,10 @@
 Thin, and safe to retry: every logical invoke carries one ``Idempotency-Key`` (yours, or
 one generated for that call), sent unchanged on every retry, so a timeout or a 5xx never
 starts a run twice. Their shared settings and request building are
-:class:`~automation_dsl._client_base._ClientBase`; each client adds its send loop and the
+`_ClientBase`; each client adds its send loop and the
 public methods.
 
-Example:
+Examples:
     >>> import httpx
     >>> from automation_dsl import Automation, CourierClient
     >>> transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"runId": "r-1"}))
@@ -56,12 +56,12 @@ class CourierClient(_ClientBase):
             ``http://`` is accepted only for loopback hosts (a local sandbox).
         timeout: an ``httpx.Timeout`` or seconds; default 30 s (5 s to connect).
         max_retries: retries after the first attempt (default 3).
-        retry: a :class:`~automation_dsl.RetryPolicy` for finer control.
+        retry: a [`RetryPolicy`][] for finer control.
         http_client: an ``httpx.Client`` to use (you keep ownership: it is not closed).
         transport: an httpx transport for a client this one creates (tests use
             ``httpx.MockTransport``).
 
-    Example:
+    Examples:
         >>> import httpx
         >>> from automation_dsl import Automation, CourierClient
         >>> seen = []
@@ -152,9 +152,9 @@ class CourierClient(_ClientBase):
     ) -> str:
         """Run an automation (``POST /automations/invoke``) and return its ``runId``.
 
-        ``automation`` is an :class:`~automation_dsl.Automation` or a ready invoke body.
-        A ready body is parsed as :meth:`Automation.from_payload` parses it, so a typo such
-        as ``"dealy"`` is a :class:`~automation_dsl.ValidationError` here, not a run;
+        ``automation`` is an [`Automation`][] or a ready invoke body.
+        A ready body is parsed as [`Automation.from_payload`][] parses it, so a typo such
+        as ``"dealy"`` is a [`ValidationError`][] here, not a run;
         ``validate=False`` sends it as given (for actions this library does not know yet).
         Either way the JSON is strict: no ``NaN``, ``Infinity`` or value JSON cannot hold.
 
@@ -164,7 +164,7 @@ class CourierClient(_ClientBase):
         (24 hours to 1 year from now, as Courier allows) is an aware datetime, a
         timedelta or epoch seconds.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import Automation, CourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-9"}))
@@ -196,7 +196,7 @@ class CourierClient(_ClientBase):
 
         ``recipient`` is always sent, ``null`` included, as Courier's current spec requires.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-7"}))
@@ -233,7 +233,7 @@ class CourierClient(_ClientBase):
                 ``recipient``, ``brand``, ``template``, ``profile``, ``data``, where every
                 other key (a flat ``df.to_dict("records")`` row's columns) goes into
                 ``data`` and empty cells (None, NaN, NaT) are left out; or
-                :class:`~automation_dsl.RunContext` objects.
+                [`RunContext`][] objects.
             concurrency: requests in flight at once (threads), 1 to 1000.
             rate_limit: at most this many invokes started per second.
             key: ``key(context) -> str``, each row's ``Idempotency-Key``; by default a
@@ -253,7 +253,7 @@ class CourierClient(_ClientBase):
         Ctrl-C stops scheduling, lets the requests in flight finish, and returns the
         partial result (``interrupted=True``); the journal stays consistent.
 
-        Example:
+        Examples:
             >>> from automation_dsl.sandbox import Sandbox
             >>> flow = Automation().send("WELCOME")
             >>> users = ({"recipient": f"user-{i}"} for i in range(50))
@@ -315,7 +315,7 @@ class CourierClient(_ClientBase):
         Filters are Courier's: comma-separated ``template_id`` and ``status`` lists, and
         ISO 8601 ``start_date``/``end_date`` bounds.
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> page = {"runs": [{"run_id": "r-1", "status": "PROCESSED", "source": []}]}
@@ -339,7 +339,7 @@ class CourierClient(_ClientBase):
     def run_steps(self, run_id: str) -> list[RunStep]:
         """The steps of a run (``GET /automations/runs/{id}/steps``).
 
-        Example:
+        Examples:
             >>> import httpx
             >>> from automation_dsl import CourierClient
             >>> body = {"steps": [{"action": "send", "status": "PROCESSED"}]}
@@ -352,9 +352,9 @@ class CourierClient(_ClientBase):
 
 
 class AsyncCourierClient(_ClientBase):
-    """The asyncio twin of :class:`CourierClient`: the same arguments, awaitable methods.
+    """The asyncio twin of [`CourierClient`][]: the same arguments, awaitable methods.
 
-    Example:
+    Examples:
         >>> import asyncio, httpx
         >>> from automation_dsl import Automation, AsyncCourierClient
         >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-1"}))
@@ -437,9 +437,9 @@ class AsyncCourierClient(_ClientBase):
         timeout: httpx.Timeout | float | None = None,
         validate: bool = True,
     ) -> str:
-        """Run an automation and return its ``runId``; see :meth:`CourierClient.invoke`.
+        """Run an automation and return its ``runId``; see [`CourierClient.invoke`][].
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import Automation, AsyncCourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-2"}))
@@ -468,9 +468,9 @@ class AsyncCourierClient(_ClientBase):
         idempotency_expiration: Expiration | None = None,
         timeout: httpx.Timeout | float | None = None,
     ) -> str:
-        """Run a saved automation template; see :meth:`CourierClient.invoke_template`.
+        """Run a saved automation template; see [`CourierClient.invoke_template`][].
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json={"runId": "r-3"}))
@@ -500,13 +500,13 @@ class AsyncCourierClient(_ClientBase):
         on_invalid: OnInvalid = "fail",
         dry_run: bool = False,
     ) -> BulkResult:
-        """Invoke one automation for every run context; see :meth:`CourierClient.invoke_many`.
+        """Invoke one automation for every run context; see [`CourierClient.invoke_many`][].
 
         ``contexts`` may also be an async iterable. Cancelling the task stops the batch;
         the journal stays consistent, and the requests cut short are resent on resume
         with the same keys, so none starts a second run.
 
-        Example:
+        Examples:
             >>> import asyncio
             >>> from automation_dsl.sandbox import Sandbox
             >>> async def main(sandbox):
@@ -552,9 +552,9 @@ class AsyncCourierClient(_ClientBase):
         end_date: str | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[AutomationRun]:
-        """Iterate over runs, fetching pages as needed; see :meth:`CourierClient.list_runs`.
+        """Iterate over runs, fetching pages as needed; see [`CourierClient.list_runs`][].
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> page = {"runs": [{"run_id": "r-1", "source": []}]}
@@ -580,9 +580,9 @@ class AsyncCourierClient(_ClientBase):
                 return
 
     async def run_steps(self, run_id: str) -> list[RunStep]:
-        """The steps of a run; see :meth:`CourierClient.run_steps`.
+        """The steps of a run; see [`CourierClient.run_steps`][].
 
-        Example:
+        Examples:
             >>> import asyncio, httpx
             >>> from automation_dsl import AsyncCourierClient
             >>> body = {"steps": [{"action": "delay", "status": "WAITING"}]}

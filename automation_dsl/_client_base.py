@@ -1,9 +1,9 @@
 """What both Courier clients share: settings and request building.
 
-:class:`_ClientBase` resolves the API key (kept out of reprs), base URL, timeout and
+`_ClientBase` resolves the API key (kept out of reprs), base URL, timeout and
 retry policy, and builds every request (headers, strict JSON body, ``Idempotency-Key``)
-for :class:`~automation_dsl.CourierClient` and :class:`~automation_dsl.AsyncCourierClient`
-of :mod:`~automation_dsl._client`; beside it the transports' socket options and what
+for [`CourierClient`][] and [`AsyncCourierClient`][]
+of `automation_dsl._client`; beside it the transports' socket options and what
 counts as a timeout.
 """
 

@@ -13,10 +13,10 @@ exactly as attrs' own one, kept as ``_attrs_init``:
 It stays because it pays: without it, ``benchmarks/bench_build.py`` (build and
 serialize 20 steps) is about 24% slower.
 
-:func:`fast_init` replaces the ``__init__`` attrs made (type checkers still read the
-attrs signature); :func:`compile_wire_items` writes the serializer.
+`fast_init` replaces the ``__init__`` attrs made (type checkers still read the
+attrs signature); `compile_wire_items` writes the serializer.
 
-Example:
+Examples:
     >>> import inspect
     >>> from automation_dsl import Cancel
     >>> _ = Cancel(cancelation_token="t")  # the first call compiles it

@@ -4,9 +4,9 @@ Reading: an ``automation`` object (``{"steps": [...], "cancelation_token": ...}`
 invoke body (the automation plus its run context) or JSON text, with errors located by path
 (``steps[2].until``, ``automation.steps[0]``). Writing: the invoke body and its JSON text.
 ``Automation.from_dict``/``from_payload``/``from_json`` and ``to_payload``/``to_json`` delegate
-here; each step is read by :func:`~automation_dsl._parse.parse_step`.
+here; each step is read by `parse_step`.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> flow, context = from_payload(Automation, {"automation": {"steps": []}, "recipient": "u"},
     ...                              lenient=False)
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def from_dict(cls: type[Automation], data: Mapping[str, Any], *, lenient: bool) -> Automation:
-    """The body of :meth:`Automation.from_dict`: ``cls`` built from an ``automation`` object."""
+    """The body of [`Automation.from_dict`][]: ``cls`` built from an ``automation`` object."""
     check_lenient(lenient, "Automation.from_dict")
     if not isinstance(data, Mapping):
         raise ValidationTypeError("automation", "automation", "a JSON object", data)
@@ -72,7 +72,7 @@ def from_dict(cls: type[Automation], data: Mapping[str, Any], *, lenient: bool) 
 def from_payload(
     cls: type[Automation], payload: Mapping[str, Any], *, lenient: bool
 ) -> tuple[Automation, RunContext]:
-    """The body of :meth:`Automation.from_payload`: the automation and its run context."""
+    """The body of [`Automation.from_payload`][]: the automation and its run context."""
     check_lenient(lenient, "Automation.from_payload")
     if not isinstance(payload, Mapping):
         raise ValidationTypeError(
@@ -101,7 +101,7 @@ def from_payload(
 
 
 def from_json(cls: type[Automation], text: str | bytes, *, lenient: bool) -> Automation:
-    """The body of :meth:`Automation.from_json`: an invoke body or an ``automation`` object."""
+    """The body of [`Automation.from_json`][]: an invoke body or an ``automation`` object."""
     check_lenient(lenient, "Automation.from_json")
     data = load_json(text)
     if isinstance(data, Mapping) and "automation" in data:
@@ -145,7 +145,7 @@ def check_lenient(lenient: object, owner: str) -> None:
 
 
 def load_json(text: Any) -> Any:
-    """Parse JSON text as Courier would accept it, or raise a :class:`ValidationError`."""
+    """Parse JSON text as Courier would accept it, or raise a [`ValidationError`][]."""
     if not isinstance(text, str | bytes | bytearray):
         raise ValidationTypeError("automation", "text", "JSON text (str or bytes)", text)
     return loads(text, owner="automation", field="text")
@@ -165,7 +165,7 @@ def to_payload(
     brand: str | None = None,
     template: str | None = None,
 ) -> dict[str, Any]:
-    """The body of :meth:`Automation.to_payload`: the whole ``POST /automations/invoke`` body."""
+    """The body of [`Automation.to_payload`][]: the whole ``POST /automations/invoke`` body."""
     body: dict[str, Any] = {"automation": automation.to_dict(until_format=until_format)}
     overrides = given_context(
         data=data, profile=profile, recipient=recipient, brand=brand, template=template
@@ -197,7 +197,7 @@ def to_json(
     brand: str | None = None,
     template: str | None = None,
 ) -> str:
-    """The body of :meth:`Automation.to_json`: ``indent`` checked first, then the body written."""
+    """The body of [`Automation.to_json`][]: ``indent`` checked first, then the body written."""
     if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
         raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
     body = automation.to_payload(

@@ -1,21 +1,21 @@
 """The simulator's engine: runs automations on a clock and records what they would do.
 
-The sandbox server and :meth:`Automation.simulate` share it. Sends become recorded
+The sandbox server and [`Automation.simulate`][] share it. Sends become recorded
 messages, composed as Courier composes them (step values win over run values); delays
 are scheduled on the clock; ``cancel`` cancels the in-progress runs with the same token;
 ``invoke`` starts a registered template; ``update-profile`` merges into a per-recipient
 profile store; ``fetch-data`` records the request it would make (and merges a reply you
-registered for its URL); ``if`` is evaluated by :mod:`._js`. Steps the simulator does
+registered for its URL); ``if`` is evaluated by `automation_dsl._js`. Steps the simulator does
 not model (batch, digest, throttle, raw steps) are recorded as such. Each step class has
 its handler in one table (``_HANDLERS``).
 
 What a run leaves behind (events, messages, the timeline) and the virtual clock are in
-:mod:`._timeline`. The engine reads automations through :class:`AutomationLike`, never
+`automation_dsl._timeline`. The engine reads automations through `AutomationLike`, never
 the builder class.
 
 Durations in months and years are read as 30 and 365 days.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> start = datetime(2024, 4, 8, 9, 0, tzinfo=timezone.utc)
@@ -125,7 +125,7 @@ class Engine:
     persist it. A run started (or resumed) and the runs it invokes execute at most
     ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> from automation_dsl import Automation
         >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
@@ -593,9 +593,9 @@ def simulate(
     webhooks: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Timeline:
-    """Run an automation on a virtual clock, offline: what :meth:`Automation.simulate` does.
+    """Run an automation on a virtual clock, offline: what [`Automation.simulate`][] does.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> from automation_dsl import Automation
         >>> timeline = simulate(Automation().send("A"), recipient="u1",

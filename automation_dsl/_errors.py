@@ -1,11 +1,11 @@
 """The exceptions automation-dsl raises.
 
-Every exception the library raises on purpose derives from :class:`AutomationError`,
+Every exception the library raises on purpose derives from [`AutomationError`][],
 so one ``except`` clause catches them all; a bad argument never surfaces as a raw
 ``TypeError``, ``RecursionError`` or ``UnicodeError`` from deep inside. Validation
 errors also derive from the builtin they resemble, so code that already catches
 ``ValueError`` or ``TypeError`` keeps working. (Exceptions raised by your own code,
-such as a function given to :meth:`~automation_dsl.Automation.pipe`, pass through
+such as a function given to [`Automation.pipe`][], pass through
 unchanged. Python's own protocols keep their builtin errors: ``bool()``, ``and``/``or``
 and chained comparisons on a typed condition raise ``TypeError`` with a hint, as
 SQLAlchemy's expressions do, and a client holding an API key refuses to be pickled.)::
@@ -36,7 +36,7 @@ SQLAlchemy's expressions do, and a client holding an API key refuses to be pickl
 Errors from the client say how many attempts were made (``attempts``) and never
 contain the API key.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation, ValidationError
     >>> try:
     ...     Automation().delay(duration="5 fortnights")
@@ -76,7 +76,7 @@ __all__ = [
 class AutomationError(Exception):
     """The root of every exception raised by automation-dsl.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation, AutomationError
         >>> try:
         ...     Automation().send("")
@@ -108,7 +108,7 @@ SHOW_LIMIT = 100
 def _show(value: Any) -> str:
     """Render a given value for an error message: bounded in length and depth, never failing.
 
-    Example:
+    Examples:
         >>> deep = 1
         >>> for _ in range(10_000):
         ...     deep = {"a": deep}
@@ -127,7 +127,7 @@ def _show(value: Any) -> str:
 
 
 def _cut(text: str) -> str:
-    """A name or path for a message, cut to :data:`SHOW_LIMIT` characters."""
+    """A name or path for a message, cut to `SHOW_LIMIT` characters."""
     return text if len(text) <= SHOW_LIMIT else text[: SHOW_LIMIT - 3] + "..."
 
 
@@ -135,7 +135,7 @@ def path_step(field: Any) -> str:
     """A field name as a step of a path: itself, or its repr in brackets when it is
     empty or holds what a message cannot show as is (``['']``, ``['a\\ud800']``).
 
-    Example:
+    Examples:
         >>> path_step("until"), path_step("")
         ('until', "['']")
     """
@@ -144,7 +144,7 @@ def path_step(field: Any) -> str:
 
 
 class _Missing:
-    """The type of :data:`MISSING`: one instance, kept by pickling."""
+    """The type of `MISSING`: one instance, kept by pickling."""
 
     def __repr__(self) -> str:
         return "MISSING"
@@ -154,7 +154,7 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-"""The ``got`` of a :class:`ValidationError` for a required field that was not given."""
+"""The ``got`` of a [`ValidationError`][] for a required field that was not given."""
 
 
 class ValidationError(AutomationError, ValueError):
@@ -169,7 +169,7 @@ class ValidationError(AutomationError, ValueError):
             where inside a JSON value (``"data.order.items[3]"``); ``None`` for other
             values given in Python. Messages show it and the value cut to a bounded length.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation, ValidationError
         >>> try:
         ...     Automation.from_dict({"steps": [{"action": "dealy"}]})
@@ -236,7 +236,7 @@ class ValidationError(AutomationError, ValueError):
 class ValidationTypeError(ValidationError, TypeError):
     """A value of the wrong type was given (also a ``TypeError``).
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation
         >>> try:
         ...     Automation().send(42)
@@ -249,9 +249,9 @@ class ValidationTypeError(ValidationError, TypeError):
 class NotEvaluated(AutomationError):
     """A condition outside the supported subset, or one JavaScript itself would throw on.
 
-    An :class:`~automation_dsl.AutomationError`, like every exception the library raises.
+    An [`AutomationError`][], like every exception the library raises.
 
-    Example:
+    Examples:
         >>> from automation_dsl import MessageStatus
         >>> try:
         ...     MessageStatus.SENT < MessageStatus.UNROUTABLE
@@ -269,7 +269,7 @@ class NotEvaluated(AutomationError):
 class ConfigurationError(AutomationError, ValueError):
     """The client cannot be used as configured: no API key, or a base URL it refuses.
 
-    Example:
+    Examples:
         >>> from automation_dsl import ConfigurationError, CourierClient
         >>> try:
         ...     CourierClient(api_key="k", base_url="http://example.com")
@@ -286,7 +286,7 @@ class JournalError(ConfigurationError, OSError):
     Attributes:
         path: the journal's path, as given.
 
-    Example:
+    Examples:
         >>> from automation_dsl import JournalError
         >>> err = JournalError("batch.db", "the directory 'x' does not exist: create it")
         >>> err.path, isinstance(err, OSError)
@@ -316,7 +316,7 @@ class CourierAPIError(AutomationError):
         body: the parsed JSON body, or ``None``.
         idempotency_key: the ``Idempotency-Key`` the request carried, if any.
 
-    Example:
+    Examples:
         >>> err = CourierAPIError(400, "Invalid Steps Definition", type="invalid_request_error")
         >>> str(err)
         '400 invalid_request_error: Invalid Steps Definition'
@@ -379,7 +379,7 @@ class CourierAPIError(AutomationError):
 class BadRequestError(CourierAPIError):
     """400: the request was refused as malformed (Courier's ``message`` says why).
 
-    Example:
+    Examples:
         >>> issubclass(BadRequestError, CourierAPIError)
         True
     """
@@ -388,7 +388,7 @@ class BadRequestError(CourierAPIError):
 class AuthenticationError(CourierAPIError):
     """401: the API key is missing or wrong (test and production keys differ).
 
-    Example:
+    Examples:
         >>> AuthenticationError(401, "Unauthorized").status_code
         401
     """
@@ -397,7 +397,7 @@ class AuthenticationError(CourierAPIError):
 class PermissionDeniedError(CourierAPIError):
     """403: the key has no access to this workspace or resource.
 
-    Example:
+    Examples:
         >>> PermissionDeniedError(403, "Forbidden").status_code
         403
     """
@@ -406,7 +406,7 @@ class PermissionDeniedError(CourierAPIError):
 class NotFoundError(CourierAPIError):
     """404: the template, run or route does not exist here.
 
-    Example:
+    Examples:
         >>> NotFoundError(404, "Not found").status_code
         404
     """
@@ -415,7 +415,7 @@ class NotFoundError(CourierAPIError):
 class ConflictError(CourierAPIError):
     """409: a request with the same ``Idempotency-Key`` is still being processed.
 
-    Example:
+    Examples:
         >>> ConflictError(409, "In progress").status_code
         409
     """
@@ -424,7 +424,7 @@ class ConflictError(CourierAPIError):
 class UnprocessableEntityError(CourierAPIError):
     """422: the request was understood but cannot be processed.
 
-    Example:
+    Examples:
         >>> UnprocessableEntityError(422, "Unprocessable").status_code
         422
     """
@@ -436,7 +436,7 @@ class IdempotencyKeyReusedError(UnprocessableEntityError):
     The server keeps the first request of a key; a different body under the same key is
     refused rather than answered with the first run. Use a new key for a new request.
 
-    Example:
+    Examples:
         >>> err = IdempotencyKeyReusedError(
         ...     422, "key reused", type="idempotency_error", idempotency_key="signup-42")
         >>> isinstance(err, UnprocessableEntityError), err.idempotency_key
@@ -447,7 +447,7 @@ class IdempotencyKeyReusedError(UnprocessableEntityError):
 class RateLimitError(CourierAPIError):
     """429: too many requests; the client waits as ``Retry-After`` says, up to a cap.
 
-    Example:
+    Examples:
         >>> RateLimitError(429, "Slow down").status_code
         429
     """
@@ -456,7 +456,7 @@ class RateLimitError(CourierAPIError):
 class ServerError(CourierAPIError):
     """5xx: Courier failed; retried with backoff before this is raised.
 
-    Example:
+    Examples:
         >>> ServerError(503, "Unavailable").status_code
         503
     """
@@ -468,7 +468,7 @@ class CourierConnectionError(AutomationError):
     Attributes:
         attempts: how many attempts were made before giving up.
 
-    Example:
+    Examples:
         >>> str(CourierConnectionError("connection refused", attempts=3))
         'connection refused after 3 attempts'
     """
@@ -489,7 +489,7 @@ class CourierConnectionError(AutomationError):
 class CourierTimeoutError(CourierConnectionError):
     """No answer from Courier in time.
 
-    Example:
+    Examples:
         >>> issubclass(CourierTimeoutError, CourierConnectionError)
         True
     """
@@ -504,4 +504,4 @@ STATUS_ERRORS: dict[int, type[CourierAPIError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-"""The exception class of each documented error status (5xx is :class:`ServerError`)."""
+"""The exception class of each documented error status (5xx is [`ServerError`][])."""

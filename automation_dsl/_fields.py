@@ -9,7 +9,7 @@ what was expected and what was given. Its metadata also carries:
 * ``ENCODE``: how the value is written as JSON, where it is not JSON already;
 * ``FAST``: a Python expression over ``{v}`` that is true only when the converter would
   return the value itself (``None`` for an optional field, a plain non-empty ASCII
-  ``str`` ...), used by :mod:`._compile` to skip the converter call on the hot path.
+  ``str`` ...), used by `automation_dsl._compile` to skip the converter call on the hot path.
 
 Converters are total: they answer every value, ``None`` included, with the normalized
 value or a library error, so attrs' own ``__init__`` is correct without the fast path
@@ -18,7 +18,7 @@ value or a library error, so attrs' own ``__init__`` is correct without the fast
 Strings must be writable as UTF-8 JSON: a lone surrogate (``"a\\ud800"``) is refused
 where it is given, not when the automation is sent.
 
-Example:
+Examples:
     >>> import attrs
     >>> @attrs.frozen
     ... class Thing:
@@ -101,7 +101,7 @@ def _fail(
 def utf8(value: str) -> bool:
     """Tell whether a string can be written as UTF-8 (no lone surrogates).
 
-    Example:
+    Examples:
         >>> utf8("café"), utf8("a\\ud800")
         (True, False)
     """
@@ -154,7 +154,7 @@ def _optional(fast: str, required: bool) -> str:
 
 
 def text(*, required: bool = True, ref: bool = False, wire: str | None = None) -> Any:
-    """A non-empty string field; ``ref=True`` also accepts a :class:`Ref` (or ``{"$ref": ...}``)."""
+    """A non-empty string field; ``ref=True`` also accepts a [`Ref`][] (or ``{"$ref": ...}``)."""
     expected = "a non-empty string" + (" or a Ref" if ref else "")
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
@@ -184,7 +184,7 @@ def _encode_condition(value: Any) -> str:
 
 def condition() -> Any:
     """A step's ``if``: a JavaScript condition string, or a typed condition
-    (:mod:`automation_dsl.conditions`), kept as given and written as JavaScript."""
+    ([`automation_dsl.conditions`][]), kept as given and written as JavaScript."""
     expected = "a JavaScript condition string or a typed condition such as data.plan == 'pro'"
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:

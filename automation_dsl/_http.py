@@ -6,7 +6,7 @@ answers mapped to exceptions.
 Everything here is checked before a request is built, so nothing reaches httpx that it
 would refuse (a newline in a header) or that Courier could misread (``NaN`` in a body).
 
-Example:
+Examples:
     >>> _encode({"a": 1.5}, "invoke")
     b'{"a":1.5}'
     >>> _encode({"a": [float("nan")]}, "invoke")
@@ -158,7 +158,7 @@ MAX_ID_LENGTH = 1024
 
 
 def _check_text(owner: str, field: str, value: object) -> str:
-    """A non-empty string of at most :data:`MAX_ID_LENGTH` characters that UTF-8 can
+    """A non-empty string of at most `MAX_ID_LENGTH` characters that UTF-8 can
     encode (no lone surrogates): an id or a filter that goes into a URL."""
     if not isinstance(value, str):
         raise ValidationTypeError(owner, field, "a non-empty string", value)
@@ -261,7 +261,7 @@ def _encode(body: Any, owner: str) -> bytes:
 
 
 def _unencodable(body: Any, owner: str) -> ValidationError:
-    """Find the first value of ``body`` that :func:`_encode` cannot write (without recursion:
+    """Find the first value of ``body`` that `_encode` cannot write (without recursion:
     the body may be nested deeper than the interpreter's recursion limit)."""
     on_path: set[int] = set()
     stack: list[Any] = [(body, "", 0)]
@@ -406,7 +406,7 @@ MAX_TIMEOUT = 24 * 3600.0
 
 
 def _check_timeout(value: object, owner: str) -> httpx.Timeout | float | None:
-    """``None``, seconds (a number > 0, at most :data:`MAX_TIMEOUT`), or an
+    """``None``, seconds (a number > 0, at most `MAX_TIMEOUT`), or an
     ``httpx.Timeout`` of such numbers."""
     if value is None:
         return None

@@ -1,10 +1,10 @@
 """The bulk journal: a SQLite file that makes an ``invoke_many`` batch resumable.
 
-:class:`Journal` records each row's outcome (run id or error, attempts, the body's
+`Journal` records each row's outcome (run id or error, attempts, the body's
 fingerprint) under its ``Idempotency-Key`` as it lands, with the automation's digest, so
 ``resume=True`` skips the done rows and a batch is never resumed with another
-automation. :func:`_journal_problem` says what a SQLite error on the file means. Every
-problem with the file is a :class:`~automation_dsl.JournalError` naming it.
+automation. `_journal_problem` says what a SQLite error on the file means. Every
+problem with the file is a [`JournalError`][] naming it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _IN_USE = "is in use by another invoke_many: wait for it, or use another journal
 
 
 class JournaledRow(Protocol):
-    """What the journal records of a row (a :class:`~automation_dsl._bulk.BulkItem`)."""
+    """What the journal records of a row (a `BulkItem`)."""
 
     @property
     def index(self) -> int: ...
@@ -71,11 +71,11 @@ class Journal:
     """A SQLite file that records each row's outcome (and its body's fingerprint) as it lands.
 
     It also records the automation's digest, so a batch is never resumed with another
-    automation. Every problem with the file is a :class:`~automation_dsl.JournalError`
+    automation. Every problem with the file is a [`JournalError`][]
     naming it.
 
     A batch that writes holds an exclusive lock on ``<journal>.lock`` beside the file
-    until :meth:`close`, so a second ``invoke_many`` on the same journal (another thread
+    until `close`, so a second ``invoke_many`` on the same journal (another thread
     or another process) is refused rather than mixing its rows with this one's: without
     it, a second batch with ``resume=False`` would skip the rows the first one journaled.
     A dry run only reads, and takes no lock.

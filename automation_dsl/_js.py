@@ -11,7 +11,7 @@ reads the subset Courier's guides use, and evaluates it the way JavaScript would
 * ``===``, ``!==``, ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``&&``, ``||``, ``!``
   and parentheses, with JavaScript's precedence and short-circuiting.
 
-Anything else raises :class:`NotEvaluated`: a condition outside the subset is
+Anything else raises [`NotEvaluated`][]: a condition outside the subset is
 reported, never guessed.
 
 Message statuses compare by their progress, ``ENQUEUED < SENT < DELIVERED < OPENED <
@@ -19,10 +19,10 @@ CLICKED``; Courier does not document the enum's order, so this is the sandbox's
 reading, and a ``<`` between a status off that line (``UNDELIVERABLE`` ...) and another
 is not evaluated.
 
-The public face is :mod:`automation_dsl.conditions` (typed conditions and
-:func:`~automation_dsl.conditions.evaluate`); this module is private.
+The public face is [`automation_dsl.conditions`][] (typed conditions and
+[`evaluate`][]); this module is private.
 
-Example:
+Examples:
     >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
     True
     >>> evaluate("refs.welcome.status < MessageStatus.Opened",
@@ -82,7 +82,7 @@ def _unescape(body: str) -> str:
 class Node:
     """A parsed condition: ``kind`` is literal, name, member, status, not, binary.
 
-    Example:
+    Examples:
         >>> parse_condition("!data.ok").kind
         'not'
     """
@@ -225,9 +225,9 @@ class _Parser:
 
 
 def parse_condition(text: str) -> Node:
-    """Parse a condition into a :class:`Node` tree, or raise :class:`NotEvaluated`.
+    """Parse a condition into a `Node` tree, or raise [`NotEvaluated`][].
 
-    Example:
+    Examples:
         >>> parse_condition("data.a === 1").value
         '==='
     """
@@ -347,9 +347,9 @@ def evaluate(condition: str | Node, scope: Mapping[str, Any]) -> bool:
     """Evaluate a condition against a run's scope; JavaScript truthiness decides.
 
     ``scope`` maps the roots (``data``, ``profile``, ``refs`` ...) to their values.
-    Raises :class:`NotEvaluated` for anything outside the supported subset.
+    Raises [`NotEvaluated`][] for anything outside the supported subset.
 
-    Example:
+    Examples:
         >>> evaluate("profile.age >= 18 || data.override", {"profile": {"age": 20}})
         True
     """

@@ -1,20 +1,20 @@
 """Immutable JSON values, so that steps holding ``data`` or ``profile`` stay frozen.
 
 Step fields that hold free-form JSON (``data``, ``profile``, ``override`` ...)
-are stored frozen: mappings become :class:`FrozenDict`, lists become tuples, and
-``{"$ref": ...}`` objects become :class:`~automation_dsl.Ref`. Serialization
+are stored frozen: mappings become `FrozenDict`, lists become tuples, and
+``{"$ref": ...}`` objects become [`Ref`][]. Serialization
 thaws them back into plain, mutable ``dict`` and ``list`` values.
 
 What JSON (and Courier's JavaScript) cannot carry is refused when the value is
 frozen, with the path inside the value: NaN and infinity, integers beyond
 what JavaScript holds exactly (``2**53``), lone surrogates, keys that are not
-strings, values that contain themselves, nesting deeper than :data:`MAX_DEPTH`,
+strings, values that contain themselves, nesting deeper than `MAX_DEPTH`,
 and other Python types (``datetime``, ``set``, ``Decimal``, ``bytes`` ...).
 
 Equality and hashing follow the JSON: ``true`` and ``1`` differ (``1`` and
 ``1.0`` are the same JavaScript number).
 
-Example:
+Examples:
     >>> from automation_dsl._json import freeze, thaw
     >>> frozen = freeze({"tags": ["a", "b"]}, "send step", "data")
     >>> frozen
@@ -83,7 +83,7 @@ def _hash_key(value: Any) -> Any:
 class FrozenDict(Mapping[str, Any]):
     """A read-only, hashable mapping with string keys; equal when the JSON is equal.
 
-    Example:
+    Examples:
         >>> d = FrozenDict({"a": 1})
         >>> d["a"], hash(d) == hash(FrozenDict({"a": 1}))
         (1, True)
@@ -281,10 +281,10 @@ def freeze(value: Any, owner: str, field: str) -> JSONValue:
     """Return an immutable copy of a JSON value, or raise naming ``owner``, ``field`` and the path.
 
     Mappings must have string keys; numbers must be finite and integers exact in
-    JavaScript; text must be valid Unicode; nesting stops at :data:`MAX_DEPTH`;
-    ``{"$ref": "path"}`` becomes a :class:`~automation_dsl.Ref`.
+    JavaScript; text must be valid Unicode; nesting stops at `MAX_DEPTH`;
+    ``{"$ref": "path"}`` becomes a [`Ref`][].
 
-    Example:
+    Examples:
         >>> freeze({"order": {"items": [1, float("nan")]}}, "send step", "data")
         Traceback (most recent call last):
         ...
@@ -355,7 +355,7 @@ def _may_hold_surrogates(text: str) -> bool:
 def loads(
     text: str | bytes | bytearray, *, owner: str, field: str, max_depth: int = MAX_DEPTH
 ) -> Any:
-    """Parse strict JSON text, as Courier reads it, or raise a :class:`ValidationError`
+    """Parse strict JSON text, as Courier reads it, or raise a [`ValidationError`][]
     that names ``owner`` and ``field``, says what is wrong and where (line and column,
     or byte offset).
 
@@ -363,7 +363,7 @@ def loads(
     4300 digits, nesting at most ``max_depth`` levels, no lone surrogates. Bytes must be
     UTF-8 (a byte order mark is tolerated), as JSON exchanged between systems is.
 
-    Example:
+    Examples:
         >>> loads('{"steps": []}', owner="automation", field="text")
         {'steps': []}
         >>> loads('{"x": NaN}', owner="automation", field="text")

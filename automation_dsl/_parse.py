@@ -1,6 +1,6 @@
 """Parsing Courier's JSON back into typed steps, with errors that carry a path.
 
-Example:
+Examples:
     >>> from automation_dsl._parse import parse_step
     >>> parse_step({"action": "delay", "duration": "1 hour"}, "steps[0]", lenient=False)
     Delay(duration='1 hour')
@@ -21,7 +21,7 @@ def parse_step(data: Any, path: str, *, lenient: bool) -> Step:
     """Parse one step's JSON object; errors are located at ``path`` (``steps[2]``).
 
     With ``lenient=True`` an unknown action, or a known action with fields this
-    library does not model, is kept untouched as a :class:`RawStep`.
+    library does not model, is kept untouched as a [`RawStep`][].
     """
     if not isinstance(data, Mapping):
         raise ValidationTypeError("automation", "step", "a JSON object", data, path=path)

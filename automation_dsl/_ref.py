@@ -4,7 +4,7 @@ Courier accepts ``{"$ref": "data.user.token"}`` in place of most step values: th
 path is resolved against the run's ``data``, ``profile``, ``refs`` and the other
 run-context properties when the step executes.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation, Ref
     >>> Automation().cancel(Ref("data.order.token")).to_dict()
     {'steps': [{'action': 'cancel', 'cancelation_token': {'$ref': 'data.order.token'}}]}
@@ -48,7 +48,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def has_surrogate(text: str) -> bool:
     """Whether ``text`` holds a lone surrogate, which UTF-8 (and so JSON on the wire) cannot carry.
 
-    Example:
+    Examples:
         >>> has_surrogate("caf\\u00e9"), has_surrogate("a\\ud800")
         (False, True)
     """
@@ -76,7 +76,7 @@ class Ref:
             property (``data``, ``profile``, ``brand``, ``template``, ``recipient``) or at
             ``refs`` (the results of earlier steps).
 
-    Example:
+    Examples:
         >>> Ref("data.user.token").to_wire()
         {'$ref': 'data.user.token'}
     """

@@ -1,6 +1,6 @@
 """Showing automations and timelines to people: plain text and self-contained HTML.
 
-One text-table writer (:func:`text_table`) and one HTML-table writer (:func:`html_table`)
+One text-table writer (`text_table`) and one HTML-table writer (`html_table`)
 draw every table the package shows: automations (``explain``, ``_repr_html_``), timelines
 (``str``, ``_repr_html_``), sandbox runs and bulk results. What each step class shows is
 one entry of ``_DETAILS``.
@@ -9,7 +9,7 @@ The HTML is a table styled inline: no JavaScript, no stylesheet or font from a n
 colours that follow the notebook's theme (``currentColor`` and translucent fills read in
 light and dark themes alike), and every value escaped.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> print(Automation().send("WELCOME").delay(days=2).send("NUDGE").explain())
     #  action  details           when

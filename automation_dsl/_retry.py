@@ -12,11 +12,11 @@ never exceeds) ``budget_floor``. Over any stretch of time a client therefore ret
 most ``budget_floor + budget_ratio * requests`` times, so a failing server makes a bulk
 batch fail fast instead of tripling the load on it.
 
-:class:`RetryState` is the sans-IO half of every retry loop (the two clients' and the
+`RetryState` is the sans-IO half of every retry loop (the two clients' and the
 bulk senders'): each attempt's outcome goes in, the wait (or the final error) comes out;
-the loops only send and sleep. Every wait comes from :meth:`RetryPolicy.delay`.
+the loops only send and sleep. Every wait comes from [`RetryPolicy.delay`][].
 
-Example:
+Examples:
     >>> policy = RetryPolicy(max_retries=3, backoff=0.5, max_backoff=8.0)
     >>> policy.should_retry_status(503), policy.should_retry_status(400)
     (True, False)
@@ -134,7 +134,7 @@ class RetryPolicy:
     Each client gets a budget of its own from its policy. A client given another
     client's ``retry`` (as the thread that runs ``invoke_many`` is) shares its budget.
 
-    Example:
+    Examples:
         >>> from automation_dsl import CourierClient, RetryPolicy
         >>> client = CourierClient(api_key="k", retry=RetryPolicy(max_retries=5))
         >>> client.retry.max_retries, client.retry.budget_ratio

@@ -1,6 +1,6 @@
 """What Courier says about runs: ``GET /automations/runs`` and ``GET /automations/runs/{id}/steps``.
 
-Example:
+Examples:
     >>> run = AutomationRun.from_wire({"run_id": "1-abc", "status": "PROCESSED", "source": []})
     >>> run.run_id, run.status
     ('1-abc', 'PROCESSED')
@@ -33,7 +33,7 @@ class AutomationRun:
         template_id: the automation template of the run, if any.
         source: Courier's diagnostic provenance strings.
 
-    Example:
+    Examples:
         >>> AutomationRun(run_id="1-abc", status="WAITING").status
         'WAITING'
     """
@@ -69,7 +69,7 @@ class RunStep:
         created_at: when the step started (ISO 8601).
         updated_at: when it last changed state (ISO 8601).
 
-    Example:
+    Examples:
         >>> RunStep.from_wire({"action": "send", "status": "PROCESSED"}).action
         'send'
     """

@@ -4,7 +4,7 @@ It covers Courier's seven current actions, the documented beta and legacy ones,
 ``if``/``ref`` on every step and ``$ref`` accessors. Use it to check payloads made
 elsewhere, or in your own tests.
 
-Example:
+Examples:
     >>> from automation_dsl import invoke_schema
     >>> schema = invoke_schema()
     >>> schema["required"]
@@ -217,7 +217,7 @@ def invoke_schema() -> dict[str, Any]:
     Raw steps (actions this library does not model) are outside the schema by design.
     The result is a fresh copy: change it freely.
 
-    Example:
+    Examples:
         >>> sorted(invoke_schema()["properties"])
         ['automation', 'brand', 'data', 'profile', 'recipient', 'template']
     """

@@ -1,14 +1,14 @@
 """The status vocabularies: message statuses, run statuses and simulator event outcomes.
 
-* :class:`MessageStatus`: Courier's message statuses as conditions read them
+* [`MessageStatus`][]: Courier's message statuses as conditions read them
   (``MessageStatus.Opened``), ordered by delivery progress.
-* :class:`RunStatus`: the statuses of an automation run, as Courier names them.
-* :class:`Outcome`: what a simulator :class:`~automation_dsl.Event` records.
+* `RunStatus`: the statuses of an automation run, as Courier names them.
+* `Outcome`: what a simulator [`Event`][] records.
 
 Run statuses and outcomes are plain ``str`` constants, not enum members: they are
 written to JSON and shown in reprs and tables exactly as the strings they are.
 
-Example:
+Examples:
     >>> from automation_dsl._status import MessageStatus, Outcome, RunStatus
     >>> MessageStatus.SENT < MessageStatus.OPENED, RunStatus.WAITING, Outcome.SENT
     (True, 'WAITING', 'sent')
@@ -30,9 +30,9 @@ class MessageStatus(Enum):
     Statuses compare by their progress, ``ENQUEUED < SENT < DELIVERED < OPENED <
     CLICKED``; Courier does not document the enum's order, so this is the sandbox's
     reading, and a ``<`` between a status off that line (``UNDELIVERABLE`` ...) and
-    another raises :class:`~automation_dsl.NotEvaluated`.
+    another raises [`NotEvaluated`][].
 
-    Example:
+    Examples:
         >>> MessageStatus.SENT < MessageStatus.OPENED
         True
     """
@@ -78,7 +78,7 @@ _RANKS = {
 class RunStatus:
     """The status of an automation run, as Courier names it (plain strings).
 
-    Example:
+    Examples:
         >>> RunStatus.PROCESSING in RunStatus.ACTIVE
         True
     """
@@ -95,7 +95,7 @@ class RunStatus:
 class Outcome:
     """What a simulator event records about a run or a step (plain strings).
 
-    Example:
+    Examples:
         >>> Outcome.NOT_EVALUATED
         'not-evaluated'
     """

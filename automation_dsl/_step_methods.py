@@ -1,6 +1,6 @@
 """The step methods of the builder: one chainable method per step kind.
 
-:class:`StepMethods` is a base of :class:`~automation_dsl.Automation`: ``send``, ``delay``,
+`StepMethods` is a base of [`Automation`][]: ``send``, ``delay``,
 ``fetch_data`` ... each build their step (validated by the step's class) and return
 ``self._append(step)``, a new automation. The core of the builder (the fields, ``_append``,
 ``step``, composition, serialization) stays in ``_automation``.
@@ -8,7 +8,7 @@
 The examples name ``Automation``, which this module cannot import (it is Automation's base):
 ``_automation`` binds the name here for the doctests.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> Automation().send("WELCOME").delay(days=1).to_dict()["steps"][1]
     {'action': 'delay', 'duration': '1 day'}
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 
 class StepMethods:
-    """The step methods of :class:`~automation_dsl.Automation` (its base; holds no state)."""
+    """The step methods of [`Automation`][] (its base; holds no state)."""
 
     __slots__ = ()
 
@@ -82,9 +82,9 @@ class StepMethods:
         """Append a ``send`` step: send the notification ``template``.
 
         Fields left unset fall back to the run context (``recipient``, ``template`` ...).
-        See :class:`~automation_dsl.Send` for each field.
+        See [`Send`][] for each field.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().send("WELCOME", recipient="user-1").to_dict()["steps"]
             [{'action': 'send', 'template': 'WELCOME', 'recipient': 'user-1'}]
@@ -114,7 +114,7 @@ class StepMethods:
     ) -> Automation:
         """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> msg = {"to": {"user_id": "u1"}, "template": "WELCOME"}
             >>> Automation().send_message(msg).to_dict()["steps"][0]["message"]["template"]
@@ -139,7 +139,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``send-list`` step: send to every subscriber of ``list``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().send_list("beta-users", template="NEWS").to_dict()["steps"]
             [{'action': 'send-list', 'list': 'beta-users', 'template': 'NEWS'}]
@@ -176,7 +176,7 @@ class StepMethods:
         The duration may also be given in keyword units (``days=1``, ``hours=36``); a
         ``timedelta`` is written in the largest unit that divides it exactly.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().delay(hours=36).to_dict()["steps"]
             [{'action': 'delay', 'duration': '36 hours'}]
@@ -225,7 +225,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().cancel("order-42").to_dict()["steps"]
             [{'action': 'cancel', 'cancelation_token': 'order-42'}]
@@ -245,7 +245,7 @@ class StepMethods:
 
         This adds a step; to run a flow, hand it to a client.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().invoke("onboarding-v2").to_dict()["steps"]
             [{'action': 'invoke', 'template': 'onboarding-v2'}]
@@ -264,7 +264,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().update_profile({"plan": "pro"}, merge="overwrite").to_dict()["steps"]
             [{'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'overwrite'}]
@@ -293,7 +293,7 @@ class StepMethods:
 
         ``body`` may be a string or a dict, which is JSON-encoded.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().fetch_data("https://x.test/u", method="POST",
             ...                         body={"id": 1}).to_dict()["steps"][0]["webhook"]
@@ -327,7 +327,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> flow = Automation().add_to_batch(
@@ -361,7 +361,7 @@ class StepMethods:
     ) -> Automation:
         """Append an ``add-to-digest`` step (Courier legacy).
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().add_to_digest("TOPIC").to_dict()["steps"]
             [{'action': 'add-to-digest', 'subscription_topic_id': 'TOPIC'}]
@@ -384,7 +384,7 @@ class StepMethods:
     ) -> Automation:
         """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> from datetime import timedelta
             >>> Automation().throttle(max_allowed=1, period=timedelta(hours=1), scope="user",
@@ -407,7 +407,7 @@ class StepMethods:
     def raw(self, step: Mapping[str, Any], /) -> Automation:
         """Append a step this library does not model, as its JSON object, untouched.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Automation
             >>> Automation().raw({"action": "get-profile", "user_id": "u1"}).to_dict()["steps"]
             [{'action': 'get-profile', 'user_id': 'u1'}]

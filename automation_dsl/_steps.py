@@ -1,24 +1,24 @@
 """The automation steps: one frozen, slotted class per Courier action.
 
-The seven actions of Courier's current API are :class:`Send`, :class:`SendList`,
-:class:`Delay`, :class:`Cancel`, :class:`Invoke`, :class:`UpdateProfile` and
-:class:`FetchData`. The documented beta and legacy actions are :class:`AddToBatch`,
-:class:`AddToDigest`, :class:`Throttle` and the v2 :class:`SendMessage`; a
-:class:`RawStep` carries the JSON of an action this library does not know yet.
+The seven actions of Courier's current API are [`Send`][], [`SendList`][],
+[`Delay`][], [`Cancel`][], [`Invoke`][], [`UpdateProfile`][] and
+[`FetchData`][]. The documented beta and legacy actions are [`AddToBatch`][],
+[`AddToDigest`][], [`Throttle`][] and the v2 [`SendMessage`][]; a
+[`RawStep`][] carries the JSON of an action this library does not know yet.
 
 Every typed step takes ``if_`` (Courier's ``if``: a JavaScript boolean expression)
-and ``ref`` (a name later steps read as ``refs.<name>``); on :class:`Step` both read
+and ``ref`` (a name later steps read as ``refs.<name>``); on [`Step`][] both read
 ``None``, so code can read ``step.if_`` and ``step.ref`` of any step.
 
 Each step class of this package that declares its own ``action`` registers itself in
-:data:`STEP_CLASSES` (``action`` -> class) as it is defined; parsing and the schema
-tests read that table. :class:`SendMessage` shares ``send`` with :class:`Send` and is
+`STEP_CLASSES` (``action`` -> class) as it is defined; parsing and the schema
+tests read that table. [`SendMessage`][] shares ``send`` with [`Send`][] and is
 chosen by its ``message`` key, so it is not in the table.
 
-:class:`AutomationLike` is what lower layers (the simulator, the renderer, the
+`AutomationLike` is what lower layers (the simulator, the renderer, the
 client) need of an automation, without importing the builder.
 
-Example:
+Examples:
     >>> from automation_dsl import Send
     >>> Send(template="WELCOME", ref="welcome").to_wire()
     {'action': 'send', 'template': 'WELCOME', 'ref': 'welcome'}
@@ -88,13 +88,13 @@ __all__ = [
 
 STEP_CLASSES: dict[str, type[Step]] = {}
 """The typed step class of each action Courier documents (``send`` with ``message``
-aside), filled by :meth:`Step.__init_subclass__`."""
+aside), filled by `Step.__init_subclass__`."""
 
 
 class Step(WireObject):
     """The base of every step. ``action`` is fixed by each subclass.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Delay
         >>> isinstance(Delay(duration="1 hour"), Step), Delay.action
         (True, 'delay')
@@ -124,7 +124,7 @@ class Step(WireObject):
 
     @property
     def if_(self) -> ConditionLike | None:
-        """The step's condition; ``None`` for steps without one (:class:`RawStep`)."""
+        """The step's condition; ``None`` for steps without one ([`RawStep`][])."""
         return None
 
     @property
@@ -148,7 +148,7 @@ class Step(WireObject):
     def chain(self) -> str:
         """Return the builder call that adds this step, as it reads in a ``repr``.
 
-        Example:
+        Examples:
             >>> from automation_dsl import Send
             >>> Send(template="A", recipient="u").chain()
             ".send('A', recipient='u')"
@@ -160,7 +160,7 @@ class Step(WireObject):
 class AutomationLike(Protocol):
     """What lower layers read of an automation: its steps, its token and its JSON.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation
         >>> isinstance(Automation().send("T"), AutomationLike)
         True
@@ -214,7 +214,7 @@ class Send(_Typed):
         if_: a JavaScript condition; the step runs only when it is true.
         ref: a name later steps read as ``refs.<name>`` (the message ``status``, for example).
 
-    Example:
+    Examples:
         >>> Send(template="WELCOME", data={"plan": "pro"}).to_wire()
         {'action': 'send', 'template': 'WELCOME', 'data': {'plan': 'pro'}}
     """
@@ -239,7 +239,7 @@ class Send(_Typed):
 class SendMessage(_Typed):
     """``send`` (v2, legacy): send a Send API ``message`` (``to``, and ``template`` or ``content``).
 
-    Example:
+    Examples:
         >>> SendMessage(message={"to": {"user_id": "u1"}, "template": "W"}).to_wire()
         {'action': 'send', 'message': {'to': {'user_id': 'u1'}, 'template': 'W'}}
     """
@@ -268,7 +268,7 @@ class SendMessage(_Typed):
 class SendList(_Typed):
     """``send-list``: send a template to every subscriber of a list.
 
-    Example:
+    Examples:
         >>> SendList(list="team-weekly", template="DIGEST").to_wire()
         {'action': 'send-list', 'list': 'team-weekly', 'template': 'DIGEST'}
     """
@@ -310,7 +310,7 @@ class Delay(_Typed):
             as UTC without an offset); stored in UTC, to the millisecond.
         duration: a ``timedelta`` of whole minutes or a Courier duration such as ``"5 minutes"``.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> Delay(until=datetime(2024, 4, 8, 8, 9, 10, 123000, tzinfo=timezone.utc)).to_wire()
         {'action': 'delay', 'until': '20240408T080910.123'}
@@ -348,7 +348,7 @@ class Delay(_Typed):
 class Cancel(_Typed):
     """``cancel``: cancel every in-progress run whose ``cancelation_token`` matches.
 
-    Example:
+    Examples:
         >>> Cancel(cancelation_token="order-1").to_wire()
         {'action': 'cancel', 'cancelation_token': 'order-1'}
     """
@@ -366,7 +366,7 @@ class Cancel(_Typed):
 class Invoke(_Typed):
     """``invoke``: start another automation template, optionally with its own run context.
 
-    Example:
+    Examples:
         >>> Invoke(template="onboarding-v2", context={"recipient": "u1"}).to_wire()
         {'action': 'invoke', 'template': 'onboarding-v2', 'context': {'recipient': 'u1'}}
     """
@@ -387,7 +387,7 @@ class Invoke(_Typed):
 class UpdateProfile(_Typed):
     """``update-profile``: merge values into a recipient's stored profile.
 
-    Example:
+    Examples:
         >>> UpdateProfile(profile={"plan": "pro"}, merge="soft-merge").to_wire()
         {'action': 'update-profile', 'profile': {'plan': 'pro'}, 'merge': 'soft-merge'}
     """
@@ -407,7 +407,7 @@ class UpdateProfile(_Typed):
 class FetchData(_Typed):
     """``fetch-data``: call a webhook and merge its JSON response into the run's ``data``.
 
-    Example:
+    Examples:
         >>> FetchData(webhook=Webhook(url="https://x.test/u"), merge_strategy="overwrite").to_wire()
         {'action': 'fetch-data', 'webhook': {'url': 'https://x.test/u', 'method': 'GET'}, \
 'merge_strategy': 'overwrite'}
@@ -442,7 +442,7 @@ _batch_period = f.ref_or(partial(iso_duration, longest=_BATCH_LONGEST))
 class AddToBatch(_Typed):
     """``add-to-batch`` (public beta): collect events and release them together.
 
-    Example:
+    Examples:
         >>> from datetime import timedelta
         >>> AddToBatch(wait_period=timedelta(minutes=5), max_wait_period="PT1H",
         ...            retain=Retain(type="last", count=10)).to_wire()["wait_period"]
@@ -485,7 +485,7 @@ class AddToBatch(_Typed):
 class AddToDigest(_Typed):
     """``add-to-digest`` (legacy): add the event to a digest of a subscription topic.
 
-    Example:
+    Examples:
         >>> AddToDigest(subscription_topic_id="RAJE97CMT04KDJJ88ZDS2TP1690S").to_wire()["action"]
         'add-to-digest'
     """
@@ -506,7 +506,7 @@ class Throttle(_Typed):
     ``on_throttle`` is the id of the designer node to go to when throttled, sent as
     ``{"$node_id": ...}``.
 
-    Example:
+    Examples:
         >>> Throttle(max_allowed=1, period="PT1H", scope="user", on_throttle="n1").to_wire()
         {'action': 'throttle', 'max_allowed': 1, 'period': 'PT1H', 'scope': 'user', \
 'on_throttle': {'$node_id': 'n1'}}
@@ -538,7 +538,7 @@ class Throttle(_Typed):
 class RawStep(Step):
     """A step this library does not model, carried as its JSON object, untouched.
 
-    Example:
+    Examples:
         >>> RawStep({"action": "get-profile", "user_id": "u1"}).to_wire()
         {'action': 'get-profile', 'user_id': 'u1'}
     """

@@ -8,13 +8,13 @@
   ``timedelta`` becomes the largest unit that divides it exactly.
 * Batch and throttle periods use ISO 8601 durations (``PT5M``).
 * A run reads a duration's length with months as 30 days and years as 365
-  (:func:`duration_seconds`, :func:`duration_length`); :func:`humanize` writes a
+  (`duration_seconds`, `duration_length`); `humanize` writes a
   length back in the largest exact unit.
-* Nothing a step holds is longer than :data:`MAX_DURATION` (10 years), so every length
+* Nothing a step holds is longer than `MAX_DURATION` (10 years), so every length
   fits a ``datetime`` from now; months count as 30.5 days and years as 366 days when a
   length is measured against a bound.
 
-Example:
+Examples:
     >>> from datetime import timedelta
     >>> from automation_dsl._time import courier_duration, iso_duration
     >>> courier_duration(timedelta(hours=36), "delay step", "duration")
@@ -40,7 +40,7 @@ __all__ = ["UntilFormat"]  # the rest is private to the package
 class UntilFormat(StrEnum):
     """How ``delay`` ``until`` timestamps are written on the wire.
 
-    Example:
+    Examples:
         >>> UntilFormat("extended") is UntilFormat.EXTENDED
         True
     """
@@ -105,7 +105,7 @@ def _in_utc(moment: datetime, owner: str, field: str) -> datetime:
 
 
 def format_until(moment: datetime, fmt: UntilFormat | str) -> str:
-    """Write a UTC datetime (from :func:`to_utc`) in the chosen wire format."""
+    """Write a UTC datetime (from `to_utc`) in the chosen wire format."""
     if fmt is not UntilFormat.BASIC and fmt is not UntilFormat.EXTENDED:
         if fmt not in ("basic", "extended"):
             raise ValidationError("to_wire", "until_format", "'basic' or 'extended'", fmt)
@@ -129,7 +129,7 @@ _EXTENDED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def until_format_of(text: str) -> UntilFormat:
     """Tell which wire format a parsed ``until`` string was written in.
 
-    Example:
+    Examples:
         >>> until_format_of("2021-02-18T18:40:05.960Z")
         <UntilFormat.EXTENDED: 'extended'>
     """
@@ -156,7 +156,7 @@ _LONGEST_DIGITS = 12  # more digits than this is beyond any bound, and beyond in
 def calendar_hint(*values: Any) -> str | None:
     """How months and years were measured, if one of the duration strings counts them.
 
-    Example:
+    Examples:
         >>> calendar_hint("PT5M", "P2M")
         'a month counts as 30.5 days and a year as 366 days'
     """
@@ -190,7 +190,7 @@ _COURIER_EXPECTED = (
 
 
 def courier_duration(value: timedelta | str, owner: str, field: str) -> str:
-    """Return a Courier delay duration, ``"<n> <unit>"``, at most :data:`MAX_DURATION`.
+    """Return a Courier delay duration, ``"<n> <unit>"``, at most `MAX_DURATION`.
 
     A ``timedelta`` is written in the largest unit that divides it exactly
     (``timedelta(days=14)`` is ``"2 weeks"``, ``timedelta(hours=36)`` is
@@ -227,9 +227,9 @@ def duration_from_units(owner: str, **units: Any) -> timedelta:
     """Return the ``timedelta`` of keyword units (``weeks=``, ``days=``, ``hours=``, ``minutes=``).
 
     Each unit must be a finite number >= 0 (``bool`` is refused), and the total at most
-    :data:`MAX_DURATION`; errors name the unit.
+    `MAX_DURATION`; errors name the unit.
 
-    Example:
+    Examples:
         >>> duration_from_units("delay step", days=1, hours=12)
         datetime.timedelta(days=1, seconds=43200)
     """
@@ -316,10 +316,10 @@ def _iso_format(value: timedelta) -> str:
 
 
 def iso_length(text: str) -> timedelta:
-    """Return the length of an ISO 8601 duration that :func:`iso_duration` accepted,
+    """Return the length of an ISO 8601 duration that `iso_duration` accepted,
     a month counted as 30.5 days and a year as 366 days.
 
-    Example:
+    Examples:
         >>> iso_length("P1DT2H")
         datetime.timedelta(days=1, seconds=7200)
         >>> iso_length("P2M")
@@ -351,7 +351,7 @@ def duration_seconds(text: str) -> int:
     Raises ``ValueError`` for text that is not a duration, ``OverflowError`` for a count
     of more than 9 digits.
 
-    Example:
+    Examples:
         >>> duration_seconds("2 hours"), duration_seconds("1 month")
         (7200, 2592000)
     """
@@ -364,9 +364,9 @@ def duration_seconds(text: str) -> int:
 
 
 def duration_length(text: str) -> timedelta:
-    """The length of a Courier duration as a ``timedelta``; see :func:`duration_seconds`.
+    """The length of a Courier duration as a ``timedelta``; see `duration_seconds`.
 
-    Example:
+    Examples:
         >>> duration_length("36 hours")
         datetime.timedelta(days=1, seconds=43200)
     """
@@ -376,7 +376,7 @@ def duration_length(text: str) -> timedelta:
 def humanize(seconds: int) -> str:
     """Write a length in the largest of week, day, hour and minute that divides it.
 
-    Example:
+    Examples:
         >>> humanize(1209600), humanize(5400), humanize(60)
         ('2 weeks', '90 minutes', '1 minute')
     """

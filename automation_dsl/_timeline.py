@@ -1,11 +1,11 @@
 """What a simulated run leaves behind: events, messages, the timeline, and the clock.
 
-:class:`Event`, :class:`Message` and :class:`Timeline` are the records the engine
-(:mod:`._engine`) writes and the sandbox stores; :class:`VirtualClock` is the clock that
-moves only when told; :func:`new_run_id` is the one generator of Courier-shaped ids
+[`Event`][], [`Message`][] and [`Timeline`][] are the records the engine
+(`automation_dsl._engine`) writes and the sandbox stores; `VirtualClock` is the clock that
+moves only when told; `new_run_id` is the one generator of Courier-shaped ids
 (runs and messages), for the engine and the sandbox alike.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> event = Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent")
     >>> Event.from_dict(event.to_dict()) == event
@@ -30,7 +30,7 @@ __all__ = ["Event", "Message", "Timeline"]
 def new_run_id(now: datetime) -> str:
     """A run (or message) id shaped like Courier's: ``1-<8 hex seconds>-<24 hex>``.
 
-    Example:
+    Examples:
         >>> new_run_id(datetime(2024, 1, 1, tzinfo=UTC)).startswith("1-65920080-")
         True
     """
@@ -40,7 +40,7 @@ def new_run_id(now: datetime) -> str:
 class VirtualClock:
     """A clock that moves only when told: runs are simulated instantly and repeatably.
 
-    Example:
+    Examples:
         >>> from datetime import timedelta
         >>> clock = VirtualClock(datetime(2024, 1, 1, tzinfo=UTC))
         >>> clock.set(clock.now() + timedelta(days=1))
@@ -78,7 +78,7 @@ class Event:
             ``not-simulated``, ``error`` or ``completed``.
         detail: what the outcome concerns (a message id, a reason ...).
 
-    Example:
+    Examples:
         >>> Event(datetime(2024, 1, 1, tzinfo=UTC), "r", 0, "send", "sent").outcome
         'sent'
     """
@@ -103,7 +103,7 @@ class Event:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Event:
-        """The event :meth:`to_dict` wrote (as the sandbox stores it)."""
+        """The event `to_dict` wrote (as the sandbox stores it)."""
         return cls(
             datetime.fromisoformat(body["at"]),
             body["run_id"],
@@ -118,7 +118,7 @@ class Event:
 class Message:
     """A notification the simulator would have sent.
 
-    Example:
+    Examples:
         >>> message = Message("m-1", "r-1", 0, datetime(2024, 1, 1, tzinfo=UTC), "WELCOME", "u1")
         >>> message.status, Message.from_dict(message.to_dict()) == message
         ('SENT', True)
@@ -154,14 +154,14 @@ class Message:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Message:
-        """The message :meth:`to_dict` wrote."""
+        """The message `to_dict` wrote."""
         return cls(**{**body, "at": datetime.fromisoformat(body["at"])})
 
 
 class Timeline(tuple[Event, ...]):
     """The events of a simulation, in time order; prints as a table.
 
-    Example:
+    Examples:
         >>> from automation_dsl import Automation
         >>> timeline = Automation().send("A").simulate(
         ...     start=datetime(2024, 1, 1, tzinfo=UTC), recipient="u1")

@@ -1,11 +1,11 @@
 """The type aliases that public signatures name, in one module.
 
 They are aliases, not classes: each describes the values a parameter accepts.
-The ``*Like`` aliases (``MergeLike``, ``ScopeLike`` ...) live in :mod:`._values`
+The ``*Like`` aliases (``MergeLike``, ``ScopeLike`` ...) live in `automation_dsl._values`
 beside the enums they widen, because an alias of an enum is part of that enum's
 concept and this module sits below the model.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> moment = datetime(2030, 1, 1, tzinfo=timezone.utc)  # an Expiry

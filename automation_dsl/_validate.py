@@ -1,10 +1,10 @@
 """Checking a whole document: every error in an invoke body, not only the first.
 
-:func:`find_errors` parses each step on its own, then the rest of the automation, then
+`find_errors` parses each step on its own, then the rest of the automation, then
 each run-context field, and collects what each refuses (the CLI's ``validate`` reports
 them all).
 
-Example:
+Examples:
     >>> [error.path for error in find_errors(
     ...     {"steps": [{"action": "delay"}, {"action": "sned"}]}, lenient=False)]
     ['steps[0].until/duration', 'steps[1].action']

@@ -1,10 +1,10 @@
 """The values steps hold: the four enums, ``Webhook``, ``DataSource``, ``Retain`` and
-``RunContext`` (with :func:`given_context`, the run-context fields that were given).
+``RunContext`` (with `given_context`, the run-context fields that were given).
 
 Each enum has a ``*Like`` alias (``MergeLike`` ...): the enum or its string value, as
 signatures accept it.
 
-Example:
+Examples:
     >>> from automation_dsl import DataSource, MergeStrategy
     >>> DataSource(webhook={"url": "https://x.test/d"}, merge_strategy="replace").merge_strategy
     <MergeStrategy.REPLACE: 'replace'>
@@ -41,7 +41,7 @@ __all__ = [
 class MergeStrategy(StrEnum):
     """How incoming data (A) is merged into existing data (B).
 
-    Example:
+    Examples:
         >>> MergeStrategy("soft-merge")
         <MergeStrategy.SOFT_MERGE: 'soft-merge'>
     """
@@ -59,7 +59,7 @@ class MergeStrategy(StrEnum):
 class HttpMethod(StrEnum):
     """The HTTP method of a ``fetch-data`` webhook.
 
-    Example:
+    Examples:
         >>> HttpMethod("POST") is HttpMethod.POST
         True
     """
@@ -74,7 +74,7 @@ class HttpMethod(StrEnum):
 class RetainType(StrEnum):
     """Which items an ``add-to-batch`` step keeps.
 
-    Example:
+    Examples:
         >>> RetainType("highest").value
         'highest'
     """
@@ -88,7 +88,7 @@ class RetainType(StrEnum):
 class BatchScope(StrEnum):
     """The scope of a batch or a throttle: per user, global, or by a dynamic key.
 
-    Example:
+    Examples:
         >>> BatchScope("dynamic").value
         'dynamic'
     """
@@ -125,7 +125,7 @@ class Webhook(WireObject):
         body: the request body: a string, or a dict that is JSON-encoded.
         params: query parameters (documented by Courier's guides, not its current spec).
 
-    Example:
+    Examples:
         >>> Webhook(url="https://api.example.com/u/1", body={"a": 1}).to_wire()
         {'url': 'https://api.example.com/u/1', 'method': 'GET', 'body': '{"a":1}'}
     """
@@ -161,7 +161,7 @@ class Webhook(WireObject):
 class DataSource(WireObject):
     """Where a ``send-list`` step fetches per-recipient data (Courier's guides).
 
-    Example:
+    Examples:
         >>> DataSource(webhook={"url": "https://x.test/d"}).to_wire()
         {'webhook': {'url': 'https://x.test/d', 'method': 'GET'}}
     """
@@ -177,7 +177,7 @@ class DataSource(WireObject):
 class Retain(WireObject):
     """Which items an ``add-to-batch`` step keeps, and how many.
 
-    Example:
+    Examples:
         >>> Retain(type="highest", count=5, sort_key="refs.data.score").to_wire()
         {'type': 'highest', 'count': 5, 'sort_key': 'refs.data.score'}
     """
@@ -205,7 +205,7 @@ def given_context(
 ) -> dict[str, Any]:
     """The run-context fields that were given (not ``None``), by name.
 
-    Example:
+    Examples:
         >>> given_context(recipient="u1", data=None)
         {'recipient': 'u1'}
     """
@@ -227,7 +227,7 @@ class RunContext(WireObject):
     It is the top-level part of an invoke body beside ``automation``, and the
     ``context`` of an ``invoke`` step. Step values win over run values.
 
-    Example:
+    Examples:
         >>> RunContext(recipient="user-1", data={"plan": "pro"}).to_wire()
         {'data': {'plan': 'pro'}, 'recipient': 'user-1'}
     """

@@ -1,19 +1,19 @@
 """``WireObject``: the base of every object written to Courier's JSON and read back.
 
-A subclass is a frozen, slotted attrs class whose fields come from :mod:`._fields`.
+A subclass is a frozen, slotted attrs class whose fields come from `automation_dsl._fields`.
 From those fields this base derives, once per class:
 
 * the field table: Python name, JSON name and encoder of each field, in JSON order
   (own fields first, then ``if`` and ``ref``), and the required fields;
 * ``to_wire``: the JSON object with unset fields omitted, compiled on first use
-  (:func:`._compile.compile_wire_items`);
+  (`automation_dsl._compile.compile_wire_items`);
 * ``from_wire``: the constructor arguments of a JSON object, refusing unknown keys and
   naming missing required ones;
 * pickling: a step pickles as a call of its public class with plain values;
 * ``repr``: the set fields only, values shown as their builder arguments
-  (:func:`show`), which :func:`call_repr` also uses for a step's builder call.
+  (`show`), which `call_repr` also uses for a step's builder call.
 
-Example:
+Examples:
     >>> from automation_dsl import Webhook
     >>> Webhook.from_wire({"url": "https://x.test", "method": "POST"})
     Webhook(url='https://x.test', method='POST')
@@ -150,7 +150,7 @@ class WireObject:
 def show(value: Any) -> str:
     """A field value as a builder argument: conditions as their string, plain containers.
 
-    Example:
+    Examples:
         >>> from automation_dsl import MergeStrategy
         >>> show(MergeStrategy.REPLACE), show(FrozenDict({"a": (1,)}))
         ("'replace'", "{'a': [1]}")
@@ -168,7 +168,7 @@ def call_repr(method: str, positional: tuple[str, ...], kwargs: dict[str, Any]) 
     """The builder call ``.method(a, key=value)``; ``positional`` names are written first,
     bare, when set.
 
-    Example:
+    Examples:
         >>> call_repr("send", ("template",), {"template": "A", "recipient": "u"})
         ".send('A', recipient='u')"
     """

@@ -15,7 +15,7 @@ expressions, checked while they are built:
 
 A path used as a value is a ``$ref``: ``.cancel(data.order.token)``.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> from automation_dsl.conditions import MessageStatus, data, refs
     >>> flow = (Automation().send("WELCOME", ref="welcome")
@@ -122,11 +122,11 @@ class _Combinable:
 
 
 class Condition(_Combinable):
-    """A typed condition: it compiles to JavaScript with :meth:`to_js` (or ``str()``).
+    """A typed condition: it compiles to JavaScript with `to_js` (or ``str()``).
 
     Combine conditions with ``&``, ``|`` and ``~``.
 
-    Example:
+    Examples:
         >>> from automation_dsl.conditions import data
         >>> str(~(data.plan == "free") | data.vip)
         "!(data.plan === 'free') || data.vip"
@@ -181,7 +181,7 @@ def _condition(value: object, operator: str) -> Condition:
 class Var(Condition):
     """A path into the run context, as a condition operand (``data.user.plan``).
 
-    Example:
+    Examples:
         >>> print(Var(("data", "plan-id")).to_js())
         data['plan-id']
     """
@@ -218,7 +218,7 @@ class Var(Condition):
 class Literal:
     """A literal operand: str, int, float, bool or ``None`` (JavaScript's ``null``).
 
-    Example:
+    Examples:
         >>> Literal("it's").to_js()
         "'it\\\\'s'"
     """
@@ -252,7 +252,7 @@ class Literal:
 class Status:
     """A ``MessageStatus`` operand.
 
-    Example:
+    Examples:
         >>> Status(MessageStatus.OPENED).to_js()
         'MessageStatus.Opened'
     """
@@ -282,7 +282,7 @@ def _operand(value: object) -> Operand:
 class Compare(Condition):
     """``left op right`` with ``op`` one of ``===``, ``!==``, ``<``, ``<=``, ``>``, ``>=``.
 
-    Example:
+    Examples:
         >>> Compare("===", Var(("data", "plan")), Literal("pro")).to_js()
         "data.plan === 'pro'"
     """
@@ -310,7 +310,7 @@ class Compare(Condition):
 class And(Condition):
     """``left && right``.
 
-    Example:
+    Examples:
         >>> from automation_dsl.conditions import data
         >>> ((data.a == 1) & (data.b == 2)).to_js()
         'data.a === 1 && data.b === 2'
@@ -331,7 +331,7 @@ class And(Condition):
 class Or(Condition):
     """``left || right``.
 
-    Example:
+    Examples:
         >>> from automation_dsl.conditions import data
         >>> (((data.a == 1) | (data.b == 2)) & data.c).to_js()
         '(data.a === 1 || data.b === 2) && data.c'
@@ -352,7 +352,7 @@ class Or(Condition):
 class Not(Condition):
     """``!operand``.
 
-    Example:
+    Examples:
         >>> from automation_dsl.conditions import data
         >>> (~data.muted).to_js()
         '!data.muted'
@@ -372,7 +372,7 @@ class Path(_Combinable):
     """A path being written (``data.user.plan``): attribute and item access extend it,
     comparisons make conditions, and used as a step value it is a ``$ref``.
 
-    Example:
+    Examples:
         >>> from automation_dsl.conditions import data
         >>> data.order["id"]
         data.order.id
@@ -502,7 +502,7 @@ def parse(text: str) -> Condition | None:
     """The typed form of a condition string, or ``None`` when it has none that compiles
     back to exactly the same text (loose ``==``, ``undefined``, other spacing ...).
 
-    Example:
+    Examples:
         >>> parse("data.plan === 'pro' && !data.muted")
         And(left=Compare(op='===', left=Var(parts=('data', 'plan')), \
 right=Literal(value='pro')), right=Not(operand=Var(parts=('data', 'muted'))))
@@ -525,9 +525,9 @@ def evaluate(condition: ConditionLike, scope: Mapping[str, Any]) -> bool:
     ``condition`` is an ``if`` string or a typed condition (it is evaluated as its
     JavaScript). ``scope`` maps the roots (``data``, ``profile``, ``refs``, ``brand``,
     ``template``, ``recipient``) to their values; JavaScript's truthiness decides.
-    Raises :class:`NotEvaluated` for anything outside the supported subset.
+    Raises [`NotEvaluated`][] for anything outside the supported subset.
 
-    Example:
+    Examples:
         >>> evaluate("data.plan === 'pro' && !data.muted", {"data": {"plan": "pro"}})
         True
         >>> evaluate(refs.welcome.status < MessageStatus.OPENED,

@@ -7,7 +7,7 @@ documents them, and fault injection; it runs each automation on a clock with the
 library's simulator and keeps everything in SQLite. Install it with the ``sandbox``
 extra (Starlette and uvicorn).
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from automation_dsl import Automation
     >>> from automation_dsl.sandbox import Sandbox

@@ -4,7 +4,7 @@
 * ``GET /automations/runs`` (cursor-paged, filtered) and ``GET /automations/runs/{id}/steps``
 
 Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses. Bodies are
-read incrementally up to :attr:`RequestLimits.max_body_size` (413 past it), checked (JSON only, no
+read incrementally up to `RequestLimits.max_body_size` (413 past it), checked (JSON only, no
 NaN/Infinity, nesting and step counts bounded) and parsed by the library's own parser; the
 work of a request that may take long (a large body, an ``invoke``, injected latency) runs in
 a worker thread, and so does any work that would wait for the service's lock, so one
@@ -12,7 +12,7 @@ request never holds up the event loop and the others.
 
 The handlers are module-level functions, as Starlette's are; what they serve is on
 ``request.app.state`` (``service``, ``api_key``, ``faults``, ``limits``), set by
-:func:`create_app`. They read the service through its read API only.
+`create_app`. They read the service through its read API only.
 """
 
 from __future__ import annotations

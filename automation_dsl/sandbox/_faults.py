@@ -9,7 +9,7 @@ key, 5xx included: an injected 500 (before the run is stored: no run) or 500-aft
 connection dropped *after* the run is stored leaves the run, and its answer, stored for
 the key.
 
-Example:
+Examples:
     >>> faults = Faults(error_500=0.1, rate_limit=0.1, retry_after=2, seed=7)
     >>> faults.script.extend(["503", "drop-after"])
     >>> faults.draw(), faults.draw()
@@ -85,7 +85,7 @@ class FaultScript(deque[str]):
     """The faults to inject first, in order: a deque that refuses an unknown name when it
     is added (``append``, ``extend``, ``insert``, ``[i] = ...``), not when it is drawn.
 
-    Example:
+    Examples:
         >>> script = FaultScript(["503"])
         >>> script.append("bogus")
         Traceback (most recent call last):
@@ -150,7 +150,7 @@ class Faults:
         ValidationError: a value out of range (a probability outside [0, 1], NaN, a
             negative latency, probabilities adding up to more than 1, an unknown fault).
 
-    Example:
+    Examples:
         >>> try:
         ...     Faults(latency=-1)
         ... except ValueError as exc:

@@ -7,7 +7,7 @@ one year ahead). Nothing is stored for a request that failed validation or confl
 with a concurrent one with the same key (409). A key reused with a different body is
 refused with 422 ``idempotency_error``, as the IETF Idempotency-Key draft says.
 
-Example:
+Examples:
     >>> from automation_dsl.sandbox._store import Store
     >>> keys = Idempotency(Store(":memory:"), now=lambda: 1_700_000_000.0)
     >>> use = KeyUse("/automations/invoke", "k-1", fingerprint({"a": 1}), keys.expiry(None))
@@ -77,7 +77,7 @@ class KeyReused(Exception):
 def fingerprint(payload: Any) -> str:
     """A digest of a request body, independent of key order and whitespace.
 
-    Example:
+    Examples:
         >>> fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
         True
     """
@@ -116,7 +116,7 @@ class Idempotency:
         Raises:
             ValidationError: the value is unparseable, in the past or over a year ahead.
 
-        Example:
+        Examples:
             >>> keys = Idempotency(Store(":memory:"), now=lambda: 1_700_000_000.0)
             >>> keys.expiry("1700086400")
             1700086400.0

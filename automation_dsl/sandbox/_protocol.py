@@ -13,7 +13,7 @@ request, and logs one line (often a traceback) per failed connection. Here:
 * past ``max_connections`` open connections, a new one gets ``503`` and is closed at
   once, so a flood cannot use up the process's file descriptors;
 * warnings and errors (uvicorn's and the event loop's, accept failures included) are
-  logged once per kind every :data:`LOG_EVERY` seconds, with a count of those left out;
+  logged once per kind every `LOG_EVERY` seconds, with a count of those left out;
   a handler failing because its client went away is not an error.
 """
 
@@ -50,7 +50,7 @@ class QuietLogger(logging.Logger):
     """Passes warnings and errors on to ``target``, at most once per kind (the message
     format) every ``every`` seconds; the next line of a kind says how many were left out.
 
-    Example:
+    Examples:
         >>> import logging
         >>> quiet = QuietLogger(logging.getLogger("demo"), every=60)
         >>> quiet.warning("refused")  # logged
@@ -101,8 +101,8 @@ def _answer(status: int, message: str) -> bytes:
 
 
 class _BoundedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, bounded by :class:`ConnectionLimits`
-    (set by :func:`bounded_protocol`)."""
+    """uvicorn's httptools protocol, bounded by `ConnectionLimits`
+    (set by `bounded_protocol`)."""
 
     limits: ClassVar[ConnectionLimits]
     quiet: ClassVar[QuietLogger]

@@ -1,9 +1,9 @@
 """What a sandbox request carries, read and checked before the service sees it.
 
-* :class:`RequestLimits`: what one request may ask (body size, JSON depth, steps);
-* invoke bodies: read incrementally up to the size limit (:func:`read_body`), parsed as
-  strict JSON (:func:`load_json`), then judged by the library's own parser
-  (:func:`parse_invoke`); a refusal is a :class:`Refused` the app answers;
+* `RequestLimits`: what one request may ask (body size, JSON depth, steps);
+* invoke bodies: read incrementally up to the size limit (`read_body`), parsed as
+  strict JSON (`load_json`), then judged by the library's own parser
+  (`parse_invoke`); a refusal is a `Refused` the app answers;
 * ``GET /automations/runs`` query parameters: cursors, page sizes, date bounds
   (a bad one raises Starlette's ``HTTPException(400)``).
 """
@@ -60,7 +60,7 @@ class RequestLimits:
         max_steps: steps in one ad hoc automation (400 past it). The simulator also stops
             an invoke tree after ``Engine.max_steps`` executed steps.
 
-    Example:
+    Examples:
         >>> RequestLimits(max_body_size=64 * 1024).max_body_size
         65536
     """

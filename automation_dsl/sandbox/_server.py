@@ -1,6 +1,6 @@
 """``Sandbox``: the local Courier-compatible server, in a background thread.
 
-Example:
+Examples:
     >>> from automation_dsl import Automation
     >>> from automation_dsl.sandbox import Sandbox
     >>> with Sandbox() as sandbox:
@@ -120,7 +120,7 @@ _DROP_FILTER = _DropFilter()
 
 
 def _quiet_drops() -> None:
-    """Install :class:`_DropFilter` on uvicorn's error log, once (a filter already
+    """Install `_DropFilter` on uvicorn's error log, once (a filter already
     there is not added again); serving starts here, so importing the sandbox changes
     no logger."""
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
@@ -128,7 +128,7 @@ def _quiet_drops() -> None:
 
 def _file_budget(wanted: int) -> int:
     """``wanted`` connections, but at most half the process's open-file limit left after
-    an accept burst (:data:`_BACKLOG`), so accepting never runs out of file descriptors."""
+    an accept burst (`_BACKLOG`), so accepting never runs out of file descriptors."""
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows has no RLIMIT_NOFILE
@@ -148,10 +148,10 @@ class Sandbox:
         port: the port; ``0`` (default) picks a free one.
         db: a SQLite file to keep runs in across restarts; in memory by default.
         api_key: the key clients must send; a random ``sk_sandbox_...`` by default.
-        clock: ``"virtual"`` (default: time moves when you call :meth:`advance`) or
+        clock: ``"virtual"`` (default: time moves when you call `advance`) or
             ``"real"`` (delays take their real time).
         start: the virtual clock's start (an aware datetime); now by default.
-        faults: fault injection settings (:class:`Faults`); none by default.
+        faults: fault injection settings ([`Faults`][]); none by default.
         templates: automation templates to register, by id.
         templates_dir: a folder of ``<template id>.json`` files, each an automation object.
         webhooks: JSON replies for ``fetch-data`` URLs (no outbound request is made).
@@ -167,7 +167,7 @@ class Sandbox:
         max_json_depth: nesting levels of a JSON body; deeper is answered 400.
         max_steps: steps in one ad hoc automation; more are answered 400.
 
-    Example:
+    Examples:
         >>> from automation_dsl.sandbox import Faults, Sandbox
         >>> sandbox = Sandbox(faults=Faults(error_503=0.2, seed=1)).start()
         >>> sandbox.url.startswith("http://127.0.0.1:")
@@ -267,7 +267,7 @@ class Sandbox:
         """The base URL to give a client (``http://127.0.0.1:<port>``); a sandbox that
         listens on every interface (``0.0.0.0``, ``::``) is reached through loopback.
 
-        Example:
+        Examples:
             >>> Sandbox(host="::", port=8787).url
             'http://[::1]:8787'
         """
@@ -398,7 +398,7 @@ class Sandbox:
     # -- clients --------------------------------------------------------------------------
 
     def client(self, **options: Any) -> CourierClient:
-        """A :class:`~automation_dsl.CourierClient` pointed at this sandbox.
+        """A [`CourierClient`][] pointed at this sandbox.
 
         ``options`` go to the client (``max_retries``, ``retry``, ``timeout`` ...).
         """
@@ -407,7 +407,7 @@ class Sandbox:
         return CourierClient(api_key=self.api_key, base_url=self.url, **options)
 
     def async_client(self, **options: Any) -> AsyncCourierClient:
-        """An :class:`~automation_dsl.AsyncCourierClient` pointed at this sandbox."""
+        """An [`AsyncCourierClient`][] pointed at this sandbox."""
         from .._client import AsyncCourierClient
 
         return AsyncCourierClient(api_key=self.api_key, base_url=self.url, **options)

@@ -1,10 +1,10 @@
 """The sandbox's state and behaviour, apart from HTTP: the engine, the store, the clock.
 
-:class:`Service` is used under one lock, from the server's event loop (requests) and
+`Service` is used under one lock, from the server's event loop (requests) and
 from the caller's thread (``Sandbox.advance`` ...). It changes state through a few
 commands (``accept``, ``advance`` ...) and shows it through a read API (``runs``,
 ``run_page``, ``steps``, ``messages``, ``timeline`` ...) that hands out copies and
-records of its own: neither the HTTP app nor :class:`Sandbox` touches the engine.
+records of its own: neither the HTTP app nor [`Sandbox`][] touches the engine.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from ._simulator import Engine, Event, Message, RunState, Timeline, VirtualClock
 from ._store import Store
 
 MAX_REQUESTS = 10_000
-"""How many invoke requests :meth:`Sandbox.requests` remembers (the latest ones)."""
+"""How many invoke requests [`Sandbox.requests`][] remembers (the latest ones)."""
 
 
 class Clock(Protocol):
-    """What the service reads the time from: :class:`VirtualClock` (moved by
-    ``advance``) or :class:`RealClock`."""
+    """What the service reads the time from: `VirtualClock` (moved by
+    ``advance``) or `RealClock`."""
 
     def now(self) -> datetime:
         """The current time (aware, UTC)."""
@@ -64,7 +64,7 @@ class SandboxRun:
         events: what happened, in order.
         messages: what it sent.
 
-    Example:
+    Examples:
         >>> from automation_dsl.sandbox import Sandbox
         >>> from automation_dsl import Automation
         >>> with Sandbox() as sandbox:
@@ -110,7 +110,7 @@ class InvokeRequest:
             ``drop-after``).
         run_id: the run it started or replayed, if any.
 
-    Example:
+    Examples:
         >>> InvokeRequest("/automations/invoke", "k-1", "accepted", "1-abc").outcome
         'accepted'
     """
@@ -145,7 +145,7 @@ class StepRecord:
 class RunNotFound(ValidationError, KeyError):
     """No run with this id in the sandbox (also a ``KeyError``, as it was first).
 
-    Example:
+    Examples:
         >>> error = RunNotFound("Sandbox.run", "run_id", "the id of a run", "nope")
         >>> isinstance(error, KeyError), str(error)
         (True, "Sandbox.run: 'run_id' expected the id of a run, got 'nope' (str)")
@@ -317,7 +317,7 @@ class Service:
             self.idempotency.remember(key, status, body)
 
     def log(self, request: InvokeRequest) -> None:
-        """Record an invoke request (in memory; the latest :data:`MAX_REQUESTS` only).
+        """Record an invoke request (in memory; the latest `MAX_REQUESTS` only).
 
         Without the lock (a deque's append is atomic): the event loop never waits here.
         """
@@ -481,7 +481,7 @@ class Service:
             return engine.timeline(chosen)
 
     def request_log(self) -> list[InvokeRequest]:
-        """The invoke requests received (the latest :data:`MAX_REQUESTS`), in order."""
+        """The invoke requests received (the latest `MAX_REQUESTS`), in order."""
         with self.lock:
             return list(self.requests)
 

@@ -1,7 +1,7 @@
 """The offline engine's names, as the sandbox uses them: imported in this one place.
 
-The sandbox runs automations with the library's simulator (:class:`Engine`) and shows
-its results (:class:`Event`, :class:`Message`, :class:`Timeline`); every sandbox module
+The sandbox runs automations with the library's simulator (`Engine`) and shows
+its results ([`Event`][], [`Message`][], [`Timeline`][]); every sandbox module
 takes these names from here, so where the simulator lives is written once.
 """
 

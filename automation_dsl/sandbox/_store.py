@@ -3,7 +3,7 @@
 One connection in WAL mode, used under the sandbox's lock; each request is one
 transaction, so a restarted sandbox (the same ``db`` path) has every run it accepted.
 
-Example:
+Examples:
     >>> store = Store(":memory:")
     >>> store.put_template("onboarding", {"steps": [{"action": "send", "template": "A"}]})
     >>> store.templates()
