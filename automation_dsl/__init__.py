@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "NotFoundError": "._errors",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
+    "PayloadSchema": "._payload_schema",
     "RawStep": "._steps",
     "Ref": "._ref",
     "Retain": "._values",
@@ -153,6 +154,7 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._payload_schema import PayloadSchema as PayloadSchema
     from ._ref import Ref as Ref
     from ._retry import RetryPolicy as RetryPolicy
     from ._runs import AutomationRun as AutomationRun

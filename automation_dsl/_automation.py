@@ -24,7 +24,9 @@ import attrs
 from . import _document
 from . import _fields as f
 from ._errors import ValidationError, ValidationTypeError, _show
+from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref
+from ._schema_check import check_automation
 from ._step_methods import StepMethods
 from ._steps import Step
 from ._time import UntilFormat
@@ -64,6 +66,28 @@ def _until_format(value: Any) -> UntilFormat:
     raise error("Automation", "until_format", "'basic' or 'extended'", value)
 
 
+def _data_schema(value: PayloadSchema | SchemaSource | None) -> PayloadSchema | None:
+    return PayloadSchema.of(value, "Automation", "data_schema")
+
+
+def _profile_schema(value: PayloadSchema | SchemaSource | None) -> PayloadSchema | None:
+    return PayloadSchema.of(value, "Automation", "profile_schema")
+
+
+def _same(left: Any, right: Any, field: str) -> Any:
+    """The value of ``field`` for ``left + right``: whichever side sets it; two differ: error."""
+    if right is None:
+        return left
+    if left is not None and left != right:
+        raise ValidationError(
+            "Automation.then",
+            field,
+            f"the same {field} on both sides (left is {_show(left)})",
+            right,
+        )
+    return right
+
+
 def _check_refs(steps: tuple[Step, ...], start: int) -> None:
     """Typed conditions from ``steps[start]`` on may read only refs set by earlier steps."""
     for index in range(start, len(steps)):
@@ -98,6 +122,11 @@ class Automation(StepMethods):
         until_format: how ``delay(until=...)`` is written: ``"basic"``
             (``20240408T080910.123``, the default) or ``"extended"``
             (``2024-04-08T08:09:10.123Z``).
+        data_schema: the shape of the run's ``data``: an attrs class, a dataclass, a
+            ``TypedDict`` or a JSON Schema mapping (see docs/payload-schemas.md). Every
+            ``data.`` path a step reads is checked against it as the step is added, and
+            ``data`` against it when the automation is invoked.
+        profile_schema: the same for the run's ``profile``.
 
     Example:
         >>> base = Automation().send("WELCOME")
@@ -115,6 +144,15 @@ class Automation(StepMethods):
     until_format: UntilFormat = attrs.field(
         default=UntilFormat.BASIC, converter=_until_format, kw_only=True
     )
+    data_schema: PayloadSchema | None = attrs.field(
+        default=None, converter=_data_schema, kw_only=True
+    )
+    profile_schema: PayloadSchema | None = attrs.field(
+        default=None, converter=_profile_schema, kw_only=True
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check_automation(self.steps, self.cancelation_token, self.data_schema, self.profile_schema)
 
     # -- building -------------------------------------------------------------------------
 
@@ -124,6 +162,8 @@ class Automation(StepMethods):
         _set_token(new, self.cancelation_token)
         _set_steps(new, steps)
         _set_format(new, self.until_format)
+        _set_data_schema(new, self.data_schema)
+        _set_profile_schema(new, self.profile_schema)
         return new
 
     def _append(self, step: Step) -> Automation:
@@ -132,6 +172,10 @@ class Automation(StepMethods):
         condition = getattr(step, "if_", None)
         if condition is not None and condition.__class__ is not str:
             _check_refs(steps, len(steps) - 1)
+        if self.data_schema is not None or self.profile_schema is not None:
+            check_automation(
+                steps, None, self.data_schema, self.profile_schema, start=len(steps) - 1
+            )
         return self._with(steps)
 
     def step(self, step: Step) -> Automation:
@@ -162,19 +206,18 @@ class Automation(StepMethods):
         """
         if not isinstance(other, Automation):
             raise ValidationTypeError("Automation.then", "other", "an Automation", other)
-        token = self.cancelation_token
-        if other.cancelation_token is not None:
-            if token is not None and token != other.cancelation_token:
-                raise ValidationError(
-                    "Automation.then",
-                    "cancelation_token",
-                    f"the same token on both sides (left is {_show(token)})",
-                    other.cancelation_token,
-                )
-            token = other.cancelation_token
+        token = _same(self.cancelation_token, other.cancelation_token, "cancelation_token")
+        data_schema = _same(self.data_schema, other.data_schema, "data_schema")
+        profile_schema = _same(self.profile_schema, other.profile_schema, "profile_schema")
         steps = self.steps + other.steps
         _check_refs(steps, 0)
-        return attrs.evolve(self, cancelation_token=token, steps=steps)
+        return attrs.evolve(
+            self,
+            cancelation_token=token,
+            steps=steps,
+            data_schema=data_schema,
+            profile_schema=profile_schema,
+        )
 
     def __add__(self, other: Automation) -> Automation:
         return self.then(other)
@@ -217,6 +260,29 @@ class Automation(StepMethods):
         """
         return attrs.evolve(self, cancelation_token=token)
 
+    def with_data_schema(self, schema: PayloadSchema | SchemaSource | None) -> Automation:
+        """Return a copy whose ``data`` has this schema (``None`` removes it); every step's
+        paths are checked against it.
+
+        Example:
+            >>> from typing import TypedDict
+            >>> class Order(TypedDict):
+            ...     total: float
+            >>> Automation().with_data_schema(Order).data_schema
+            PayloadSchema(Order)
+        """
+        return attrs.evolve(self, data_schema=schema)
+
+    def with_profile_schema(self, schema: PayloadSchema | SchemaSource | None) -> Automation:
+        """Return a copy whose ``profile`` has this schema (``None`` removes it).
+
+        Example:
+            >>> schema = {"type": "object", "properties": {"email": {"type": "string"}}}
+            >>> Automation().with_profile_schema(schema).profile_schema is not None
+            True
+        """
+        return attrs.evolve(self, profile_schema=schema)
+
     def with_until_format(self, until_format: UntilFormat | str) -> Automation:
         """Return a copy that writes ``until`` in another format (``"basic"`` or ``"extended"``).
 
@@ -243,7 +309,9 @@ class Automation(StepMethods):
 
     def __getitem__(self, index: int | slice) -> Step | Automation:
         if isinstance(index, slice):
-            return self._with(self.steps[index])
+            sliced = self._with(self.steps[index])
+            check_automation(sliced.steps, None, self.data_schema, self.profile_schema)
+            return sliced
         return self.steps[index]
 
     def __repr__(self) -> str:
@@ -252,6 +320,9 @@ class Automation(StepMethods):
             args.append(repr(self.cancelation_token))
         if self.until_format is not UntilFormat.BASIC:
             args.append(f"until_format={self.until_format.value!r}")
+        for name in ("data_schema", "profile_schema"):
+            if getattr(self, name) is not None:
+                args.append(f"{name}={getattr(self, name)!r}")
         return f"Automation({', '.join(args)})" + "".join(step.chain() for step in self.steps)
 
     # -- showing ------------------------------------------------------------------------
@@ -542,3 +613,5 @@ class Automation(StepMethods):
 _set_token = Automation.__dict__["cancelation_token"].__set__
 _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__
+_set_data_schema = Automation.__dict__["data_schema"].__set__
+_set_profile_schema = Automation.__dict__["profile_schema"].__set__

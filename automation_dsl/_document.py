@@ -25,6 +25,8 @@ import attrs
 from ._errors import MISSING, ValidationError, ValidationTypeError, path_step
 from ._json import loads
 from ._parse import parse_step
+from ._payload_schema import PayloadSchema
+from ._ref import mapping_ref
 from ._time import UntilFormat, until_format_of
 from ._values import RunContext, given_context
 
@@ -165,8 +167,14 @@ def to_payload(
     brand: str | None = None,
     template: str | None = None,
 ) -> dict[str, Any]:
-    """The body of :meth:`Automation.to_payload`: the whole ``POST /automations/invoke`` body."""
+    """The body of :meth:`Automation.to_payload`: the whole ``POST /automations/invoke`` body;
+    ``data`` and ``profile`` checked against the automation's payload schemas."""
     body: dict[str, Any] = {"automation": automation.to_dict(until_format=until_format)}
+    data_schema, profile_schema = automation.data_schema, automation.profile_schema
+    if data_schema is not None:
+        data = data_schema.to_json(data, "Automation.to_payload", "data")
+    if profile_schema is not None:
+        profile = profile_schema.to_json(profile, "Automation.to_payload", "profile")
     overrides = given_context(
         data=data, profile=profile, recipient=recipient, brand=brand, template=template
     )
@@ -182,7 +190,18 @@ def to_payload(
         body.update(context.to_wire())
     elif overrides:
         body.update(RunContext._new(**overrides).to_wire())
+    for schema, root in ((data_schema, "data"), (profile_schema, "profile")):
+        if schema is not None:
+            check_context(schema, body.get(root), root, "Automation.to_payload")
     return body
+
+
+def check_context(schema: PayloadSchema, value: Any, root: str, owner: str) -> None:
+    """Check a run's ``data`` (or ``profile``) against its schema; an absent value is
+    checked as ``{}``, and a ``{"$ref": ...}`` accessor (read when the run starts) not at all."""
+    if isinstance(value, Mapping) and mapping_ref(value) is not None:
+        return
+    schema.check({} if value is None else value, root=root, owner=owner)
 
 
 def to_json(

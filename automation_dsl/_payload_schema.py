@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -28,6 +28,10 @@ from ._hints import is_typed_class, schema_of, to_json
 from ._jsonschema import MAX_ERRORS, CompiledSchema, compile_schema
 
 __all__ = ["PayloadSchema"]
+
+SchemaSource: TypeAlias = type | Mapping[str, Any]
+"""What a payload schema is made from: an attrs class, a dataclass, a ``TypedDict`` or a
+JSON Schema mapping."""
 
 _EXPECTED = "an attrs class, a dataclass, a TypedDict, a JSON Schema mapping or a PayloadSchema"
 

@@ -39,6 +39,7 @@ from . import _fields as f
 from ._compile import fast_init
 from ._errors import ValidationError
 from ._json import thaw
+from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref
 from ._time import (
     UntilFormat,
@@ -407,6 +408,9 @@ class UpdateProfile(_Typed):
 class FetchData(_Typed):
     """``fetch-data``: call a webhook and merge its JSON response into the run's ``data``.
 
+    ``returns`` (never sent to Courier) declares the reply's shape, as a payload schema
+    source: with ``Automation(data_schema=...)``, later steps may read its paths too.
+
     Example:
         >>> FetchData(webhook=Webhook(url="https://x.test/u"), merge_strategy="overwrite").to_wire()
         {'action': 'fetch-data', 'webhook': {'url': 'https://x.test/u', 'method': 'GET'}, \
@@ -422,6 +426,7 @@ class FetchData(_Typed):
     merge_strategy: MergeLike | None = f.choice(MergeStrategy)
     idempotency_key: str | None = f.text(required=False)
     idempotency_expiry: Expiry | None = f.epoch_or_iso()
+    returns: PayloadSchema | SchemaSource | None = f.payload_schema()
 
     def _chain_kwargs(self) -> dict[str, Any]:
         kwargs = super()._chain_kwargs()
