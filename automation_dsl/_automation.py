@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast, overload
 
 import attrs
 
@@ -615,3 +615,15 @@ _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__
 _set_data_schema = Automation.__dict__["data_schema"].__set__
 _set_profile_schema = Automation.__dict__["profile_schema"].__set__
+_attrs_setstate = cast(Any, Automation).__setstate__
+
+
+def _setstate(self: Automation, state: Any) -> None:
+    """attrs' ``__setstate__``, after defaults for the fields older pickles lack (0.1.0
+    pickles have no payload schemas)."""
+    _set_data_schema(self, None)
+    _set_profile_schema(self, None)
+    _attrs_setstate(self, state)
+
+
+cast(Any, Automation).__setstate__ = _setstate

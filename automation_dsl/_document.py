@@ -27,11 +27,18 @@ from ._json import loads
 from ._parse import parse_step
 from ._payload_schema import PayloadSchema
 from ._ref import mapping_ref
+from ._steps import FetchData
 from ._time import UntilFormat, until_format_of
 from ._values import RunContext, given_context
 
 if TYPE_CHECKING:
     from ._automation import Automation
+
+
+SCHEMAS_KEY = "x-payload-schemas"
+"""The top-level key of :meth:`Automation.to_json` that carries the payload schemas:
+``{"data": ..., "profile": ..., "returns": {"<step index>": ...}}``. Courier's invoke body
+has no place for them: :meth:`Automation.to_payload` and the clients never send it."""
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -99,7 +106,72 @@ def from_payload(
         automation = cls.from_dict(payload["automation"], lenient=lenient)
     except ValidationError as error:
         raise (error.at("automation") if error.path else located(error)) from None
-    return automation, run_context(payload, "", skip=("automation",))
+    if SCHEMAS_KEY in payload:
+        automation = with_schemas(automation, payload[SCHEMAS_KEY])
+    return automation, run_context(payload, "", skip=("automation", SCHEMAS_KEY))
+
+
+def with_schemas(automation: Automation, schemas: Any) -> Automation:
+    """``automation`` with the payload schemas of a document's :data:`SCHEMAS_KEY`."""
+    if not isinstance(schemas, Mapping):
+        raise ValidationTypeError(
+            "invoke body", SCHEMAS_KEY, "a JSON object", schemas, path=SCHEMAS_KEY
+        )
+    unknown = sorted(set(schemas) - {"data", "profile", "returns"})
+    if unknown:
+        raise ValidationError(
+            "invoke body",
+            unknown[0],
+            "only 'data', 'profile' and 'returns'",
+            schemas[unknown[0]],
+            path=f"{SCHEMAS_KEY}.{path_step(unknown[0])}",
+        )
+    returns = schemas.get("returns", {})
+    if not isinstance(returns, Mapping):
+        raise ValidationTypeError(
+            "invoke body", "returns", "a JSON object", returns, path=f"{SCHEMAS_KEY}.returns"
+        )
+    steps = list(automation.steps)
+    for index, schema in returns.items():
+        where = f"{SCHEMAS_KEY}.returns.{path_step(index)}"
+        position = int(index) if isinstance(index, str) and index.isdigit() else -1
+        step = steps[position] if 0 <= position < len(steps) else None
+        if not isinstance(step, FetchData):
+            raise ValidationError(
+                "invoke body", "returns", "the index of a fetch-data step", index, path=where
+            )
+        try:
+            steps[position] = attrs.evolve(step, returns=schema)
+        except ValidationError as error:
+            raise error.at(where) from None
+    try:
+        return attrs.evolve(
+            automation,
+            steps=tuple(steps),
+            data_schema=schemas.get("data"),
+            profile_schema=schemas.get("profile"),
+        )
+    except ValidationError as error:
+        raise (
+            error if error.path and error.path.startswith("steps") else error.at(SCHEMAS_KEY)
+        ) from None
+
+
+def schemas_of(automation: Automation) -> dict[str, Any] | None:
+    """The payload schemas of ``automation`` as :data:`SCHEMAS_KEY` holds them, if any."""
+    out: dict[str, Any] = {}
+    for root in ("data", "profile"):
+        schema = getattr(automation, f"{root}_schema")
+        if schema is not None:
+            out[root] = schema.schema
+    returns = {
+        str(index): step.returns.schema
+        for index, step in enumerate(automation.steps)
+        if isinstance(step, FetchData) and isinstance(step.returns, PayloadSchema)
+    }
+    if returns:
+        out["returns"] = returns
+    return out or None
 
 
 def from_json(cls: type[Automation], text: str | bytes, *, lenient: bool) -> Automation:
@@ -216,7 +288,8 @@ def to_json(
     brand: str | None = None,
     template: str | None = None,
 ) -> str:
-    """The body of :meth:`Automation.to_json`: ``indent`` checked first, then the body written."""
+    """The body of :meth:`Automation.to_json`: ``indent`` checked first, then the body
+    written, with the payload schemas (if any) under :data:`SCHEMAS_KEY`."""
     if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
         raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
     body = automation.to_payload(
@@ -228,4 +301,7 @@ def to_json(
         template=template,
         until_format=until_format,
     )
+    schemas = schemas_of(automation)
+    if schemas is not None:
+        body[SCHEMAS_KEY] = schemas
     return json.dumps(body, indent=indent, ensure_ascii=False, allow_nan=False)
