@@ -82,7 +82,8 @@ def _same(left: Any, right: Any, field: str) -> Any:
         raise ValidationError(
             "Automation.then",
             field,
-            f"the same {field} on both sides (left is {_show(left)})",
+            f"the same {'token' if field == 'cancelation_token' else field} on both sides "
+            f"(left is {_show(left)})",
             right,
         )
     return right

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 import attrs
 
@@ -436,6 +436,18 @@ class FetchData(_Typed):
             del flat["method"]
         return {**flat, **kwargs}
 
+
+_set_returns = FetchData.__dict__["returns"].__set__
+_fetch_data_setstate = cast(Any, FetchData).__setstate__
+
+
+def _setstate(self: FetchData, state: Any) -> None:
+    """attrs' ``__setstate__``, after the default of ``returns`` (0.1.0 pickles lack it)."""
+    _set_returns(self, None)
+    _fetch_data_setstate(self, state)
+
+
+cast(Any, FetchData).__setstate__ = _setstate
 
 _iso_period = f.ref_or(iso_duration)
 _BATCH_LONGEST = timedelta(days=60)
