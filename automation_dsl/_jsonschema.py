@@ -318,14 +318,14 @@ class CompiledSchema:
         for keyword, test, expected in _BOUNDS:
             if keyword in schema:
                 checks.append(_bound(schema[keyword], test, expected))
-        if "required" in schema:
-            checks.append(_required(schema["required"]))
         if "properties" in schema or "additionalProperties" in schema:
             properties = {
                 name: self._compile(sub) for name, sub in schema.get("properties", {}).items()
             }
             extra = schema.get("additionalProperties", True)
             checks.append(_properties(properties, None if extra is True else self._compile(extra)))
+        if "required" in schema:
+            checks.append(_required(schema["required"]))
         if "items" in schema:
             checks.append(_items(self._compile(schema["items"])))
         if "anyOf" in schema:
