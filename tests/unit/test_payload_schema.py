@@ -146,7 +146,8 @@ def test_a_json_schema_mapping_is_copied() -> None:
     schema = PayloadSchema(source)
     source["properties"]["plan"] = {"type": "integer"}
     assert schema.schema == JSON_SCHEMA
-    assert schema == PayloadSchema(JSON_SCHEMA) and hash(schema) == hash(PayloadSchema(JSON_SCHEMA))
+    assert schema == PayloadSchema(JSON_SCHEMA)
+    assert hash(schema) == hash(PayloadSchema(JSON_SCHEMA))
     assert schema != PayloadSchema(Reply)
 
 
@@ -315,7 +316,8 @@ def test_without_a_schema_nothing_is_checked() -> None:
 def test_fetch_data_returns_extends_what_later_steps_read() -> None:
     flow = FLOW.fetch_data("https://x.test/s", returns=Reply, if_=data.total > 1)
     later = flow.send("A", if_=(data.score > 3) & (data.id == "o"))
-    assert isinstance(later[0], FetchData) and later[0].returns == PayloadSchema(Reply)
+    assert isinstance(later[0], FetchData)
+    assert later[0].returns == PayloadSchema(Reply)
     assert "returns" not in later.to_dict()["steps"][0]
     assert _error(lambda: flow.send("A", if_=data.score == "high")).expected.startswith("a number")
     assert "did you mean 'data.score'" in str(_error(lambda: flow.send("A", if_=data.scor > 1)))
@@ -325,7 +327,7 @@ def test_fetch_data_returns_extends_what_later_steps_read() -> None:
 
 def test_composition_slicing_and_construction_check_every_step() -> None:
     free = Automation().send("A", if_=data.nope == 1)
-    with pytest.raises(ValidationError, match="steps\\[1\\].if"):
+    with pytest.raises(ValidationError, match=r"steps\[1\]\.if"):
         FLOW.send("X") + free
     with pytest.raises(ValidationError):
         free.with_data_schema(Order)
@@ -334,7 +336,7 @@ def test_composition_slicing_and_construction_check_every_step() -> None:
     with pytest.raises(ValidationError, match="the same data_schema on both sides"):
         FLOW + Automation(data_schema=Reply)
     fetched = FLOW.fetch_data("https://x.test", returns=Reply).send("A", if_=data.score > 1)
-    with pytest.raises(ValidationError, match="steps\\[0\\].if"):
+    with pytest.raises(ValidationError, match=r"steps\[0\]\.if"):
         fetched[1:]
     assert (FLOW + Automation().send("A")).data_schema == PayloadSchema(Order)
     assert FLOW.send("A").delay(days=1).profile_schema == PayloadSchema(JSON_SCHEMA)
@@ -364,7 +366,8 @@ def test_to_payload_checks_data_and_profile_with_paths() -> None:
 def test_every_error_is_counted_in_the_hint() -> None:
     error = _error(lambda: Automation(data_schema=Order).to_payload(data={"id": 1}))
     assert error.path == "data.id"
-    assert error.hint is not None and error.hint.startswith("and 4 more: data.total")
+    assert error.hint is not None
+    assert error.hint.startswith("and 4 more: data.total")
 
 
 def test_an_instance_is_serialized() -> None:
@@ -373,7 +376,8 @@ def test_an_instance_is_serialized() -> None:
     assert payload["data"] == {**ORDER, "channel": "web", "note": None}
     customer = Customer("Ann", [Address("Oslo")], ("a",), date(2000, 1, 2))
     payload = Automation(data_schema=Customer).to_payload(data=customer)  # type: ignore[arg-type]
-    assert payload["data"]["born"] == "2000-01-02" and payload["data"]["tags"] == ["a"]
+    assert payload["data"]["born"] == "2000-01-02"
+    assert payload["data"]["tags"] == ["a"]
 
 
 def test_a_naive_datetime_or_another_class_is_refused() -> None:
@@ -401,7 +405,8 @@ def test_hostile_data_is_refused(value: Any) -> None:
 def test_huge_and_deep_data_are_bounded() -> None:
     flow = Automation(data_schema={"type": "object", "additionalProperties": {"type": "integer"}})
     error = _error(lambda: flow.to_payload(data={f"k{i}": "x" for i in range(100_000)}))
-    assert error.hint is not None and "19+ more" in error.hint
+    assert error.hint is not None
+    assert "19+ more" in error.hint
     deep: Any = 1
     for _ in range(5_000):
         deep = {"a": deep}
@@ -430,7 +435,7 @@ def test_invoke_many_reports_bad_rows_per_row() -> None:
     ]
     with (
         CourierClient(api_key="k", base_url="https://api.courier.com") as client,
-        pytest.raises(ValidationError, match="contexts\\[1\\].data.items\\[2\\].sku"),
+        pytest.raises(ValidationError, match=r"contexts\[1\]\.data\.items\[2\]\.sku"),
     ):
         client.invoke_many(flow, rows, dry_run=True, progress=False, on_invalid="raise")
 
@@ -466,10 +471,13 @@ def test_the_schemas_survive_to_json_and_from_json() -> None:
     text = flow.to_json(data=ORDER, profile={"plan": "pro"})
     assert "x-payload-schemas" in json.loads(text)
     again = Automation.from_json(text)
-    assert again == flow and again.data_schema == flow.data_schema
-    assert again.data_schema is not None and again.data_schema.cls is None  # not the class
+    assert again == flow
+    assert again.data_schema == flow.data_schema
+    assert again.data_schema is not None
+    assert again.data_schema.cls is None
     parsed, context = Automation.from_payload(json.loads(text))
-    assert parsed == flow and context.data == ORDER
+    assert parsed == flow
+    assert context.data == ORDER
     assert "x-payload-schemas" not in flow.to_payload(data=ORDER, profile={"plan": "pro"})
     assert Automation.from_dict(flow.to_dict()).data_schema is None  # the automation object
 
