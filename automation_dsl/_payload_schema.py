@@ -108,7 +108,7 @@ class PayloadSchema:
         """The class it was made from, if any."""
         return self.source if isinstance(self.source, type) else None
 
-    def to_json(self, value: Any, owner: str, field: str = "data") -> Any:
+    def to_json(self, value: Any, owner: str = "PayloadSchema", field: str = "data") -> Any:
         """``value`` as JSON: an instance of :attr:`cls` is written field by field (as
         ``attrs.asdict`` does, enums as values, aware datetimes as ISO 8601); a mapping
         is kept as it is.
@@ -118,7 +118,7 @@ class PayloadSchema:
             >>> @dataclasses.dataclass
             ... class Order:
             ...     id: str
-            >>> PayloadSchema(Order).to_json(Order("o-1"), "to_payload")
+            >>> PayloadSchema(Order).to_json(Order("o-1"))
             {'id': 'o-1'}
         """
         cls = self.cls
