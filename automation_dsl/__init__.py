@@ -19,6 +19,7 @@ the public home and survive private moves.
 """
 
 from importlib import import_module
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "BulkFailure": "._bulk",
     "BulkResult": "._bulk",
     "Cancel": "._steps",
+    "ConditionLike": ".conditions",
     "ConfigurationError": "._errors",
     "ConflictError": "._errors",
     "CourierAPIError": "._errors",
@@ -60,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "PayloadSchema": "._payload_schema",
     "RawStep": "._steps",
     "Ref": "._ref",
+    "RefLike": "._ref",
     "Retain": "._values",
     "RetainType": "._values",
     "RetryPolicy": "._retry",
@@ -70,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "SendMessage": "._steps",
     "ServerError": "._errors",
     "Step": "._steps",
+    "SupportsRef": "._ref",
     "Throttle": "._steps",
     "Timeline": "._timeline",
     "UnprocessableEntityError": "._errors",
@@ -83,7 +87,7 @@ _EXPORTS: dict[str, str] = {
 """Each public name and the private module that defines it."""
 
 # Building automations never imports httpx: these modules load on first use.
-_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline"})
+_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline", ".conditions"})
 
 __all__ = sorted(_EXPORTS)
 
@@ -103,9 +107,10 @@ def _publish(module: str) -> None:
     for name, home in _EXPORTS.items():
         if home == module and name not in _PUBLIC:
             value = getattr(loaded, name)
-            if getattr(value, "__module__", None) == loaded.__name__:
-                value.__module__ = __name__
-            tests[name] = value
+            if isinstance(value, type | FunctionType):  # not a type alias
+                if value.__module__ == loaded.__name__:
+                    value.__module__ = __name__
+                tests[name] = value
             _PUBLIC[name] = value
 
 
@@ -156,6 +161,8 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import ValidationTypeError as ValidationTypeError
     from ._payload_schema import PayloadSchema as PayloadSchema
     from ._ref import Ref as Ref
+    from ._ref import RefLike as RefLike
+    from ._ref import SupportsRef as SupportsRef
     from ._retry import RetryPolicy as RetryPolicy
     from ._runs import AutomationRun as AutomationRun
     from ._runs import RunStep as RunStep
@@ -186,3 +193,4 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._values import RetainType as RetainType
     from ._values import RunContext as RunContext
     from ._values import Webhook as Webhook
+    from .conditions import ConditionLike as ConditionLike

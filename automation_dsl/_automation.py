@@ -23,9 +23,10 @@ import attrs
 
 from . import _document
 from . import _fields as f
+from ._compile import annotate_init
 from ._errors import ValidationError, ValidationTypeError, _show
 from ._payload_schema import PayloadSchema, SchemaSource
-from ._ref import Ref
+from ._ref import Ref, RefLike
 from ._schema_check import check_automation
 from ._step_methods import StepMethods
 from ._steps import Step
@@ -56,7 +57,7 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
     return steps
 
 
-def _until_format(value: Any) -> UntilFormat:
+def _until_format(value: UntilFormat | str) -> UntilFormat:
     if isinstance(value, str):  # the enum's own error would repr any value, unbounded
         try:
             return UntilFormat(value)
@@ -112,6 +113,7 @@ def _check_refs(steps: tuple[Step, ...], start: int) -> None:
             )
 
 
+@annotate_init
 @attrs.frozen(slots=True, repr=False)
 class Automation(StepMethods):
     """An automation: an ordered, immutable tuple of steps and an optional cancelation token.
@@ -140,7 +142,7 @@ class Automation(StepMethods):
 
     OWNER = "Automation"
 
-    cancelation_token: str | Ref | None = f.text(required=False, ref=True)
+    cancelation_token: str | RefLike | None = f.text(required=False, ref=True)
     steps: tuple[Step, ...] = attrs.field(default=(), converter=_steps, kw_only=True)
     until_format: UntilFormat = attrs.field(
         default=UntilFormat.BASIC, converter=_until_format, kw_only=True
@@ -252,7 +254,7 @@ class Automation(StepMethods):
             )
         return result
 
-    def with_cancelation_token(self, token: str | Ref | None) -> Automation:
+    def with_cancelation_token(self, token: str | RefLike | None) -> Automation:
         """Return a copy with another cancelation token (``None`` removes it).
 
         Example:
@@ -371,7 +373,7 @@ class Automation(StepMethods):
         out: dict[str, Any] = {}
         if self.cancelation_token is not None:
             token = self.cancelation_token
-            out["cancelation_token"] = token if isinstance(token, str) else token.to_wire()
+            out["cancelation_token"] = token.to_wire() if isinstance(token, Ref) else token
         out["steps"] = [step.to_wire(fmt) for step in self.steps]
         return out
 

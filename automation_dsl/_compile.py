@@ -60,10 +60,12 @@ def fast_init(cls: T) -> T:
     ``type.__call__``).
 
     Both are compiled on first use, so importing the package does not pay for step
-    classes a program never builds; ``inspect.signature`` reads the attrs ``__init__``.
+    classes a program never builds; ``inspect.signature`` reads the attrs ``__init__``,
+    annotated with the fields' types.
     """
     target: Any = cls  # the class is patched in place: its attributes are set here
     attrs_init = cls.__dict__["__init__"]
+    annotate_init(cls)
     target._attrs_init = attrs_init  # the reference for tests
 
     def __init__(self: Any, **fields: Any) -> None:
@@ -82,10 +84,35 @@ def fast_init(cls: T) -> T:
     return cls
 
 
+def _annotations(cls: type) -> dict[str, Any]:
+    """The ``__init__`` annotations of an attrs class: where attrs wrote a converter's
+    ``Any``, the field's declared type (what it accepts)."""
+    annotations = dict(cls.__dict__["__init__"].__annotations__)
+    for field in attrs.fields(cls):
+        if field.init and annotations.get(field.name, "Any") in ("Any", Any):
+            annotations[field.name] = field.type
+    return annotations
+
+
+def annotate_init(cls: T) -> T:
+    """Give an attrs class's ``__init__`` its fields' declared types where attrs wrote
+    its converters' ``Any``, so ``inspect.signature`` and ``help()`` tell the truth.
+
+    Examples:
+        >>> import inspect
+        >>> from automation_dsl import Automation
+        >>> str(inspect.signature(Automation).parameters["cancelation_token"])
+        "cancelation_token: 'str | RefLike | None' = None"
+    """
+    cls.__dict__["__init__"].__annotations__ = _annotations(cls)
+    return cls
+
+
 def _install(cls: type) -> None:
     params, body, env = _init_source(cls)
     init = _define(cls, "__init__", [f"def __init__(self, *, {params}):", *body], env)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__annotations__ = dict(cls._attrs_init.__annotations__)  # type: ignore[attr-defined]
     env = {**env, "_object_new": object.__new__, "_cls": cls}
     lines = [f"def _new(*, {params}):", "    self = _object_new(_cls)", *body, "    return self"]
     target: Any = cls

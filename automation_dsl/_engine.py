@@ -492,7 +492,7 @@ class Engine:
     def _delay(self, run: RunState, index: int, step: Delay, record: _Record) -> None:
         now = self.now()
         if step.until is not None:
-            until = self._resolve(run, step.until) if isinstance(step.until, Ref) else step.until
+            until = self._resolve(run, step.until)  # a Ref read from the run, else as given
             try:
                 resume = to_utc(until, "delay step", "until")
             except (ValueError, OverflowError) as error:

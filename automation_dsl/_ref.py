@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 import attrs
 
 from ._errors import ValidationError, ValidationTypeError
 
-__all__ = ["Ref"]
+__all__ = ["Ref", "RefLike", "SupportsRef"]
 
 
 def mapping_ref(value: Mapping[str, Any]) -> Ref | None:
@@ -89,3 +89,22 @@ class Ref:
 
     def __repr__(self) -> str:
         return f"Ref({self.path!r})"
+
+
+class SupportsRef(Protocol):
+    """An object that stands for a ``$ref`` when used as a step value: a typed path
+    such as ``data.order.token`` (see ``automation_dsl.conditions``).
+
+    Examples:
+        >>> from automation_dsl.conditions import data
+        >>> data.order.token.__automation_ref__()
+        Ref('data.order.token')
+    """
+
+    def __automation_ref__(self) -> Ref:
+        """The ``Ref`` this object stands for."""
+        ...
+
+
+RefLike: TypeAlias = Ref | SupportsRef
+"""A value read from the run context: a ``Ref``, or a typed path (``data.order.token``)."""

@@ -35,9 +35,9 @@ from ._errors import ValidationError, _cut
 from ._json import _json_equal
 from ._jsonschema import Node, constants_at, step_into, type_of, types_at
 from ._payload_schema import PayloadSchema
-from ._ref import Ref
+from ._ref import as_ref
 from ._steps import FetchData, Step
-from .conditions import And, Compare, Condition, Literal, Not, Or, Var, parse
+from .conditions import And, Compare, Condition, Literal, Not, Or, Var, as_condition, parse
 
 __all__: list[str] = []
 
@@ -177,11 +177,10 @@ def _ref_parts(path: str) -> tuple[str, ...]:
 def check_step(scope: _Scope, step: Step, index: int) -> None:
     """Check every path ``step`` (at ``index``) reads against ``scope``."""
     owner = f"{getattr(step, 'OWNER', step.action + ' step')} #{index}"
-    condition = step.if_
-    if isinstance(condition, str):
-        condition = parse(condition)
+    given = step.if_
+    condition = parse(given) if isinstance(given, str) else given
     if condition is not None:
-        _check_condition(scope, condition, owner, f"steps[{index}].if")
+        _check_condition(scope, as_condition(condition), owner, f"steps[{index}].if")
     for key, value in step.to_wire().items():
         if key in ("if", "action"):
             continue
@@ -191,7 +190,7 @@ def check_step(scope: _Scope, step: Step, index: int) -> None:
 
 def check_automation(
     steps: tuple[Step, ...],
-    token: str | Ref | None,
+    token: object,
     data: PayloadSchema | None,
     profile: PayloadSchema | None,
     start: int = 0,
@@ -200,7 +199,8 @@ def check_automation(
     if data is None and profile is None:
         return
     scope = _Scope(data, profile)
-    if isinstance(token, Ref) and start == 0:
+    token = as_ref(token) if token is not None and not isinstance(token, str) else None
+    if token is not None and start == 0:
         _resolve(
             scope, _ref_parts(token.path), "Automation", "cancelation_token", "cancelation_token"
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import MISSING, ValidationError, ValidationTypeError
 from ._payload_schema import PayloadSchema, SchemaSource
-from ._ref import Ref
+from ._ref import RefLike
 from ._steps import (
     AddToBatch,
     AddToDigest,
@@ -53,6 +53,7 @@ from ._values import (
 
 if TYPE_CHECKING:
     from ._automation import Automation
+    from .conditions import ConditionLike
 
 
 class StepMethods:
@@ -66,17 +67,17 @@ class StepMethods:
 
     def send(
         self,
-        template: str | Ref | None = None,
+        template: str | RefLike | None = None,
         /,
         *,
-        recipient: str | Ref | None = None,
-        brand: str | Ref | None = None,
-        data: Mapping[str, Any] | Ref | None = None,
-        profile: Mapping[str, Any] | Ref | None = None,
-        override: Mapping[str, Any] | Ref | None = None,
+        recipient: str | RefLike | None = None,
+        brand: str | RefLike | None = None,
+        data: Mapping[str, Any] | RefLike | None = None,
+        profile: Mapping[str, Any] | RefLike | None = None,
+        override: Mapping[str, Any] | RefLike | None = None,
         idempotency_key: str | None = None,
         idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append a ``send`` step: send the notification ``template``.
@@ -105,7 +106,12 @@ class StepMethods:
         )
 
     def send_message(
-        self, message: Mapping[str, Any], /, *, if_: str | None = None, ref: str | None = None
+        self,
+        message: Mapping[str, Any],
+        /,
+        *,
+        if_: ConditionLike | None = None,
+        ref: str | None = None,
     ) -> Automation:
         """Append a v2 (legacy) ``send`` step carrying a Send API ``message``.
 
@@ -119,17 +125,17 @@ class StepMethods:
 
     def send_list(
         self,
-        list: str | Ref,
+        list: str | RefLike,
         /,
         *,
-        template: str | Ref | None = None,
-        brand: str | Ref | None = None,
-        data: Mapping[str, Any] | Ref | None = None,
-        override: Mapping[str, Any] | Ref | None = None,
+        template: str | RefLike | None = None,
+        brand: str | RefLike | None = None,
+        data: Mapping[str, Any] | RefLike | None = None,
+        override: Mapping[str, Any] | RefLike | None = None,
         data_source: DataSource | Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append a ``send-list`` step: send to every subscriber of ``list``.
@@ -157,13 +163,13 @@ class StepMethods:
     def delay(
         self,
         *,
-        until: datetime | date | str | Ref | None = None,
-        duration: timedelta | str | Ref | None = None,
+        until: datetime | date | str | RefLike | None = None,
+        duration: timedelta | str | RefLike | None = None,
         weeks: int = 0,
         days: int = 0,
         hours: int = 0,
         minutes: int = 0,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append a ``delay`` step: wait ``until`` a moment, or for a ``duration``.
@@ -212,10 +218,10 @@ class StepMethods:
 
     def cancel(
         self,
-        cancelation_token: str | Ref,
+        cancelation_token: str | RefLike,
         /,
         *,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append a ``cancel`` step: cancel in-progress runs with this ``cancelation_token``.
@@ -229,11 +235,11 @@ class StepMethods:
 
     def invoke(
         self,
-        template: str | Ref,
+        template: str | RefLike,
         /,
         *,
-        context: RunContext | Mapping[str, Any] | Ref | None = None,
-        if_: str | None = None,
+        context: RunContext | Mapping[str, Any] | RefLike | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append an ``invoke`` step: start the automation template ``template``.
@@ -249,12 +255,12 @@ class StepMethods:
 
     def update_profile(
         self,
-        profile: Mapping[str, Any] | Ref,
+        profile: Mapping[str, Any] | RefLike,
         /,
         *,
-        recipient_id: str | Ref | None = None,
+        recipient_id: str | RefLike | None = None,
         merge: MergeLike | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append an ``update-profile`` step: merge ``profile`` into the stored profile.
@@ -271,7 +277,7 @@ class StepMethods:
 
     def fetch_data(
         self,
-        url: str | Ref,
+        url: str | RefLike,
         /,
         *,
         method: HttpMethodLike = HttpMethod.GET,
@@ -281,7 +287,7 @@ class StepMethods:
         merge_strategy: MergeLike | None = None,
         idempotency_key: str | None = None,
         idempotency_expiry: Expiry | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
         returns: PayloadSchema | SchemaSource | None = None,
     ) -> Automation:
@@ -313,15 +319,15 @@ class StepMethods:
     def add_to_batch(
         self,
         *,
-        wait_period: timedelta | str | Ref,
-        max_wait_period: timedelta | str | Ref,
+        wait_period: timedelta | str | RefLike,
+        max_wait_period: timedelta | str | RefLike,
         retain: Retain | Mapping[str, Any],
         max_items: int | None = None,
         scope: ScopeLike | None = None,
         batch_key: str | None = None,
         batch_id: str | None = None,
         category_key: str | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append an ``add-to-batch`` step (Courier public beta). Periods are ISO 8601.
@@ -351,7 +357,12 @@ class StepMethods:
         )
 
     def add_to_digest(
-        self, subscription_topic_id: str, /, *, if_: str | None = None, ref: str | None = None
+        self,
+        subscription_topic_id: str,
+        /,
+        *,
+        if_: ConditionLike | None = None,
+        ref: str | None = None,
     ) -> Automation:
         """Append an ``add-to-digest`` step (Courier legacy).
 
@@ -368,12 +379,12 @@ class StepMethods:
         self,
         *,
         max_allowed: int,
-        period: timedelta | str | Ref,
+        period: timedelta | str | RefLike,
         scope: ScopeLike,
         on_throttle: str,
         throttle_key: str | None = None,
         should_alert: bool | None = None,
-        if_: str | None = None,
+        if_: ConditionLike | None = None,
         ref: str | None = None,
     ) -> Automation:
         """Append a ``throttle`` step (Courier private beta). ``period`` is ISO 8601.

@@ -40,7 +40,7 @@ from ._compile import fast_init
 from ._errors import ValidationError
 from ._json import thaw
 from ._payload_schema import PayloadSchema, SchemaSource
-from ._ref import Ref
+from ._ref import Ref, RefLike
 from ._time import (
     UntilFormat,
     calendar_hint,
@@ -66,7 +66,7 @@ from ._values import RetainType as RetainType  # for pickles made by 0.1.0, see 
 from ._wire import WireObject, call_repr, plain_to_wire
 
 if TYPE_CHECKING:
-    from .conditions import Condition
+    from .conditions import ConditionLike
 
 # Pickles made by 0.1.0 name the value classes and enums at their old home, this
 # module: it keeps them importable here (all but RetainType are used below anyway).
@@ -124,7 +124,7 @@ class Step(WireObject):
             STEP_CLASSES[action] = cls
 
     @property
-    def if_(self) -> str | Condition | None:
+    def if_(self) -> ConditionLike | None:
         """The step's condition; ``None`` for steps without one (:class:`RawStep`)."""
         return None
 
@@ -171,7 +171,7 @@ class AutomationLike(Protocol):
     def steps(self) -> tuple[Step, ...]: ...
 
     @property
-    def cancelation_token(self) -> str | Ref | None: ...
+    def cancelation_token(self) -> str | RefLike | None: ...
 
     def to_dict(self, *, until_format: UntilFormat | str | None = None) -> dict[str, Any]: ...
 
@@ -194,8 +194,8 @@ class AutomationLike(Protocol):
 class _Typed(Step):
     """A step with Courier's common ``if`` and ``ref`` fields."""
 
-    if_: str | Condition | None = f.condition()
-    ref: str | None = f.name()
+    if_: ConditionLike | None = f.condition()  # pyright: ignore[reportIncompatibleMethodOverride]
+    ref: str | None = f.name()  # pyright: ignore[reportIncompatibleMethodOverride]
 
 
 @fast_init
@@ -225,9 +225,9 @@ class Send(_Typed):
     _method: ClassVar[str] = "send"
     _positional: ClassVar[tuple[str, ...]] = ("template",)
 
-    template: str | Ref | None = f.text(required=False, ref=True)
-    recipient: str | Ref | None = f.text(required=False, ref=True)
-    brand: str | Ref | None = f.text(required=False, ref=True)
+    template: str | RefLike | None = f.text(required=False, ref=True)
+    recipient: str | RefLike | None = f.text(required=False, ref=True)
+    brand: str | RefLike | None = f.text(required=False, ref=True)
     data: JSONValue | None = f.json_object()
     profile: JSONValue | None = f.json_object()
     override: JSONValue | None = f.json_object()
@@ -279,9 +279,9 @@ class SendList(_Typed):
     _method: ClassVar[str] = "send_list"
     _positional: ClassVar[tuple[str, ...]] = ("list",)
 
-    list: str | Ref = f.text(ref=True)
-    template: str | Ref | None = f.text(required=False, ref=True)
-    brand: str | Ref | None = f.text(required=False, ref=True)
+    list: str | RefLike = f.text(ref=True)
+    template: str | RefLike | None = f.text(required=False, ref=True)
+    brand: str | RefLike | None = f.text(required=False, ref=True)
     data: JSONValue | None = f.json_object()
     override: JSONValue | None = f.json_object()
     data_source: DataSource | Mapping[str, Any] | None = f.nested(
@@ -321,10 +321,10 @@ class Delay(_Typed):
     OWNER: ClassVar[str] = "delay step"
     _method: ClassVar[str] = "delay"
 
-    until: datetime | date | str | Ref | None = f.converted(
+    until: datetime | date | str | RefLike | None = f.converted(
         f.ref_or(to_utc), required=False, encode=_encode_until
     )
-    duration: timedelta | str | Ref | None = f.converted(
+    duration: timedelta | str | RefLike | None = f.converted(
         f.ref_or(courier_duration), required=False, encode=f.encode_text
     )
 
@@ -359,7 +359,7 @@ class Cancel(_Typed):
     _method: ClassVar[str] = "cancel"
     _positional: ClassVar[tuple[str, ...]] = ("cancelation_token",)
 
-    cancelation_token: str | Ref = f.text(ref=True)
+    cancelation_token: str | RefLike = f.text(ref=True)
 
 
 @fast_init
@@ -377,8 +377,8 @@ class Invoke(_Typed):
     _method: ClassVar[str] = "invoke"
     _positional: ClassVar[tuple[str, ...]] = ("template",)
 
-    template: str | Ref = f.text(ref=True)
-    context: RunContext | Mapping[str, Any] | Ref | None = f.nested(
+    template: str | RefLike = f.text(ref=True)
+    context: RunContext | Mapping[str, Any] | RefLike | None = f.nested(
         RunContext, "a RunContext or a mapping", required=False, ref=True
     )
 
@@ -399,7 +399,7 @@ class UpdateProfile(_Typed):
     _positional: ClassVar[tuple[str, ...]] = ("profile",)
 
     profile: JSONValue = f.json_object(required=True)
-    recipient_id: str | Ref | None = f.text(required=False, ref=True)
+    recipient_id: str | RefLike | None = f.text(required=False, ref=True)
     merge: MergeLike | None = f.choice(MergeStrategy)
 
 
@@ -470,8 +470,8 @@ class AddToBatch(_Typed):
     OWNER: ClassVar[str] = "add-to-batch step"
     _method: ClassVar[str] = "add_to_batch"
 
-    wait_period: timedelta | str | Ref = f.converted(_batch_period, encode=f.encode_text)
-    max_wait_period: timedelta | str | Ref = f.converted(_batch_period, encode=f.encode_text)
+    wait_period: timedelta | str | RefLike = f.converted(_batch_period, encode=f.encode_text)
+    max_wait_period: timedelta | str | RefLike = f.converted(_batch_period, encode=f.encode_text)
     retain: Retain | Mapping[str, Any] = f.nested(Retain, "a Retain or a mapping")
     max_items: int | None = f.integer(required=False)
     scope: ScopeLike | None = f.choice(BatchScope)
@@ -534,7 +534,7 @@ class Throttle(_Typed):
     _method: ClassVar[str] = "throttle"
 
     max_allowed: int = f.integer()
-    period: timedelta | str | Ref = f.converted(_iso_period, encode=f.encode_text)
+    period: timedelta | str | RefLike = f.converted(_iso_period, encode=f.encode_text)
     scope: ScopeLike = f.choice(BatchScope, required=True)
     on_throttle: str | Mapping[str, str] = f.converted(f.node_id)
     throttle_key: str | None = f.text(required=False)

@@ -22,7 +22,7 @@ import attrs
 from . import _fields as f
 from ._compile import fast_init
 from ._errors import ValidationError, ValidationTypeError
-from ._ref import Ref
+from ._ref import RefLike
 from ._types import JSONValue
 from ._wire import WireObject
 
@@ -132,7 +132,7 @@ class Webhook(WireObject):
 
     OWNER: ClassVar[str] = "webhook"
 
-    url: str | Ref = f.text(ref=True)
+    url: str | RefLike = f.text(ref=True)
     method: HttpMethodLike = f.choice(HttpMethod, required=True, default=HttpMethod.GET)
     headers: JSONValue | None = f.json_object(ref=False)
     body: str | Mapping[str, Any] | None = f.json_body()
@@ -236,9 +236,9 @@ class RunContext(WireObject):
 
     data: JSONValue | None = f.json_object()
     profile: JSONValue | None = f.json_object()
-    recipient: str | Ref | None = f.text(required=False, ref=True)
-    brand: str | Ref | None = f.text(required=False, ref=True)
-    template: str | Ref | None = f.text(required=False, ref=True)
+    recipient: str | RefLike | None = f.text(required=False, ref=True)
+    brand: str | RefLike | None = f.text(required=False, ref=True)
+    template: str | RefLike | None = f.text(required=False, ref=True)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> RunContext:

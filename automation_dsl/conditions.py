@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
@@ -43,6 +43,7 @@ __all__ = [
     "And",
     "Compare",
     "Condition",
+    "ConditionLike",
     "Literal",
     "MessageStatus",
     "Not",
@@ -451,6 +452,10 @@ template = Path("template")
 recipient = Path("recipient")
 """The run's recipient."""
 
+ConditionLike: TypeAlias = str | Condition | Path
+"""What a step's ``if_`` accepts: a JavaScript condition string, a typed condition
+(``data.plan == "pro"``), or a bare path, which tests the value's truthiness."""
+
 
 def as_condition(value: Condition | Path) -> Condition:
     """A condition from a condition or a bare path (a truthiness test)."""
@@ -513,7 +518,7 @@ right=Literal(value='pro')), right=Not(operand=Var(parts=('data', 'muted'))))
     return typed
 
 
-def evaluate(condition: str | Condition | Path, scope: Mapping[str, Any]) -> bool:
+def evaluate(condition: ConditionLike, scope: Mapping[str, Any]) -> bool:
     """Evaluate a condition against a run's scope, as the simulator and the sandbox do.
 
     ``condition`` is an ``if`` string or a typed condition (it is evaluated as its
