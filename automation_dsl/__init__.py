@@ -59,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "NotFoundError": "._errors",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
+    "PayloadSchema": "._payload_schema",
     "RawStep": "._steps",
     "Ref": "._ref",
     "RefLike": "._ref",
@@ -161,6 +162,7 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._payload_schema import PayloadSchema as PayloadSchema
     from ._ref import Ref as Ref
     from ._ref import RefLike as RefLike
     from ._ref import SupportsRef as SupportsRef

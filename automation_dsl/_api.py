@@ -16,9 +16,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._types import DataLike
 from ._values import given_context
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 def run(
     automation: Automation,
     *,
-    data: Mapping[str, Any] | None = None,
-    profile: Mapping[str, Any] | None = None,
+    data: DataLike | None = None,
+    profile: DataLike | None = None,
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,
@@ -59,8 +59,8 @@ def run(
 async def arun(
     automation: Automation,
     *,
-    data: Mapping[str, Any] | None = None,
-    profile: Mapping[str, Any] | None = None,
+    data: DataLike | None = None,
+    profile: DataLike | None = None,
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,

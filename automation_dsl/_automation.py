@@ -17,17 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast, overload
 
 import attrs
 
 from . import _document
 from . import _fields as f
 from ._errors import ValidationError, ValidationTypeError, _show
+from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref, RefLike
+from ._schema_check import check_automation
 from ._step_methods import StepMethods
 from ._steps import Step
 from ._time import UntilFormat
+from ._types import DataLike
 from ._values import RunContext
 
 if TYPE_CHECKING:
@@ -64,6 +67,29 @@ def _until_format(value: UntilFormat | str) -> UntilFormat:
     raise error("Automation", "until_format", "'basic' or 'extended'", value)
 
 
+def _data_schema(value: PayloadSchema | SchemaSource | None) -> PayloadSchema | None:
+    return PayloadSchema.of(value, "Automation", "data_schema")
+
+
+def _profile_schema(value: PayloadSchema | SchemaSource | None) -> PayloadSchema | None:
+    return PayloadSchema.of(value, "Automation", "profile_schema")
+
+
+def _same(left: Any, right: Any, field: str) -> Any:
+    """The value of ``field`` for ``left + right``: whichever side sets it; two differ: error."""
+    if right is None:
+        return left
+    if left is not None and left != right:
+        raise ValidationError(
+            "Automation.then",
+            field,
+            f"the same {'token' if field == 'cancelation_token' else field} on both sides "
+            f"(left is {_show(left)})",
+            right,
+        )
+    return right
+
+
 def _check_refs(steps: tuple[Step, ...], start: int) -> None:
     """Typed conditions from ``steps[start]`` on may read only refs set by earlier steps."""
     for index in range(start, len(steps)):
@@ -98,6 +124,11 @@ class Automation(StepMethods):
         until_format: how ``delay(until=...)`` is written: ``"basic"``
             (``20240408T080910.123``, the default) or ``"extended"``
             (``2024-04-08T08:09:10.123Z``).
+        data_schema: the shape of the run's ``data``: an attrs class, a dataclass, a
+            ``TypedDict`` or a JSON Schema mapping (see docs/payload-schemas.md). Every
+            ``data.`` path a step reads is checked against it as the step is added, and
+            ``data`` against it when the automation is invoked.
+        profile_schema: the same for the run's ``profile``.
 
     Examples:
         >>> base = Automation().send("WELCOME")
@@ -113,6 +144,8 @@ class Automation(StepMethods):
     cancelation_token: str | Ref | None = f.text(required=False, ref=True)
     steps: tuple[Step, ...] = attrs.field(default=(), kw_only=True)
     until_format: UntilFormat = attrs.field(default=UntilFormat.BASIC, kw_only=True)
+    data_schema: PayloadSchema | None = attrs.field(default=None, kw_only=True)
+    profile_schema: PayloadSchema | None = attrs.field(default=None, kw_only=True)
 
     def __init__(
         self,
@@ -120,13 +153,18 @@ class Automation(StepMethods):
         *,
         steps: Iterable[Step] = (),
         until_format: UntilFormat | str = UntilFormat.BASIC,
+        data_schema: PayloadSchema | SchemaSource | None = None,
+        profile_schema: PayloadSchema | SchemaSource | None = None,
     ) -> None:
         # Written by hand: the parameters accept more than the attributes hold (a typed
-        # path becomes a Ref, any iterable a tuple), which attrs' converters would hide
-        # from type checkers.
+        # path becomes a Ref, any iterable a tuple, a class a PayloadSchema), which attrs'
+        # converters would hide from type checkers.
         _set_token(self, _convert_token(cancelation_token, self, _TOKEN))
         _set_steps(self, _steps(steps))
         _set_format(self, _until_format(until_format))
+        _set_data_schema(self, _data_schema(data_schema))
+        _set_profile_schema(self, _profile_schema(profile_schema))
+        check_automation(self.steps, self.cancelation_token, self.data_schema, self.profile_schema)
 
     # -- building -------------------------------------------------------------------------
 
@@ -136,6 +174,8 @@ class Automation(StepMethods):
         _set_token(new, self.cancelation_token)
         _set_steps(new, steps)
         _set_format(new, self.until_format)
+        _set_data_schema(new, self.data_schema)
+        _set_profile_schema(new, self.profile_schema)
         return new
 
     def _append(self, step: Step) -> Automation:
@@ -144,6 +184,10 @@ class Automation(StepMethods):
         condition = getattr(step, "if_", None)
         if condition is not None and condition.__class__ is not str:
             _check_refs(steps, len(steps) - 1)
+        if self.data_schema is not None or self.profile_schema is not None:
+            check_automation(
+                steps, None, self.data_schema, self.profile_schema, start=len(steps) - 1
+            )
         return self._with(steps)
 
     def step(self, step: Step) -> Automation:
@@ -174,19 +218,18 @@ class Automation(StepMethods):
         """
         if not isinstance(other, Automation):
             raise ValidationTypeError("Automation.then", "other", "an Automation", other)
-        token = self.cancelation_token
-        if other.cancelation_token is not None:
-            if token is not None and token != other.cancelation_token:
-                raise ValidationError(
-                    "Automation.then",
-                    "cancelation_token",
-                    f"the same token on both sides (left is {_show(token)})",
-                    other.cancelation_token,
-                )
-            token = other.cancelation_token
+        token = _same(self.cancelation_token, other.cancelation_token, "cancelation_token")
+        data_schema = _same(self.data_schema, other.data_schema, "data_schema")
+        profile_schema = _same(self.profile_schema, other.profile_schema, "profile_schema")
         steps = self.steps + other.steps
         _check_refs(steps, 0)
-        return attrs.evolve(self, cancelation_token=token, steps=steps)
+        return attrs.evolve(
+            self,
+            cancelation_token=token,
+            steps=steps,
+            data_schema=data_schema,
+            profile_schema=profile_schema,
+        )
 
     def __add__(self, other: Automation) -> Automation:
         return self.then(other)
@@ -229,6 +272,29 @@ class Automation(StepMethods):
         """
         return attrs.evolve(self, cancelation_token=token)
 
+    def with_data_schema(self, schema: PayloadSchema | SchemaSource | None) -> Automation:
+        """Return a copy whose ``data`` has this schema (``None`` removes it); every step's
+        paths are checked against it.
+
+        Examples:
+            >>> from typing import TypedDict
+            >>> class Order(TypedDict):
+            ...     total: float
+            >>> Automation().with_data_schema(Order).data_schema
+            PayloadSchema(Order)
+        """
+        return attrs.evolve(self, data_schema=schema)
+
+    def with_profile_schema(self, schema: PayloadSchema | SchemaSource | None) -> Automation:
+        """Return a copy whose ``profile`` has this schema (``None`` removes it).
+
+        Examples:
+            >>> schema = {"type": "object", "properties": {"email": {"type": "string"}}}
+            >>> Automation().with_profile_schema(schema).profile_schema is not None
+            True
+        """
+        return attrs.evolve(self, profile_schema=schema)
+
     def with_until_format(self, until_format: UntilFormat | str) -> Automation:
         """Return a copy that writes ``until`` in another format (``"basic"`` or ``"extended"``).
 
@@ -255,7 +321,9 @@ class Automation(StepMethods):
 
     def __getitem__(self, index: int | slice) -> Step | Automation:
         if isinstance(index, slice):
-            return self._with(self.steps[index])
+            sliced = self._with(self.steps[index])
+            check_automation(sliced.steps, None, self.data_schema, self.profile_schema)
+            return sliced
         return self.steps[index]
 
     def __repr__(self) -> str:
@@ -264,6 +332,9 @@ class Automation(StepMethods):
             args.append(repr(self.cancelation_token))
         if self.until_format is not UntilFormat.BASIC:
             args.append(f"until_format={self.until_format.value!r}")
+        for name in ("data_schema", "profile_schema"):
+            if getattr(self, name) is not None:
+                args.append(f"{name}={getattr(self, name)!r}")
         return f"Automation({', '.join(args)})" + "".join(step.chain() for step in self.steps)
 
     # -- showing ------------------------------------------------------------------------
@@ -320,8 +391,8 @@ class Automation(StepMethods):
         context: RunContext | Mapping[str, Any] | None = None,
         /,
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -353,8 +424,8 @@ class Automation(StepMethods):
         /,
         *,
         indent: int | None = None,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -440,8 +511,8 @@ class Automation(StepMethods):
     def run(
         self,
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -478,8 +549,8 @@ class Automation(StepMethods):
     async def arun(
         self,
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -562,3 +633,17 @@ _token_converter: Any = _TOKEN.converter
 _convert_token = _token_converter.converter  # f.text's check, given the instance and field
 _set_steps = Automation.__dict__["steps"].__set__
 _set_format = Automation.__dict__["until_format"].__set__
+_set_data_schema = Automation.__dict__["data_schema"].__set__
+_set_profile_schema = Automation.__dict__["profile_schema"].__set__
+_attrs_setstate = cast(Any, Automation).__setstate__
+
+
+def _setstate(self: Automation, state: Any) -> None:
+    """attrs' ``__setstate__``, after defaults for the fields older pickles lack (0.1.0
+    pickles have no payload schemas)."""
+    _set_data_schema(self, None)
+    _set_profile_schema(self, None)
+    _attrs_setstate(self, state)
+
+
+cast(Any, Automation).__setstate__ = _setstate

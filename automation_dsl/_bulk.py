@@ -35,6 +35,7 @@ import attrs
 
 from ._automation import Automation
 from ._bulk_rows import row_context, unencodable
+from ._document import check_context
 from ._errors import (
     CourierAPIError,
     ValidationError,
@@ -105,8 +106,8 @@ class BulkFailure:
     Examples:
         >>> from automation_dsl import ServerError
         >>> failure = BulkFailure(3, "k", {"recipient": "u"}, ServerError(500, "oops"))
-        >>> failure.index, failure.invalid, failure.answer_stored
-        (3, False, True)
+        >>> failure.index, failure.invalid, failure.answer_stored, failure.path
+        (3, False, True, None)
     """
 
     index: int
@@ -118,6 +119,11 @@ class BulkFailure:
     def invalid(self) -> bool:
         """True for a row refused before sending (nothing was sent for it)."""
         return isinstance(self.error, ValidationError)
+
+    @property
+    def path(self) -> str | None:
+        """Where a refused row went wrong (``"contexts[2].data.items[2].sku"``), else ``None``."""
+        return self.error.path if isinstance(self.error, ValidationError) else None
 
     @property
     def answer_stored(self) -> bool:
@@ -365,6 +371,8 @@ class BulkPlan:
             automation_dict, separators=(",", ":"), ensure_ascii=False
         ).encode()
         self.digest = hashlib.sha256(_canonical(automation_dict)).hexdigest()
+        self.data_schema = automation.data_schema
+        self.profile_schema = automation.profile_schema
         self.key = key
         self.on_invalid = on_invalid
         self.dry_run = dry_run
@@ -415,7 +423,13 @@ class BulkPlan:
             expected = "a mapping (a dict, a DataFrame record) or a RunContext"
             raise ValidationTypeError(_OWNER, "row", expected, raw, path=where)
         try:
+            if self.data_schema is not None or self.profile_schema is not None:
+                raw = self._typed_row(raw)
             context = row_context(raw, self.columns)
+            if self.data_schema is not None:
+                check_context(self.data_schema, context.get("data"), "data", _OWNER)
+            if self.profile_schema is not None:
+                check_context(self.profile_schema, context.get("profile"), "profile", _OWNER)
             encoded = json.dumps(
                 context, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             ).encode()
@@ -447,6 +461,16 @@ class BulkPlan:
             else None
         )
         return BulkItem(index, context, key, body, fingerprint)
+
+    def _typed_row(self, raw: Any) -> Any:
+        """The row with an instance of a schema's class (``data=Order(...)``) as JSON."""
+        if not isinstance(raw, Mapping):
+            return raw
+        for root, schema in (("data", self.data_schema), ("profile", self.profile_schema)):
+            value = raw.get(root)
+            if schema is not None and value is not None and not isinstance(value, Mapping):
+                raw = {**raw, root: schema.to_json(value, _OWNER, root)}
+        return raw
 
     def _reused(self, item: BulkItem, row: int, where: str) -> ValidationError:
         return ValidationError(

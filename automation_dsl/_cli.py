@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import importlib
+import json
 import os
 import stat
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
 from ._json import loads
+from ._schema import invoke_schema
 from ._validate import find_errors
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -40,6 +42,9 @@ API key: --api-key-file PATH or --api-key KEY, else the environment: COURIER_API
 
 examples:
   automation-dsl validate flow.json                   check a hand-written body
+  automation-dsl validate myapp.flows:orders --data '{"total": 10}'
+                                                      check data against the flow's schema
+  automation-dsl schema myapp.flows:orders             the invoke body's JSON Schema
   automation-dsl render myapp.flows:onboarding         the steps as a table
   automation-dsl render flow.json --format html > flow.html
   automation-dsl simulate flow.json --recipient user-1 --start 2024-04-08T09:00Z
@@ -205,9 +210,32 @@ def _api_key(args: argparse.Namespace) -> str | None:
     return key
 
 
+def _checked(automation: Automation, context: dict[str, Any], source: str) -> dict[str, Any]:
+    """``context`` if its ``data`` and ``profile`` satisfy the automation's payload schemas;
+    else every error (up to 20 each), as ``ValidationErrors``."""
+    errors: list[ValidationError] = []
+    for root in ("data", "profile"):
+        schema = getattr(automation, f"{root}_schema")
+        value = context.get(root)
+        if schema is not None and not (isinstance(value, dict) and "$ref" in value):
+            errors += schema.errors(
+                {} if value is None else value, root=root, owner=f"{root}_schema"
+            )
+    if errors:
+        raise ValidationErrors(source, errors)
+    return context
+
+
 def _validate(args: argparse.Namespace) -> int:
-    automation, _ = _load(args.source, lenient=args.lenient)
+    automation, context = _load(args.source, lenient=args.lenient)
+    _checked(automation, _context(args, context), args.source)
     print(f"ok: {len(automation)} step" + ("s" if len(automation) != 1 else ""))
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    automation = None if args.source is None else _load(args.source, lenient=args.lenient)[0]
+    print(json.dumps(invoke_schema(automation), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -240,14 +268,15 @@ def _start(text: str | None) -> datetime | None:
 def _simulate(args: argparse.Namespace) -> int:
     start = _start(args.start)
     automation, context = _load(args.source, lenient=args.lenient)
-    timeline = automation.simulate(start=start, **_context(args, context))
+    context = _checked(automation, _context(args, context), args.source)
+    timeline = automation.simulate(start=start, **context)
     print(timeline)
     return EXIT_OK
 
 
 def _invoke(args: argparse.Namespace) -> int:
     automation, context = _load(args.source, lenient=args.lenient)
-    context = _context(args, context)
+    context = _checked(automation, _context(args, context), args.source)
     if args.sandbox:
         from .sandbox import Sandbox
 
@@ -361,7 +390,18 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--brand", help="the run's brand id")
         command.add_argument("--template", help="the run's notification template")
 
-    source_command("validate", "check an automation; print each error with its path")
+    validate = source_command(
+        "validate", "check an automation (and --data against its schema); print each error"
+    )
+    context_options(validate)
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the invoke body (with SOURCE's payload schemas)",
+        description="Print the JSON Schema (draft 2020-12) of POST /automations/invoke; "
+        "with SOURCE, its data and profile are SOURCE's payload schemas.",
+    )
+    schema.add_argument("source", metavar="SOURCE", nargs="?", help="as for validate")
+    schema.add_argument("--lenient", action="store_true", help="keep unknown actions")
     render = source_command("render", "print an automation as text, JSON or HTML")
     render.add_argument("--format", choices=("text", "json", "html"), default="text")
     simulate = source_command("simulate", "run an automation on a virtual clock, offline")
@@ -394,6 +434,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, run in (
         ("validate", _validate),
+        ("schema", _schema),
         ("render", _render),
         ("simulate", _simulate),
         ("invoke", _invoke),

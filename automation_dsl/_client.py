@@ -40,7 +40,7 @@ from ._http import (
 )
 from ._retry import RetryPolicy, RetryState
 from ._runs import AutomationRun, RunStep
-from ._types import Expiration, KeyFunction, OnInvalid
+from ._types import DataLike, Expiration, KeyFunction, OnInvalid
 from ._values import RunContext, given_context
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
@@ -140,8 +140,8 @@ class CourierClient(_ClientBase):
         self,
         automation: Automation | Mapping[str, Any],
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -427,8 +427,8 @@ class AsyncCourierClient(_ClientBase):
         self,
         automation: Automation | Mapping[str, Any],
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._fields import FAST, encode_text, encoder, wire_name
+from ._fields import FAST, LOCAL, encode_text, encoder, wire_name
 
 T = TypeVar("T", bound=type)
 
@@ -196,7 +196,7 @@ def compile_wire_items(
 
 def wire_plan(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
     """The (Python name, JSON name, encoder) of each field, in JSON order: own fields, if, ref."""
-    fields = attrs.fields(cls)
+    fields = [a for a in attrs.fields(cls) if not a.metadata.get(LOCAL)]
     ordered = [a for a in fields if a.name not in ("if_", "ref")]
     ordered += [a for a in fields if a.name in ("if_", "ref")]
     return tuple((a.name, wire_name(a), encoder(a)) for a in ordered)

@@ -25,11 +25,23 @@ import attrs
 from ._errors import MISSING, ValidationError, ValidationTypeError, path_step
 from ._json import loads
 from ._parse import parse_step
+from ._payload_schema import PayloadSchema
+from ._ref import mapping_ref
+from ._steps import FetchData
 from ._time import UntilFormat, until_format_of
+from ._types import DataLike
 from ._values import RunContext, given_context
 
 if TYPE_CHECKING:
     from ._automation import Automation
+
+
+SCHEMAS_KEY = "x-payload-schemas"
+"""The top-level key of [`Automation.to_json`][automation_dsl.Automation.to_json] that
+carries the payload schemas: ``{"data": ..., "profile": ..., "returns": {"<step index>":
+...}}``. Courier's invoke body has no place for them:
+[`Automation.to_payload`][automation_dsl.Automation.to_payload] and the clients never send
+it."""
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -97,7 +109,72 @@ def from_payload(
         automation = cls.from_dict(payload["automation"], lenient=lenient)
     except ValidationError as error:
         raise (error.at("automation") if error.path else located(error)) from None
-    return automation, run_context(payload, "", skip=("automation",))
+    if SCHEMAS_KEY in payload:
+        automation = with_schemas(automation, payload[SCHEMAS_KEY])
+    return automation, run_context(payload, "", skip=("automation", SCHEMAS_KEY))
+
+
+def with_schemas(automation: Automation, schemas: Any) -> Automation:
+    """``automation`` with the payload schemas of a document's ``SCHEMAS_KEY``."""
+    if not isinstance(schemas, Mapping):
+        raise ValidationTypeError(
+            "invoke body", SCHEMAS_KEY, "a JSON object", schemas, path=SCHEMAS_KEY
+        )
+    unknown = sorted(set(schemas) - {"data", "profile", "returns"})
+    if unknown:
+        raise ValidationError(
+            "invoke body",
+            unknown[0],
+            "only 'data', 'profile' and 'returns'",
+            schemas[unknown[0]],
+            path=f"{SCHEMAS_KEY}.{path_step(unknown[0])}",
+        )
+    returns = schemas.get("returns", {})
+    if not isinstance(returns, Mapping):
+        raise ValidationTypeError(
+            "invoke body", "returns", "a JSON object", returns, path=f"{SCHEMAS_KEY}.returns"
+        )
+    steps = list(automation.steps)
+    for index, schema in returns.items():
+        where = f"{SCHEMAS_KEY}.returns.{path_step(index)}"
+        position = int(index) if isinstance(index, str) and index.isdigit() else -1
+        step = steps[position] if 0 <= position < len(steps) else None
+        if not isinstance(step, FetchData):
+            raise ValidationError(
+                "invoke body", "returns", "the index of a fetch-data step", index, path=where
+            )
+        try:
+            steps[position] = attrs.evolve(step, returns=schema)
+        except ValidationError as error:
+            raise error.at(where) from None
+    try:
+        return attrs.evolve(
+            automation,
+            steps=tuple(steps),
+            data_schema=schemas.get("data"),
+            profile_schema=schemas.get("profile"),
+        )
+    except ValidationError as error:
+        raise (
+            error if error.path and error.path.startswith("steps") else error.at(SCHEMAS_KEY)
+        ) from None
+
+
+def schemas_of(automation: Automation) -> dict[str, Any] | None:
+    """The payload schemas of ``automation`` as ``SCHEMAS_KEY`` holds them, if any."""
+    out: dict[str, Any] = {}
+    for root in ("data", "profile"):
+        schema = getattr(automation, f"{root}_schema")
+        if schema is not None:
+            out[root] = schema.schema
+    returns = {
+        str(index): step.returns.schema
+        for index, step in enumerate(automation.steps)
+        if isinstance(step, FetchData) and isinstance(step.returns, PayloadSchema)
+    }
+    if returns:
+        out["returns"] = returns
+    return out or None
 
 
 def from_json(cls: type[Automation], text: str | bytes, *, lenient: bool) -> Automation:
@@ -159,14 +236,20 @@ def to_payload(
     context: RunContext | Mapping[str, Any] | None,
     *,
     until_format: UntilFormat | str | None,
-    data: Mapping[str, Any] | None = None,
-    profile: Mapping[str, Any] | None = None,
+    data: DataLike | None = None,
+    profile: DataLike | None = None,
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,
 ) -> dict[str, Any]:
-    """The body of [`Automation.to_payload`][]: the whole ``POST /automations/invoke`` body."""
+    """The body of [`Automation.to_payload`][]: the whole ``POST /automations/invoke`` body;
+    ``data`` and ``profile`` checked against the automation's payload schemas."""
     body: dict[str, Any] = {"automation": automation.to_dict(until_format=until_format)}
+    data_schema, profile_schema = automation.data_schema, automation.profile_schema
+    if data_schema is not None:
+        data = data_schema.to_json(data, "Automation.to_payload", "data")
+    if profile_schema is not None:
+        profile = profile_schema.to_json(profile, "Automation.to_payload", "profile")
     overrides = given_context(
         data=data, profile=profile, recipient=recipient, brand=brand, template=template
     )
@@ -182,7 +265,18 @@ def to_payload(
         body.update(context.to_wire())
     elif overrides:
         body.update(RunContext._new(**overrides).to_wire())
+    for schema, root in ((data_schema, "data"), (profile_schema, "profile")):
+        if schema is not None:
+            check_context(schema, body.get(root), root, "Automation.to_payload")
     return body
+
+
+def check_context(schema: PayloadSchema, value: Any, root: str, owner: str) -> None:
+    """Check a run's ``data`` (or ``profile``) against its schema; an absent value is
+    checked as ``{}``, and a ``{"$ref": ...}`` accessor (read when the run starts) not at all."""
+    if isinstance(value, Mapping) and mapping_ref(value) is not None:
+        return
+    schema.check({} if value is None else value, root=root, owner=owner)
 
 
 def to_json(
@@ -191,13 +285,14 @@ def to_json(
     *,
     indent: int | None,
     until_format: UntilFormat | str | None,
-    data: Mapping[str, Any] | None = None,
-    profile: Mapping[str, Any] | None = None,
+    data: DataLike | None = None,
+    profile: DataLike | None = None,
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,
 ) -> str:
-    """The body of [`Automation.to_json`][]: ``indent`` checked first, then the body written."""
+    """The body of [`Automation.to_json`][]: ``indent`` checked first, then the body
+    written, with the payload schemas (if any) under ``SCHEMAS_KEY``."""
     if indent is not None and (indent.__class__ is not int or not 0 <= indent <= 16):
         raise ValidationTypeError("Automation.to_json", "indent", "None or 0 to 16", indent)
     body = automation.to_payload(
@@ -209,4 +304,7 @@ def to_json(
         template=template,
         until_format=until_format,
     )
+    schemas = schemas_of(automation)
+    if schemas is not None:
+        body[SCHEMAS_KEY] = schemas
     return json.dumps(body, indent=indent, ensure_ascii=False, allow_nan=False)

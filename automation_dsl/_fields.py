@@ -7,6 +7,7 @@ what was expected and what was given. Its metadata also carries:
 
 * ``WIRE``: the JSON name, where it differs from the Python name (``if_`` is ``if``);
 * ``ENCODE``: how the value is written as JSON, where it is not JSON already;
+* ``LOCAL``: the field stays in Python, never written to the wire nor read from it;
 * ``FAST``: a Python expression over ``{v}`` that is true only when the converter would
   return the value itself (``None`` for an optional field, a plain non-empty ASCII
   ``str`` ...), used by `automation_dsl._compile` to skip the converter call on the hot path.
@@ -43,6 +44,7 @@ import attrs
 
 from ._errors import ValidationError, ValidationTypeError
 from ._json import FrozenDict, freeze, thaw
+from ._payload_schema import PayloadSchema
 from ._ref import Ref, as_ref
 from ._time import to_utc
 
@@ -52,6 +54,8 @@ ENCODE = "encode"
 """Metadata key: the function that turns a field's value into JSON."""
 FAST = "fast"
 """Metadata key: ``(expression over {v}, names it uses)``, true when no conversion is needed."""
+LOCAL = "local"
+"""Metadata key: the field is never written to the wire nor read from it (``returns``)."""
 
 E = TypeVar("E", bound=Enum)
 Convert = Callable[[Any, Any, "attrs.Attribute[Any]"], Any]
@@ -133,8 +137,9 @@ def _field(
     wire: str | None = None,
     encode: Callable[..., Any] | None = None,
     default: Any = None,
+    local: bool = False,
 ) -> Any:
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = {LOCAL: True} if local else {}
     if wire:
         metadata[WIRE] = wire
     if encode:
@@ -428,6 +433,16 @@ def ref_or(
         return convert(value, instance.OWNER, field.name)
 
     return wrapped
+
+
+def payload_schema() -> Any:
+    """An optional [`PayloadSchema`][automation_dsl.PayloadSchema] (from a class or a JSON Schema)
+    that stays in Python: never written to Courier's JSON (``fetch_data(returns=...)``)."""
+
+    def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
+        return PayloadSchema.of(value, _owner(instance), field.name)
+
+    return _field(convert, required=False, fast="{v} is None", local=True)
 
 
 def node_id(value: Any, instance: Any, field: attrs.Attribute[Any]) -> str:

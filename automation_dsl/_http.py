@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from ._automation import Automation
+from ._document import SCHEMAS_KEY
 from ._errors import (
     STATUS_ERRORS,
     ConfigurationError,
@@ -446,7 +447,8 @@ def _invoke_body(
         flow, context = Automation.from_payload(automation)
         return flow.to_payload(context, **given)
     if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
-        return {**automation, **RunContext(**given).to_wire()}
+        sent = {key: value for key, value in automation.items() if key != SCHEMAS_KEY}
+        return {**sent, **RunContext(**given).to_wire()}
     raise ValidationTypeError(
         "invoke",
         "automation",

@@ -14,7 +14,12 @@ Examples:
 from __future__ import annotations
 
 import copy
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._automation import Automation
+    from ._payload_schema import PayloadSchema
 
 __all__ = ["invoke_schema"]
 
@@ -211,14 +216,65 @@ _SCHEMA: dict[str, Any] = {
 }
 
 
-def invoke_schema() -> dict[str, Any]:
+def _embedded(schema: PayloadSchema, root: str, defs: dict[str, Any]) -> dict[str, Any]:
+    """A payload schema as the schema of the body's ``root`` property: its ``$defs`` moved
+    into ``defs`` under ``<root>.<name>`` and its ``$ref``s rewritten to match."""
+    text = schema.compiled.schema
+    own = dict(text)
+    for name, sub in own.pop("$defs", {}).items():
+        defs[f"{root}.{name}"] = sub
+    moved = {"own": own, "defs": {k: v for k, v in defs.items() if k.startswith(root + ".")}}
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: (
+                    re.sub(r"^#/\$defs/", f"#/$defs/{root}.", item)
+                    if key == "$ref" and isinstance(item, str)
+                    else rewrite(item)
+                )
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [rewrite(item) for item in value]
+        return value
+
+    rewritten = rewrite(moved)
+    defs.update(rewritten["defs"])
+    return rewritten["own"]  # type: ignore[no-any-return]
+
+
+def invoke_schema(automation: Automation | None = None) -> dict[str, Any]:
     """Return the JSON Schema (draft 2020-12) of a ``POST /automations/invoke`` body.
 
     Raw steps (actions this library does not model) are outside the schema by design.
-    The result is a fresh copy: change it freely.
+    Given an automation with payload schemas (``data_schema``, ``profile_schema``), the
+    body's ``data`` and ``profile`` are those schemas (their ``$defs`` moved to the top as
+    ``data.<name>``), and ``data`` is required when an empty one would not do. The result
+    is a fresh copy: change it freely.
 
     Examples:
         >>> sorted(invoke_schema()["properties"])
         ['automation', 'brand', 'data', 'profile', 'recipient', 'template']
+        >>> from typing import TypedDict
+        >>> from automation_dsl import Automation
+        >>> class Order(TypedDict):
+        ...     total: float
+        >>> schema = invoke_schema(Automation(data_schema=Order))
+        >>> schema["properties"]["data"], schema["required"]
+        ({'$ref': '#/$defs/data.Order'}, ['automation', 'data'])
     """
-    return copy.deepcopy(_SCHEMA)
+    schema = copy.deepcopy(_SCHEMA)
+    if automation is None:
+        return schema
+    defs: dict[str, Any] = {}
+    for root in ("data", "profile"):
+        payload = getattr(automation, f"{root}_schema", None)
+        if payload is None:
+            continue
+        schema["properties"][root] = _embedded(payload, root, defs)
+        if not payload.compiled.valid({}):
+            schema["required"].append(root)
+    if defs:
+        schema["$defs"] = defs
+    return schema

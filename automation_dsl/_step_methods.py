@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ._errors import MISSING, ValidationError, ValidationTypeError
+from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import RefLike
 from ._steps import (
     AddToBatch,
@@ -288,10 +289,13 @@ class StepMethods:
         idempotency_expiry: Expiry | None = None,
         if_: ConditionLike | None = None,
         ref: str | None = None,
+        returns: PayloadSchema | SchemaSource | None = None,
     ) -> Automation:
         """Append a ``fetch-data`` step: call ``url`` and merge the JSON reply into ``data``.
 
-        ``body`` may be a string or a dict, which is JSON-encoded.
+        ``body`` may be a string or a dict, which is JSON-encoded. ``returns`` declares the
+        reply's shape (an attrs class, dataclass, ``TypedDict`` or JSON Schema; never sent):
+        with a ``data_schema``, later steps may read its paths (docs/payload-schemas.md).
 
         Examples:
             >>> from automation_dsl import Automation
@@ -308,6 +312,7 @@ class StepMethods:
                 idempotency_expiry=idempotency_expiry,
                 if_=if_,
                 ref=ref,
+                returns=returns,
             )
         )
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 import attrs
 
@@ -39,6 +39,7 @@ from . import _fields as f
 from ._compile import fast_init
 from ._errors import ValidationError
 from ._json import thaw
+from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref, RefLike
 from ._time import (
     UntilFormat,
@@ -49,7 +50,7 @@ from ._time import (
     iso_length,
     to_utc,
 )
-from ._types import Expiry, JSONValue
+from ._types import DataLike, Expiry, JSONValue
 from ._values import (
     BatchScope,
     DataSource,
@@ -179,8 +180,8 @@ class AutomationLike(Protocol):
         context: RunContext | Mapping[str, Any] | None = None,
         /,
         *,
-        data: Mapping[str, Any] | None = None,
-        profile: Mapping[str, Any] | None = None,
+        data: DataLike | None = None,
+        profile: DataLike | None = None,
         recipient: str | None = None,
         brand: str | None = None,
         template: str | None = None,
@@ -407,6 +408,9 @@ class UpdateProfile(_Typed):
 class FetchData(_Typed):
     """``fetch-data``: call a webhook and merge its JSON response into the run's ``data``.
 
+    ``returns`` (never sent to Courier) declares the reply's shape, as a payload schema
+    source: with ``Automation(data_schema=...)``, later steps may read its paths too.
+
     Examples:
         >>> FetchData(webhook=Webhook(url="https://x.test/u"), merge_strategy="overwrite").to_wire()
         {'action': 'fetch-data', 'webhook': {'url': 'https://x.test/u', 'method': 'GET'}, \
@@ -422,6 +426,7 @@ class FetchData(_Typed):
     merge_strategy: MergeLike | None = f.choice(MergeStrategy)
     idempotency_key: str | None = f.text(required=False)
     idempotency_expiry: Expiry | None = f.epoch_or_iso()
+    returns: PayloadSchema | SchemaSource | None = f.payload_schema()
 
     def _chain_kwargs(self) -> dict[str, Any]:
         kwargs = super()._chain_kwargs()
@@ -431,6 +436,18 @@ class FetchData(_Typed):
             del flat["method"]
         return {**flat, **kwargs}
 
+
+_set_returns = FetchData.__dict__["returns"].__set__
+_fetch_data_setstate = cast(Any, FetchData).__setstate__
+
+
+def _setstate(self: FetchData, state: Any) -> None:
+    """attrs' ``__setstate__``, after the default of ``returns`` (0.1.0 pickles lack it)."""
+    _set_returns(self, None)
+    _fetch_data_setstate(self, state)
+
+
+cast(Any, FetchData).__setstate__ = _setstate
 
 _iso_period = f.ref_or(iso_duration)
 _BATCH_LONGEST = timedelta(days=60)

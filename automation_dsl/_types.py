@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from _typeshed import DataclassInstance
+    from attrs import AttrsInstance
 
 __all__: list[str] = []  # aliases for signatures; none is exported at the top level
 
@@ -37,3 +43,7 @@ KeyFunction: TypeAlias = Callable[[dict[str, Any]], str]
 
 OnInvalid: TypeAlias = Literal["fail", "raise"]
 """What bulk invoke does with an item that does not validate."""
+
+DataLike: TypeAlias = "Mapping[str, Any] | AttrsInstance | DataclassInstance"
+"""A run's ``data`` or ``profile``: a mapping, or an instance of the attrs class or dataclass
+that the automation's payload schema was made from (written as JSON field by field)."""

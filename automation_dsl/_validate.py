@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._automation import Automation
+from ._document import SCHEMAS_KEY
 from ._errors import ValidationError
 from ._parse import parse_step
 
@@ -25,9 +26,11 @@ def find_errors(document: Any, *, lenient: bool) -> list[ValidationError]:
 
     Each step is parsed on its own, so one bad step does not hide the next.
     """
+    schemas = None
     if isinstance(document, Mapping) and "automation" in document:
         prefix, body = "automation.", document["automation"]
         context = {key: value for key, value in document.items() if key != "automation"}
+        schemas = context.pop(SCHEMAS_KEY, None)
     else:
         prefix, body, context = "", document, {}
     errors: list[ValidationError] = []
@@ -48,6 +51,11 @@ def find_errors(document: Any, *, lenient: bool) -> list[ValidationError]:
     for key, value in context.items():  # each run-context field on its own
         try:
             Automation.from_payload({"automation": {"steps": []}, key: value})
+        except ValidationError as error:
+            errors.append(error)
+    if schemas is not None and not errors:  # they are checked against the steps
+        try:
+            Automation.from_payload({"automation": body, SCHEMAS_KEY: schemas}, lenient=lenient)
         except ValidationError as error:
             errors.append(error)
     return errors

@@ -30,7 +30,7 @@ import attrs
 
 from ._compile import compile_wire_items, wire_plan
 from ._errors import MISSING, ValidationError, ValidationTypeError
-from ._fields import wire_name
+from ._fields import LOCAL, wire_name
 from ._json import FrozenDict, thaw
 from ._time import UntilFormat
 
@@ -60,6 +60,7 @@ class WireObject:
     _plan: ClassVar[Plan]
     _by_wire: ClassVar[dict[str, str]]
     _required: ClassVar[tuple[tuple[str, str], ...]]  # (Python name, JSON name)
+    _local: ClassVar[tuple[str, ...]]  # fields never on the wire (after the others in reprs)
 
     @classmethod
     def _wire_fields(cls) -> Plan:
@@ -69,11 +70,11 @@ class WireObject:
             plan = wire_plan(cls)
             cls._plan = plan
             cls._by_wire = {wire: name for name, wire, _ in plan}
+            fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
             cls._required = tuple(
-                (a.name, wire_name(a))
-                for a in attrs.fields(cast("type[attrs.AttrsInstance]", cls))
-                if a.default is attrs.NOTHING
+                (a.name, wire_name(a)) for a in fields if a.default is attrs.NOTHING
             )
+            cls._local = tuple(a.name for a in fields if a.metadata.get(LOCAL))
         return plan
 
     @plain_to_wire
@@ -82,12 +83,9 @@ class WireObject:
         return self._wire_items()
 
     def _set_fields(self) -> dict[str, Any]:
-        """The fields that are set, by Python name, in JSON order."""
-        return {
-            name: getattr(self, name)
-            for name, _, _ in self._wire_fields()
-            if getattr(self, name) is not None
-        }
+        """The fields that are set, by Python name, in JSON order (then the local ones)."""
+        names = [name for name, _, _ in self._wire_fields()] + list(self._local)
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={show(v)}" for k, v in self._set_fields().items())

@@ -20,7 +20,9 @@ def test_python_blocks_run(page: Path) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks, 1):
         try:
-            exec(compile(code, f"{page.name} block {number}", "exec"), namespace)
+            # dont_inherit: a block runs as a user's module would, without this file's
+            # ``from __future__ import annotations`` (payload schemas read class annotations)
+            exec(compile(code, f"{page.name} block {number}", "exec", dont_inherit=True), namespace)
         except Exception as error:  # pragma: no cover - the failure message is the point
             pytest.fail(f"{page.name}, python block {number} failed: {error!r}\n{code}")
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal, NotRequired, TypedDict
 from zoneinfo import ZoneInfo
+
+import attrs
 
 from automation_dsl import (
     AddToBatch,
@@ -31,6 +34,7 @@ from automation_dsl import (
     Invoke,
     MergeStrategy,
     MessageStatus,
+    PayloadSchema,
     RawStep,
     Ref,
     RefLike,
@@ -110,6 +114,45 @@ def onboarding() -> Automation:
         .raw({"action": "get-profile", "user_id": "u1"})
         .cancel(order_token(), if_=data.order.status == "canceled")
     )
+
+
+@attrs.frozen
+class Order:
+    """The shape of ``data`` for the receipts flow."""
+
+    id: str
+    total: float
+    tier: Literal["vip", "standard"]
+    token: str = "t-1"
+
+
+class Reply(TypedDict):
+    """What the loyalty webhook answers (merged into ``data``)."""
+
+    points: int
+    note: NotRequired[str]
+
+
+def receipts() -> dict[str, object]:
+    """A flow whose ``data`` is declared: paths and literals checked while building, the
+    data checked (and an instance written as JSON) when the payload is made."""
+    flow = (
+        Automation(cancelation_token=data.token, data_schema=Order)
+        .fetch_data("https://x.test/loyalty", returns=Reply)
+        .send("VIP", if_=(data.tier == "vip") & (data.points > 100))
+    )
+    hint: str | None = None
+    try:
+        flow.send("TYPO", if_=data.tierr == "vip")
+    except ValidationError as error:
+        hint = error.hint  # did you mean 'data.tier'?
+    assert hint is not None
+    assert "data.tier" in hint
+    schema = PayloadSchema(Order)
+    assert invoke_schema(flow)["properties"]["data"]
+    return flow.to_payload(recipient="u1", data=Order("o-1", 120.0, "vip")) | {
+        "json": schema.to_json(Order("o-2", 5.0, "standard"))
+    }
 
 
 def from_step_objects() -> Automation:
@@ -208,6 +251,7 @@ def main() -> list[str]:
     flow = onboarding()
     out = [flow.explain(), repr(from_step_objects()), refused(None)]
     assert conditions_in_python()
+    out.append(str(receipts()["data"]))
     documents(flow)
     out.append(str(len(simulated(onboarding()[:6]))))
     retry = RetryPolicy(max_retries=2, budget_ratio=0.1)

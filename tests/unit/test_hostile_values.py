@@ -126,6 +126,16 @@ BAD: dict[str, list[tuple[Any, type[Exception]]]] = {
         ("PT0S", VE),
         (5, TE),
     ],
+    "payload_schema": [
+        (5, TE),
+        ("x", TE),
+        (set, TE),
+        ({"type": "objekt"}, VE),
+        ({"pattern": "^a"}, VE),
+        ({"$ref": "#/$defs/nope"}, VE),
+        ({"enum": [math.nan]}, TE),
+        ({"title": SURROGATE}, VE),
+    ],
     "node": [("", TE), (5, TE), ({"$node_id": 5}, TE), ({"other": "n"}, TE), (SURROGATE, VE)],
     "body": [(5, TE), (b"x", TE), (SURROGATE, VE), ({"a": SURROGATE}, VE), ({"a": math.inf}, VE)],
     "headers": [
@@ -185,6 +195,7 @@ KINDS: dict[tuple[type, str], str] = {
     (AddToBatch, "wait_period"): "batch_period",
     (AddToBatch, "max_wait_period"): "batch_period",
     (Throttle, "on_throttle"): "node",
+    (FetchData, "returns"): "payload_schema",
 }
 ROWS = [
     pytest.param(cls, name, value, error, id=f"{cls.__name__}.{name}={reprlib.repr(value)}")
