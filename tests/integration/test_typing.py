@@ -43,9 +43,10 @@ Send(template=data.template, if_=data.vip)
 
 def test_the_typed_user_module_runs_against_the_sandbox() -> None:
     out = user_flows.main()
-    assert out[-2] == "ValidationError"  # a blank condition is refused by the library
-    assert out[3].isdigit()
-    assert int(out[3]) > 0
+    assert out["blank condition"] == "ValidationError"  # refused by the library
+    assert int(out["events"]) > 0  # simulated
+    assert out["receipt data"] == "{'id': 'o-1', 'total': 120.0, 'tier': 'vip', 'token': 't-1'}"
+    assert out["async run"]
 
 
 def test_extraction_covers_every_page_with_python_and_every_notebook(tmp_path: Path) -> None:

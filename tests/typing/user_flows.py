@@ -246,14 +246,14 @@ async def run_async(client: AsyncCourierClient) -> str:
     return await flow.arun(recipient="u3", client=client)
 
 
-def main() -> list[str]:
+def main() -> dict[str, str]:
     """Build, check, simulate and run everything above; return what a script would print."""
     flow = onboarding()
-    out = [flow.explain(), repr(from_step_objects()), refused(None)]
+    out = {"explain": flow.explain(), "repr": repr(from_step_objects()), "refused": refused(None)}
     assert conditions_in_python()
-    out.append(str(receipts()["data"]))
+    out["receipt data"] = str(receipts()["data"])
     documents(flow)
-    out.append(str(len(simulated(onboarding()[:6]))))
+    out["events"] = str(len(simulated(onboarding()[:6])))
     retry = RetryPolicy(max_retries=2, budget_ratio=0.1)
     with Sandbox(start=START) as sandbox, sandbox.client(retry=retry) as client:
         result = run_on(client, sandbox)
@@ -264,14 +264,15 @@ def main() -> list[str]:
             async with sandbox.async_client() as async_client:
                 return await run_async(async_client)
 
-        out.append(asyncio.run(use_async()))
+        out["async run"] = asyncio.run(use_async())
     try:
         Automation().send("X", if_="   ")
     except AutomationError as error:
-        out.append(type(error).__name__)
-    out.append(str(datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/Paris"))))
+        out["blank condition"] = type(error).__name__
+    out["paris"] = str(datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/Paris")))
     return out
 
 
 if __name__ == "__main__":
-    print("\n".join(main()))
+    for name, value in main().items():
+        print(f"{name}: {value}")
