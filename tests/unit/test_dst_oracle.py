@@ -81,17 +81,18 @@ def test_equal_counts_and_microseconds_do_not() -> None:
     assert later.utc == z("2026-10-26T01:30")
 
 
-def test_gap_raise_only_when_the_gap_date_is_the_answer() -> None:
+def test_gap_raise_as_soon_as_the_walk_reaches_the_gap_date() -> None:
     raised = oracle_next_local(z("2026-03-29T00:00"), time(1, 30), LONDON, on_gap="raise")
     assert raised == GapRaised(date(2026, 3, 29), "Europe/London")
-    gone = oracle_next_local(z("2026-03-29T02:00"), time(1, 30), LONDON, on_gap="raise")
-    assert isinstance(gone, Expected)
-    assert gone.utc == z("2026-03-30T00:30")
-    skipped = oracle_next_local(
-        z("2026-03-29T00:00"), time(1, 30), LONDON, frozenset({0}), on_gap="raise"
-    )
-    assert isinstance(skipped, Expected)
+    # Read literally, the contract raises on the gap date even after its moved instant.
+    late = oracle_next_local(z("2026-03-29T22:00"), time(1, 30), LONDON, on_gap="raise")
+    assert late == GapRaised(date(2026, 3, 29), "Europe/London")
+    forward = answer(z("2026-03-29T22:00"), time(1, 30), LONDON)
+    assert forward.utc == z("2026-03-30T00:30")
+    skipped = answer(z("2026-03-29T00:00"), time(1, 30), LONDON, frozenset({0}), on_gap="raise")
     assert skipped.utc == z("2026-03-30T00:30")
+    next_day = answer(z("2026-03-30T00:00"), time(1, 30), LONDON, on_gap="raise")
+    assert next_day.utc == z("2026-03-30T00:30")
 
 
 def test_days_and_the_local_date_of_after() -> None:
