@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "IdempotencyKeyReusedError": "._errors",
     "Invoke": "._steps",
     "JournalError": "._errors",
+    "LocalInstant": "._localtime",
+    "LocalTime": "._localtime",
     "MergeStrategy": "._values",
     "Message": "._timeline",
     "MessageStatus": "._status",
@@ -82,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": "._errors",
     "ValidationTypeError": "._errors",
     "Webhook": "._values",
+    "at": "._localtime",
     "invoke_schema": "._schema",
 }
 """Each public name and the private module that defines it."""
@@ -162,6 +165,9 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._localtime import LocalInstant as LocalInstant
+    from ._localtime import LocalTime as LocalTime
+    from ._localtime import at as at
     from ._payload_schema import PayloadSchema as PayloadSchema
     from ._ref import Ref as Ref
     from ._ref import RefLike as RefLike

@@ -24,12 +24,14 @@ import attrs
 from . import _document
 from . import _fields as f
 from ._errors import ValidationError, ValidationTypeError, _show
+from ._localtime import LocalTime
 from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref, RefLike
 from ._schema_check import check_automation
 from ._step_methods import StepMethods
 from ._steps import Step
 from ._time import UntilFormat
+from ._timing import check_timing
 from ._types import DataLike
 from ._values import RunContext
 
@@ -165,6 +167,7 @@ class Automation(StepMethods):
         _set_data_schema(self, _data_schema(data_schema))
         _set_profile_schema(self, _profile_schema(profile_schema))
         check_automation(self.steps, self.cancelation_token, self.data_schema, self.profile_schema)
+        check_timing(self.steps)
 
     # -- building -------------------------------------------------------------------------
 
@@ -184,6 +187,8 @@ class Automation(StepMethods):
         condition = getattr(step, "if_", None)
         if condition is not None and condition.__class__ is not str:
             _check_refs(steps, len(steps) - 1)
+        if getattr(step, "until", None).__class__ is LocalTime:
+            check_timing(steps, len(steps) - 1)
         if self.data_schema is not None or self.profile_schema is not None:
             check_automation(
                 steps, None, self.data_schema, self.profile_schema, start=len(steps) - 1
@@ -397,15 +402,27 @@ class Automation(StepMethods):
         brand: str | None = None,
         template: str | None = None,
         until_format: UntilFormat | str | None = None,
+        now: datetime | None = None,
     ) -> dict[str, Any]:
         """Return the whole body of ``POST /automations/invoke``.
 
         The run context is given as keywords, or as a [`RunContext`][]
         or a mapping of its fields (keywords then override them). Unset fields are omitted.
 
+        A local-time delay ([`at`][automation_dsl.at]) is resolved for this run context as
+        invoked at ``now`` (by default, the current time): Courier receives its instant.
+
         Examples:
             >>> Automation().send("A").to_payload(recipient="user-1")
             {'automation': {'steps': [{'action': 'send', 'template': 'A'}]}, 'recipient': 'user-1'}
+            >>> from datetime import UTC, datetime
+            >>> from automation_dsl import at
+            >>> from automation_dsl.conditions import profile
+            >>> nine = Automation().delay(until=at("09:00", tz=profile.timezone))
+            >>> body = nine.to_payload(profile={"timezone": "Asia/Tokyo"},
+            ...                        now=datetime(2026, 7, 1, 12, tzinfo=UTC))
+            >>> body["automation"]["steps"][0]
+            {'action': 'delay', 'until': '20260702T000000.000'}
         """
         return _document.to_payload(
             self,
@@ -416,6 +433,7 @@ class Automation(StepMethods):
             brand=brand,
             template=template,
             until_format=until_format,
+            now=now,
         )
 
     def to_json(
@@ -430,6 +448,7 @@ class Automation(StepMethods):
         brand: str | None = None,
         template: str | None = None,
         until_format: UntilFormat | str | None = None,
+        now: datetime | None = None,
     ) -> str:
         """Return `to_payload` as JSON text (the body a client sends).
 
@@ -447,6 +466,7 @@ class Automation(StepMethods):
             brand=brand,
             template=template,
             until_format=until_format,
+            now=now,
         )
 
     # -- simulating -----------------------------------------------------------------------

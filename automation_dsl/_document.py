@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -28,7 +29,8 @@ from ._parse import parse_step
 from ._payload_schema import PayloadSchema
 from ._ref import mapping_ref
 from ._steps import FetchData
-from ._time import UntilFormat, until_format_of
+from ._time import NAIVE_HINT, UntilFormat, until_format_of
+from ._timing import has_local_time, resolve
 from ._types import DataLike
 from ._values import RunContext, given_context
 
@@ -241,10 +243,14 @@ def to_payload(
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The body of [`Automation.to_payload`][]: the whole ``POST /automations/invoke`` body;
-    ``data`` and ``profile`` checked against the automation's payload schemas."""
-    body: dict[str, Any] = {"automation": automation.to_dict(until_format=until_format)}
+    ``data`` and ``profile`` checked against the automation's payload schemas, local times
+    resolved for this run context as invoked at ``now``."""
+    body: dict[str, Any] = {"automation": None}
+    if now is not None:
+        now = invoke_time(now, "Automation.to_payload")
     data_schema, profile_schema = automation.data_schema, automation.profile_schema
     if data_schema is not None:
         data = data_schema.to_json(data, "Automation.to_payload", "data")
@@ -268,7 +274,22 @@ def to_payload(
     for schema, root in ((data_schema, "data"), (profile_schema, "profile")):
         if schema is not None:
             check_context(schema, body.get(root), root, "Automation.to_payload")
+    if has_local_time(automation.steps):
+        when = invoke_time(now, "Automation.to_payload")
+        automation = automation._with(resolve(automation.steps, body, when))
+    body["automation"] = automation.to_dict(until_format=until_format)
     return body
+
+
+def invoke_time(now: datetime | None, owner: str) -> datetime:
+    """``now`` (an aware datetime), or the current time: when the run starts."""
+    if now is None:
+        return datetime.now(UTC)
+    if not isinstance(now, datetime):
+        raise ValidationTypeError(owner, "now", "an aware datetime", now)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValidationError(owner, "now", "an aware datetime", now, hint=NAIVE_HINT)
+    return now
 
 
 def check_context(schema: PayloadSchema, value: Any, root: str, owner: str) -> None:
@@ -290,6 +311,7 @@ def to_json(
     recipient: str | None = None,
     brand: str | None = None,
     template: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """The body of [`Automation.to_json`][]: ``indent`` checked first, then the body
     written, with the payload schemas (if any) under ``SCHEMAS_KEY``."""
@@ -303,6 +325,7 @@ def to_json(
         brand=brand,
         template=template,
         until_format=until_format,
+        now=now,
     )
     schemas = schemas_of(automation)
     if schemas is not None:

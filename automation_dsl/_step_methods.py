@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ._errors import MISSING, ValidationError, ValidationTypeError
+from ._localtime import LocalTime
 from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import RefLike
 from ._steps import (
@@ -163,7 +164,7 @@ class StepMethods:
     def delay(
         self,
         *,
-        until: datetime | date | str | RefLike | None = None,
+        until: datetime | date | str | LocalTime | RefLike | None = None,
         duration: timedelta | str | RefLike | None = None,
         weeks: int = 0,
         days: int = 0,

@@ -39,6 +39,7 @@ from . import _fields as f
 from ._compile import fast_init
 from ._errors import ValidationError
 from ._json import thaw
+from ._localtime import LocalTime
 from ._payload_schema import PayloadSchema, SchemaSource
 from ._ref import Ref, RefLike
 from ._time import (
@@ -291,7 +292,17 @@ class SendList(_Typed):
     idempotency_expiry: Expiry | None = f.epoch_or_iso()
 
 
-def _encode_until(value: datetime | Ref, until_format: UntilFormat | None) -> Any:
+def _until(value: Any, owner: str, field: str) -> datetime | LocalTime:
+    """A delay's ``until``: a local time (`at`, or its ``{"$local": ...}`` document form)
+    as it is, anything else as a UTC instant."""
+    if value.__class__ is LocalTime:
+        return value
+    if isinstance(value, Mapping) and "$local" in value:
+        return LocalTime.from_wire(value)
+    return to_utc(value, owner, field)
+
+
+def _encode_until(value: datetime | LocalTime | Ref, until_format: UntilFormat | None) -> Any:
     """Write ``until`` in the serialization's format (basic unless told)."""
     if type(value) is datetime:
         return format_until(value, UntilFormat.BASIC if until_format is None else until_format)
@@ -308,7 +319,9 @@ class Delay(_Typed):
 
     Args:
         until: an aware ``datetime``, a ``date`` (midnight UTC) or an ISO 8601 string (read
-            as UTC without an offset); stored in UTC, to the millisecond.
+            as UTC without an offset), stored in UTC, to the millisecond; or a wall-clock
+            time in each recipient's zone, [`at`][automation_dsl.at]`("09:00", tz=...)`,
+            resolved per run when the payload is made.
         duration: a ``timedelta`` of whole minutes or a Courier duration such as ``"5 minutes"``.
 
     Examples:
@@ -321,8 +334,8 @@ class Delay(_Typed):
     OWNER: ClassVar[str] = "delay step"
     _method: ClassVar[str] = "delay"
 
-    until: datetime | date | str | RefLike | None = f.converted(
-        f.ref_or(to_utc), required=False, encode=_encode_until
+    until: datetime | date | str | LocalTime | RefLike | None = f.converted(
+        f.ref_or(_until), required=False, encode=_encode_until
     )
     duration: timedelta | str | RefLike | None = f.converted(
         f.ref_or(courier_duration), required=False, encode=f.encode_text

@@ -51,7 +51,7 @@ class UntilFormat(StrEnum):
     """``2024-04-08T08:09:10.123Z``: ISO 8601 extended format with ``Z``."""
 
 
-_NAIVE_HINT = (
+NAIVE_HINT = (
     "attach a tzinfo, for example dt.replace(tzinfo=timezone.utc) or "
     "dt.replace(tzinfo=ZoneInfo('Europe/Paris'))"
 )
@@ -68,9 +68,7 @@ def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
         return value  # already normalized: the common case, kept cheap
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError(
-                owner, field, "a timezone-aware datetime", value, hint=_NAIVE_HINT
-            )
+            raise ValidationError(owner, field, "a timezone-aware datetime", value, hint=NAIVE_HINT)
         moment = _in_utc(value, owner, field)
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
