@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from automation_dsl import Ref, ValidationError, at
+from automation_dsl import Automation, Ref, ValidationError, at
 from automation_dsl._localtime import LocalTime, parse_days, parse_wall
 from automation_dsl.conditions import data, profile
 
@@ -317,3 +317,25 @@ def test_each_recipient_gets_their_own_zone() -> None:
 def test_a_data_path_reports_its_own_path() -> None:
     with pytest.raises(ValidationError, match=r"data\.recipient_tz"):
         at("09:00", tz=data.recipient_tz).resolve(START, {"data": {}})
+
+
+def test_to_payload_resolves_each_recipient_and_refuses_one_without_a_zone() -> None:
+    flow = Automation().delay(until=at("09:00", tz=profile.timezone, days="Mo-Fr"))
+    saturday = datetime(2026, 3, 7, 12, tzinfo=UTC)  # Monday 09:00 EDT, after spring forward
+
+    def until(context: Any) -> object:
+        return flow.to_payload(context, now=saturday)["automation"]["steps"][0]["until"]
+
+    assert until({"profile": {"timezone": "America/New_York"}}) == "20260309T130000.000"
+    assert until({"profile": {"timezone": "Asia/Kolkata"}}) == "20260309T033000.000"
+    unusable: list[Any] = [
+        {"profile": {}},
+        {"profile": {"timezone": 5}},
+        {"profile": {"timezone": "X"}},
+    ]
+    for context in unusable:
+        with pytest.raises(ValidationError, match=r"profile\.timezone"):
+            until(context)
+    fallback = Automation().delay(until=at("09:00", tz=profile.timezone, fallback="Asia/Kolkata"))
+    payload = fallback.to_payload({"profile": {"timezone": "X"}}, now=saturday)
+    assert payload["automation"]["steps"][0]["until"] == "20260308T033000.000"  # 09:00 IST
