@@ -516,11 +516,11 @@ def _properties(properties: dict[str, Check], extra: Check | None) -> Check:
             check = properties.get(key, extra)
             if check is None:
                 continue
-            if check is _refuse:
-                problems.append((key_path(path, key), declared, item))
-                continue
             if not isinstance(key, str):
                 problems.append((path, "an object with string keys", key))
+                continue
+            if check is _refuse:
+                problems.append((key_path(path, key), declared, item))
                 continue
             check(item, key_path(path, key), problems, depth + 1)
 
