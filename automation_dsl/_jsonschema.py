@@ -142,12 +142,15 @@ class _SchemaChecker:
         self.owner = owner
         self.field = field
         self.defs = defs
-        self.guarded: dict[str, set[str]] = {}  # def -> defs reached without consuming
 
     def fail(self, where: str, expected: str, got: Any, *, hint: str | None = None) -> NoReturn:
         raise ValidationError(self.owner, self.field, expected, got, hint=hint, path=where or None)
 
-    def check(self, schema: Any, where: str, depth: int, unguarded: set[str] | None) -> None:
+    def check(
+        self, schema: Any, where: str, depth: int, unguarded: dict[str, int] | None
+    ) -> None:
+        """Check ``schema`` at ``where``; ``unguarded`` collects the ``$defs`` it refers to
+        before reading into the value, each with the deepest nesting it is referred at."""
         if depth > MAX_SCHEMA_DEPTH:
             self.fail(where, f"a schema nested at most {MAX_SCHEMA_DEPTH} deep", "deeper")
         if schema is True or schema is False:
@@ -225,10 +228,10 @@ class _SchemaChecker:
                 known = ", ".join(sorted(self.defs)) or "none"
                 self.fail(at("$ref"), f"the name of a schema in $defs ({known})", ref)
             if unguarded is not None:
-                unguarded.add(name)
+                unguarded[name] = max(unguarded.get(name, 0), depth)
 
 
-def _ref_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+def _ref_cycle(graph: Mapping[str, Mapping[str, int]]) -> list[str] | None:
     """A cycle of $defs that refer to each other without reading into the value, if any."""
     state: dict[str, int] = {}
     for start in sorted(graph):
@@ -252,6 +255,24 @@ def _ref_cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 trail.append(nxt)
                 stack.append((nxt, sorted(graph.get(nxt, ()))))
     return None
+
+
+def _ref_depths(graph: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """How deep each node of an acyclic ``graph`` (a def: the defs it refers to, at what
+    nesting) nests schemas through its references, before any reads into the value."""
+    depths: dict[str, int] = {}
+    for start in graph:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            waiting = [name for name in graph.get(node, {}) if name not in depths]
+            if waiting:
+                stack += waiting
+                continue
+            stack.pop()
+            edges = graph.get(node, {}).items()
+            depths[node] = max((at + depths[name] for name, at in edges), default=0)
+    return depths
 
 
 def plain(schema: Any, owner: str, field: str) -> Any:
@@ -370,11 +391,12 @@ got 'pattern' (str); see docs/payload-schemas.md, 'The subset'; nothing is silen
     checker = _SchemaChecker(owner, field, defs if isinstance(defs, Mapping) else {})
     if not isinstance(defs, Mapping):
         checker.fail("$defs", "an object of named schemas", defs)
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, dict[str, int]] = {}
     for name, sub in defs.items():
-        graph[name] = set()
+        graph[name] = {}
         checker.check(sub, f"$defs.{name}", 1, graph[name])
-    checker.check(schema, "", 0, set())
+    root: dict[str, int] = {}
+    checker.check(schema, "", 0, root)
     cycle = _ref_cycle(graph)
     if cycle is not None:
         checker.fail(
@@ -382,6 +404,15 @@ got 'pattern' (str); see docs/payload-schemas.md, 'The subset'; nothing is silen
             "references that read into the value before they recur",
             " -> ".join(cycle),
             hint="a $ref cycle outside properties/items would never end",
+        )
+    depths = _ref_depths(graph)
+    deepest = max((at + depths[name] for name, at in root.items()), default=0)
+    if deepest > MAX_SCHEMA_DEPTH:
+        checker.fail(
+            "$defs",
+            f"references nested at most {MAX_SCHEMA_DEPTH} deep before they read into the value",
+            "deeper",
+            hint="each $ref that reads nothing of the value nests its schema in the last one",
         )
     return CompiledSchema(schema)
 

@@ -3,6 +3,8 @@ hang, a silent acceptance), kept so that it stays fixed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from automation_dsl import PayloadSchema, ValidationError
@@ -16,3 +18,17 @@ def test_a_non_string_key_is_named_not_a_type_error() -> None:
         assert "string keys" in error.expected
     with pytest.raises(ValidationError, match="string keys"):
         closed.check({1: 2})
+
+
+def _chain(length: int) -> dict[str, Any]:
+    defs: dict[str, Any] = {f"d{i}": {"$ref": f"#/$defs/d{i + 1}"} for i in range(length)}
+    defs[f"d{length}"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    return {"$ref": "#/$defs/d0", "$defs": defs}
+
+
+def test_a_long_chain_of_refs_is_refused_when_made_not_a_recursion_error() -> None:
+    with pytest.raises(ValidationError, match="before they read into the value") as caught:
+        PayloadSchema(_chain(5000))
+    assert caught.value.path == "$defs"
+    [error] = PayloadSchema(_chain(40)).errors(5)  # a short chain still works
+    assert error.path == "data"
