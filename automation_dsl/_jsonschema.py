@@ -575,29 +575,27 @@ def _items(check: Check) -> Check:
 
 def _any_of(branches: list[Check]) -> Check:
     def any_of(value: Any, path: str, problems: list[Problem], depth: int) -> None:
-        first: list[Problem] | None = None
+        failures: list[list[Problem]] = []
         for branch in branches:
             found: list[Problem] = []
             branch(value, path, found, depth)
             if not found:
                 return
-            if first is None:
-                first = found
-        best = first or []
-        if len(branches) == 1 or (best and best[0][0] != path):
+            failures.append(found)
+        best = failures[0]
+        if len(branches) == 1 or best[0][0] != path:
             problems.extend(best)  # a deeper problem of the first branch reads best
             return
-        expected = []
-        for branch in branches:
-            found = []
-            branch(value, path, found, depth)
-            expected.append(found[0][1] if len(found) == 1 and found[0][0] == path else "?")
+        expected = [
+            found[0][1] if len(found) == 1 and found[0][0] == path else "?" for found in failures
+        ]
         if "?" in expected:
             problems.append(
                 (path, f"a value matching one of {len(branches)} schemas (anyOf)", value)
             )
         else:
-            problems.append((path, " or ".join(expected), value))
+            alternatives = (part for text in expected for part in text.split(" or "))
+            problems.append((path, " or ".join(dict.fromkeys(alternatives)), value))
 
     return any_of
 
