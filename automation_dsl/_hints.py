@@ -168,9 +168,13 @@ class _Deriver:
         if origin in _SEQUENCES:
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
                 raise self.unsupported(where, hint, "a tuple must be tuple[X, ...]")
+            if origin is not tuple and len(args) > 1:
+                raise self.unsupported(where, hint, "a sequence must be list[X] (one argument)")
             item = args[0] if args else Any
             return {"type": "array", "items": self.hint(item, where + "[]", depth + 1)}
         if origin in _MAPPINGS:
+            if len(args) not in (0, 2):
+                raise self.unsupported(where, hint, "a mapping must be dict[str, X]")
             key, value = args if args else (str, Any)
             if key is not str:
                 raise self.unsupported(where, hint, "a mapping's keys must be str (JSON's keys)")

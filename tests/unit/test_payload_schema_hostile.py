@@ -3,6 +3,8 @@ hang, a silent acceptance), kept so that it stays fixed."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from typing import Any
 
@@ -43,3 +45,18 @@ def test_nested_any_of_is_checked_in_linear_time() -> None:
     [error] = PayloadSchema(schema).errors(5)
     assert time.perf_counter() - started < 1
     assert (error.path, error.expected) == ("data", "a string or null")
+
+
+@pytest.mark.parametrize(
+    ("hint", "why"),
+    [
+        (dict[str], "dict[str, X]"),
+        (list[int, str], "list[X]"),
+        (dict[str, int, str], "dict[str, X]"),
+    ],  # type: ignore[misc]
+)
+def test_a_generic_with_the_wrong_number_of_arguments_is_named(hint: Any, why: str) -> None:
+    cls = dataclasses.make_dataclass("Odd", [("x", hint)])
+    with pytest.raises(ValidationError, match=re.escape(why)) as caught:
+        PayloadSchema(cls)
+    assert "Odd.x" in str(caught.value)
