@@ -102,6 +102,11 @@ def _fields(cls: type) -> tuple[dict[str, Any], set[str]]:
     }
 
 
+def _def_name(name: str) -> str:
+    """``name`` as a ``$defs`` name a ``$ref`` can spell (no ``/`` or ``~``)."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", name) or "_"
+
+
 class _Deriver:
     """Writes the schema of one class, collecting nested classes in ``defs``."""
 
@@ -115,9 +120,13 @@ class _Deriver:
         name = self.names.get(cls)
         if name is not None:
             return name
-        name = cls.__name__
+        name = _def_name(cls.__name__)
         if name in self.defs:  # two classes of one name: the longer name tells them apart
-            name = re.sub(r"[^A-Za-z0-9_.]", "_", f"{cls.__module__}.{cls.__qualname__}")
+            name = base = _def_name(f"{cls.__module__}.{cls.__qualname__}")
+            count = 1
+            while name in self.defs:  # made by one function twice: a number does
+                count += 1
+                name = f"{base}_{count}"
         self.names[cls] = name
         self.defs[name] = {}  # reserved first: a recursive class refers to itself
         fields, required = _fields(cls)

@@ -146,9 +146,7 @@ class _SchemaChecker:
     def fail(self, where: str, expected: str, got: Any, *, hint: str | None = None) -> NoReturn:
         raise ValidationError(self.owner, self.field, expected, got, hint=hint, path=where or None)
 
-    def check(
-        self, schema: Any, where: str, depth: int, unguarded: dict[str, int] | None
-    ) -> None:
+    def check(self, schema: Any, where: str, depth: int, unguarded: dict[str, int] | None) -> None:
         """Check ``schema`` at ``where``; ``unguarded`` collects the ``$defs`` it refers to
         before reading into the value, each with the deepest nesting it is referred at."""
         if depth > MAX_SCHEMA_DEPTH:

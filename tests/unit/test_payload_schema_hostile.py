@@ -60,3 +60,30 @@ def test_a_generic_with_the_wrong_number_of_arguments_is_named(hint: Any, why: s
     with pytest.raises(ValidationError, match=re.escape(why)) as caught:
         PayloadSchema(cls)
     assert "Odd.x" in str(caught.value)
+
+
+def test_classes_of_one_qualified_name_keep_their_own_schemas() -> None:
+    def make(hint: Any) -> Any:
+        @dataclasses.dataclass
+        class Item:
+            x: Any
+
+        Item.__annotations__["x"] = hint
+        return Item
+
+    weird = dataclasses.make_dataclass("a/b~c", [("x", bool)])
+    nameless = dataclasses.make_dataclass("", [("x", int)])
+    assert PayloadSchema(nameless).errors({"x": "1"})[0].path == "data.x"
+    outer = dataclasses.make_dataclass(
+        "Outer", [("a", make(int)), ("b", make(str)), ("c", make(float)), ("d", weird)]
+    )
+    schema = PayloadSchema(outer)
+    good = {"a": {"x": 1}, "b": {"x": "s"}, "c": {"x": 1.5}, "d": {"x": True}}
+    assert schema.errors(good) == []
+    bad = {"a": {"x": "s"}, "b": {"x": 1}, "c": {"x": "s"}, "d": {"x": 1}}
+    assert [error.path for error in schema.errors(bad)] == [
+        "data.a.x",
+        "data.b.x",
+        "data.c.x",
+        "data.d.x",
+    ]
