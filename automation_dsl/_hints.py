@@ -116,7 +116,7 @@ class _Deriver:
         self.defs: dict[str, Any] = {}
         self.names: dict[type, str] = {}
 
-    def name_of(self, cls: type) -> str:
+    def name_of(self, cls: type, depth: int = 0) -> str:
         name = self.names.get(cls)
         if name is not None:
             return name
@@ -131,7 +131,8 @@ class _Deriver:
         self.defs[name] = {}  # reserved first: a recursive class refers to itself
         fields, required = _fields(cls)
         properties = {
-            key: self.hint(hint, f"{cls.__qualname__}.{key}", 1) for key, hint in fields.items()
+            key: self.hint(hint, f"{cls.__qualname__}.{key}", depth + 1)
+            for key, hint in fields.items()
         }
         schema: dict[str, Any] = {"title": cls.__name__, "type": "object"}
         schema["properties"] = properties
@@ -193,7 +194,7 @@ class _Deriver:
         if hint in _MAPPINGS:
             return {"type": "object"}
         if is_typed_class(hint):
-            return {"$ref": f"#/$defs/{self.name_of(hint)}"}
+            return {"$ref": f"#/$defs/{self.name_of(hint, depth)}"}
         raise self.unsupported(where, hint)
 
 

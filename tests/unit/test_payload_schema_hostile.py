@@ -87,3 +87,11 @@ def test_classes_of_one_qualified_name_keep_their_own_schemas() -> None:
         "data.c.x",
         "data.d.x",
     ]
+
+
+def test_a_deep_chain_of_classes_is_named_not_a_recursion_error() -> None:
+    cls: Any = dataclasses.make_dataclass("K1000", [("v", int)])
+    for level in range(999, -1, -1):
+        cls = dataclasses.make_dataclass(f"K{level}", [("n", cls)])
+    with pytest.raises(ValidationError, match="nested more than 64 deep"):
+        PayloadSchema(cls)
