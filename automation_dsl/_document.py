@@ -137,7 +137,10 @@ def with_schemas(automation: Automation, schemas: Any) -> Automation:
     steps = list(automation.steps)
     for index, schema in returns.items():
         where = f"{SCHEMAS_KEY}.returns.{path_step(index)}"
-        position = int(index) if isinstance(index, str) and index.isdigit() else -1
+        number = isinstance(index, str) and index.isascii() and index.isdigit()
+        position = int(index) if number and len(index) < 10 else -1
+        if str(position) != index:  # "01" would name step 1 a second time
+            position = -1
         step = steps[position] if 0 <= position < len(steps) else None
         if not isinstance(step, FetchData):
             raise ValidationError(

@@ -4,13 +4,14 @@ hang, a silent acceptance), kept so that it stays fixed."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import time
 from typing import Any
 
 import pytest
 
-from automation_dsl import PayloadSchema, ValidationError
+from automation_dsl import Automation, PayloadSchema, ValidationError
 
 
 def test_a_non_string_key_is_named_not_a_type_error() -> None:
@@ -95,3 +96,12 @@ def test_a_deep_chain_of_classes_is_named_not_a_recursion_error() -> None:
         cls = dataclasses.make_dataclass(f"K{level}", [("n", cls)])
     with pytest.raises(ValidationError, match="nested more than 64 deep"):
         PayloadSchema(cls)
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "\u0663", "9" * 5000, "1e3", "", "00", "-0"])
+def test_a_returns_index_that_is_not_a_step_number_is_named(index: str) -> None:
+    document = json.loads(Automation().fetch_data("https://x.example.com/a").to_json())
+    document["x-payload-schemas"] = {"returns": {index: {"type": "object"}}}
+    with pytest.raises(ValidationError, match="the index of a fetch-data step") as caught:
+        Automation.from_json(json.dumps(document))
+    assert str(caught.value.path).startswith("x-payload-schemas.returns")
