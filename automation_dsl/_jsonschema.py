@@ -289,6 +289,18 @@ def plain(schema: Any, owner: str, field: str) -> Any:
             "a JSON Schema: a JSON object of JSON values, finite numbers, without cycles",
             schema,
         ) from None
+    pending: list[tuple[Any, str]] = [(schema, "")]  # acyclic: json.dumps said so
+    while pending:  # json.dumps writes 1, true and null keys as strings: refuse them
+        item, where = pending.pop()
+        if isinstance(item, Mapping):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    raise ValidationTypeError(
+                        owner, field, "a JSON Schema with string keys", key, path=where or None
+                    )
+                pending.append((sub, f"{where}.{key}" if where else key))
+        elif isinstance(item, list | tuple):
+            pending.extend((sub, f"{where}[{index}]") for index, sub in enumerate(item))
     return json.loads(text)
 
 

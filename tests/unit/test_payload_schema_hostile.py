@@ -105,3 +105,12 @@ def test_a_returns_index_that_is_not_a_step_number_is_named(index: str) -> None:
     with pytest.raises(ValidationError, match="the index of a fetch-data step") as caught:
         Automation.from_json(json.dumps(document))
     assert str(caught.value.path).startswith("x-payload-schemas.returns")
+
+
+@pytest.mark.parametrize("key", [1, True, None, 1.5])
+def test_a_schema_key_that_is_not_a_string_is_named_not_stringified(key: Any) -> None:
+    source = {"type": "object", "properties": {"n": {"type": "object", "properties": {key: {}}}}}
+    with pytest.raises(ValidationError, match="string keys") as caught:
+        PayloadSchema(source)
+    assert caught.value.path == "properties.n.properties"
+    assert caught.value.got == key
