@@ -7,7 +7,7 @@ import dataclasses
 import json
 import re
 import time
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pytest
 
@@ -114,3 +114,17 @@ def test_a_schema_key_that_is_not_a_string_is_named_not_stringified(key: Any) ->
         PayloadSchema(source)
     assert caught.value.path == "properties.n.properties"
     assert caught.value.got == key
+
+
+class Basket(TypedDict):
+    total: NotRequired[float]
+
+
+def test_a_typed_dict_schema_takes_no_data_or_a_non_mapping_without_a_type_error() -> None:
+    flow = Automation(data_schema=Basket).send("A")
+    assert flow.to_payload(recipient="u")["recipient"] == "u"
+    for value in ([1], "x", 1, Basket):
+        with pytest.raises(ValidationError, match="a mapping") as caught:
+            flow.to_payload(recipient="u", data=value)  # type: ignore[arg-type]
+        assert caught.value.path == "data"
+    assert PayloadSchema(Basket).to_json(None) is None
