@@ -114,6 +114,18 @@ def from_payload(
     return automation, run_context(payload, "", skip=("automation", SCHEMAS_KEY))
 
 
+def _schema(schema: Any, field: str, where: str) -> PayloadSchema | None:
+    """A payload schema of a document, its errors located at ``where`` in it."""
+    try:
+        return PayloadSchema.of(schema, "invoke body", field)
+    except ValidationError as error:
+        if error.path:
+            raise error.at(where) from None
+        raise type(error)(
+            error.owner, error.field, error.expected, error.got, hint=error.hint, path=where
+        ) from None
+
+
 def with_schemas(automation: Automation, schemas: Any) -> Automation:
     """``automation`` with the payload schemas of a document's ``SCHEMAS_KEY``."""
     if not isinstance(schemas, Mapping):
@@ -146,16 +158,12 @@ def with_schemas(automation: Automation, schemas: Any) -> Automation:
             raise ValidationError(
                 "invoke body", "returns", "the index of a fetch-data step", index, path=where
             )
-        try:
-            steps[position] = attrs.evolve(step, returns=schema)
-        except ValidationError as error:
-            raise error.at(where) from None
+        steps[position] = attrs.evolve(step, returns=_schema(schema, "returns", where))
+    data = _schema(schemas.get("data"), "data", f"{SCHEMAS_KEY}.data")
+    profile = _schema(schemas.get("profile"), "profile", f"{SCHEMAS_KEY}.profile")
     try:
         return attrs.evolve(
-            automation,
-            steps=tuple(steps),
-            data_schema=schemas.get("data"),
-            profile_schema=schemas.get("profile"),
+            automation, steps=tuple(steps), data_schema=data, profile_schema=profile
         )
     except ValidationError as error:
         raise (

@@ -489,7 +489,7 @@ def test_the_schemas_survive_to_json_and_from_json() -> None:
         ({"dat": {}}, "x-payload-schemas.dat"),
         ({"returns": []}, "x-payload-schemas.returns"),
         ({"returns": {"0": {}}}, "x-payload-schemas.returns.0"),
-        ({"data": {"pattern": "x"}}, "x-payload-schemas.pattern"),
+        ({"data": {"pattern": "x"}}, "x-payload-schemas.data.pattern"),
         ({"data": {"type": "object", "properties": {}}}, "steps[0].if"),
     ],
 )

@@ -128,3 +128,24 @@ def test_a_typed_dict_schema_takes_no_data_or_a_non_mapping_without_a_type_error
             flow.to_payload(recipient="u", data=value)  # type: ignore[arg-type]
         assert caught.value.path == "data"
     assert PayloadSchema(Basket).to_json(None) is None
+
+
+@pytest.mark.parametrize(
+    ("schemas", "path"),
+    [
+        ({"data": 1}, "x-payload-schemas.data"),
+        ({"data": {"type": "nope"}}, "x-payload-schemas.data.type"),
+        (
+            {"profile": {"properties": {"a": {"pattern": "x"}}}},
+            "x-payload-schemas.profile.properties.a.pattern",
+        ),
+        ({"returns": {"0": {"type": "nope"}}}, "x-payload-schemas.returns.0.type"),
+        ({"returns": {"0": 1}}, "x-payload-schemas.returns.0"),
+    ],
+)
+def test_a_tampered_schema_is_located_in_the_document(schemas: Any, path: str) -> None:
+    document = json.loads(Automation().fetch_data("https://x.example.com/a").to_json())
+    document["x-payload-schemas"] = schemas
+    with pytest.raises(ValidationError) as caught:
+        Automation.from_json(json.dumps(document))
+    assert caught.value.path == path
