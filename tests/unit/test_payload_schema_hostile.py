@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pytest
 
-from automation_dsl import Automation, PayloadSchema, ValidationError
+from automation_dsl import Automation, PayloadSchema, ValidationError, invoke_schema
 
 
 def test_a_non_string_key_is_named_not_a_type_error() -> None:
@@ -149,3 +149,22 @@ def test_a_tampered_schema_is_located_in_the_document(schemas: Any, path: str) -
     with pytest.raises(ValidationError) as caught:
         Automation.from_json(json.dumps(document))
     assert caught.value.path == path
+
+
+def test_invoke_schema_rewrites_refs_only_where_schemas_are() -> None:
+    value = {"$ref": "#/$defs/X"}  # a value that looks like a reference
+    source = {
+        "type": "object",
+        "properties": {
+            "a": {"const": value, "default": value, "enum": [value]},
+            "const": {"$ref": "#/$defs/X"},
+        },
+        "$defs": {"X": {"type": "object", "properties": {"y": {"examples": [value]}}}},
+    }
+    schema = invoke_schema(Automation(data_schema=source))
+    body = schema["properties"]["data"]["properties"]
+    assert body["a"] == {"const": value, "default": value, "enum": [value]}
+    assert body["const"] == {"$ref": "#/$defs/data.X"}
+    assert schema["$defs"]["data.X"]["properties"]["y"] == {"examples": [value]}
+    body["a"]["const"]["$ref"] = "changed"  # a fresh copy
+    assert invoke_schema(Automation(data_schema=source)) != schema
