@@ -114,10 +114,10 @@ class _Deriver:
         self.owner = owner
         self.field = field
         self.defs: dict[str, Any] = {}
-        self.names: dict[type, str] = {}
+        self.names: dict[int, str] = {}  # by id: a class's own __eq__/__hash__ may raise
 
     def name_of(self, cls: type, depth: int = 0) -> str:
-        name = self.names.get(cls)
+        name = self.names.get(id(cls))
         if name is not None:
             return name
         name = _def_name(cls.__name__)
@@ -127,7 +127,7 @@ class _Deriver:
             while name in self.defs:  # made by one function twice: a number does
                 count += 1
                 name = f"{base}_{count}"
-        self.names[cls] = name
+        self.names[id(cls)] = name
         self.defs[name] = {}  # reserved first: a recursive class refers to itself
         fields, required = _fields(cls)
         properties = {
@@ -154,12 +154,9 @@ class _Deriver:
         args = typing.get_args(hint)
         if origin is typing.Annotated or origin in (typing.Required, typing.NotRequired):
             return self.hint(args[0], where, depth + 1)
-        try:
-            scalar = _SCALARS.get(hint)
-        except TypeError:  # an unhashable "hint"
-            scalar = None
-        if scalar is not None:
-            return dict(scalar)
+        for known, scalar in _SCALARS.items():  # by identity: a hint's __eq__ may raise
+            if hint is known:
+                return dict(scalar)
         if origin is typing.Literal:
             values = list(args)
             if any(
@@ -189,9 +186,9 @@ class _Deriver:
             if key is not str:
                 raise self.unsupported(where, hint, "a mapping's keys must be str (JSON's keys)")
             return {"type": "object", "additionalProperties": self.hint(value, where, depth + 1)}
-        if hint in _SEQUENCES:
+        if any(hint is kind for kind in _SEQUENCES):
             return {"type": "array"}
-        if hint in _MAPPINGS:
+        if any(hint is kind for kind in _MAPPINGS):
             return {"type": "object"}
         if is_typed_class(hint):
             return {"$ref": f"#/$defs/{self.name_of(hint, depth)}"}

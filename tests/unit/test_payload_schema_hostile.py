@@ -168,3 +168,36 @@ def test_invoke_schema_rewrites_refs_only_where_schemas_are() -> None:
     assert schema["$defs"]["data.X"]["properties"]["y"] == {"examples": [value]}
     body["a"]["const"]["$ref"] = "changed"  # a fresh copy
     assert invoke_schema(Automation(data_schema=source)) != schema
+
+
+class _Hostile:
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr")
+
+
+class _HostileMeta(type):
+    def __hash__(cls) -> int:
+        raise RuntimeError("hash")
+
+
+def test_a_hint_whose_eq_hash_or_repr_raise_is_named_not_raised() -> None:
+    odd = dataclasses.make_dataclass("Odd", [("x", int)])
+    odd.__annotations__["x"] = _Hostile()
+    with pytest.raises(ValidationError, match="supported type hint") as caught:
+        PayloadSchema(odd)
+    assert "Odd.x" in str(caught.value)
+
+    @dataclasses.dataclass
+    class Inner(metaclass=_HostileMeta):
+        y: int
+
+    outer = dataclasses.make_dataclass("Outer", [("a", Inner), ("b", Inner)])
+    assert [e.path for e in PayloadSchema(outer).errors({"a": {"y": 1}, "b": {"y": "2"}})] == [
+        "data.b.y"
+    ]
