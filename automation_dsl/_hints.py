@@ -158,13 +158,12 @@ class _Deriver:
             if hint is known:
                 return dict(scalar)
         if origin is typing.Literal:
-            values = list(args)
-            if any(
-                not (v is None or v.__class__ in (str, int, bool) or isinstance(v, Enum))
-                for v in values
-            ):
-                raise self.unsupported(where, hint, "Literal values must be str, int, bool or None")
-            return {"enum": [v.value if isinstance(v, Enum) else v for v in values]}
+            values = [v.value if isinstance(v, Enum) else v for v in args]
+            if any(not (v is None or v.__class__ in (str, int, bool)) for v in values):
+                raise self.unsupported(
+                    where, hint, "Literal values must be str, int, bool or None (an Enum's too)"
+                )
+            return {"enum": values}
         if origin is typing.Union or origin is types.UnionType:
             return {"anyOf": [self.hint(arg, where, depth + 1) for arg in args]}
         if isinstance(hint, type) and issubclass(hint, Enum):

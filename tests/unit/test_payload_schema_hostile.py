@@ -4,10 +4,11 @@ hang, a silent acceptance), kept so that it stays fixed."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import re
 import time
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pytest
 
@@ -201,3 +202,16 @@ def test_a_hint_whose_eq_hash_or_repr_raise_is_named_not_raised() -> None:
     assert [e.path for e in PayloadSchema(outer).errors({"a": {"y": 1}, "b": {"y": "2"}})] == [
         "data.b.y"
     ]
+
+
+class _Odd(enum.Enum):
+    PAIR = (1, 2)
+    THING = 1.5
+
+
+@pytest.mark.parametrize("member", [_Odd.PAIR, _Odd.THING])
+def test_a_literal_of_an_enum_member_with_a_non_json_value_is_named(member: _Odd) -> None:
+    cls = dataclasses.make_dataclass("Lit", [("x", Literal[member])])
+    with pytest.raises(ValidationError, match="Literal values must be") as caught:
+        PayloadSchema(cls)
+    assert "Lit.x" in str(caught.value)
