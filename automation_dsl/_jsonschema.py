@@ -459,6 +459,8 @@ def _types(names: str | list[str]) -> Check:
 def _enum(values: list[Any]) -> Check:
     shown = ", ".join(json.dumps(item, ensure_ascii=False) for item in values[:10])
     expected = f"one of {shown}" + (" ..." if len(values) > 10 else "")
+    if not values:
+        expected = "nothing (the enum is empty)"
     hashable = {(type(v), v) for v in values if v.__class__ in (str, bool) or v is None}
 
     def enum(value: Any, path: str, problems: list[Problem], depth: int) -> None:

@@ -215,3 +215,12 @@ def test_a_literal_of_an_enum_member_with_a_non_json_value_is_named(member: _Odd
     with pytest.raises(ValidationError, match="Literal values must be") as caught:
         PayloadSchema(cls)
     assert "Lit.x" in str(caught.value)
+
+
+def test_an_empty_enum_says_it_allows_nothing() -> None:
+    schema = {"type": "object", "properties": {"e": {"enum": []}}}
+    [error] = PayloadSchema(schema).errors({"e": 1})
+    assert error.expected == "nothing (the enum is empty)"
+    with pytest.raises(ValidationError, match="nothing") as caught:
+        Automation(data_schema=schema).send("A", if_="data.e === 1")
+    assert "one of ," not in str(caught.value)
