@@ -38,7 +38,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import MISSING, ValidationError, ValidationTypeError
+from ._jsonschema import key_path
 
 __all__: list[str] = []  # private: see PayloadSchema
 
@@ -205,37 +206,74 @@ def schema_of(cls: type, owner: str, field: str) -> dict[str, Any]:
 # -- instances to JSON --------------------------------------------------------------------
 
 
-def to_json(value: Any, owner: str, field: str, depth: int = 0) -> Any:
+Where = str | tuple[Any, Any]
+"""A path in ``to_json``: its root, or (parent path, key or index), written only for an error."""
+
+
+def _path(where: Where) -> str:
+    """``where`` written as the schema checks write paths: ``data.items[2]['plan-id']``."""
+    steps: list[Any] = []
+    while isinstance(where, tuple):
+        where, step = where
+        steps.append(step)
+    for step in reversed(steps):
+        if step.__class__ is int:
+            where = f"{where}[{step}]"
+        else:
+            where = key_path(where, step) if isinstance(step, str) else f"{where}[{step!r}]"
+    return where
+
+
+def to_json(value: Any, owner: str, field: str, where: Where | None = None, depth: int = 0) -> Any:
     """``value`` as JSON: attrs and dataclass instances as objects (every field by name),
     enums as their values, aware datetimes and dates as ISO 8601, tuples as lists; JSON
-    values as they are."""
+    values as they are. An error's path starts at ``field`` (``data.items[2].placed``)."""
+    where = field if where is None else where
     if depth > _MAX_DEPTH:
-        raise ValidationError(owner, field, f"a value nested at most {_MAX_DEPTH} deep", "deeper")
+        raise ValidationError(
+            owner, field, f"a value nested at most {_MAX_DEPTH} deep", "deeper", path=_path(where)
+        )
     kind = value.__class__
     if kind in (str, int, float, bool) or value is None:
         return value
-    if attrs.has(kind):
-        return {
-            a.name: to_json(getattr(value, a.name), owner, field, depth + 1)
-            for a in attrs.fields(kind)
-        }
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_json(getattr(value, f.name), owner, field, depth + 1)
-            for f in dataclasses.fields(value)
-        }
+    if attrs.has(kind) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        names = (
+            [a.name for a in attrs.fields(kind)]
+            if attrs.has(kind)
+            else [f.name for f in dataclasses.fields(value)]
+        )
+        out = {}
+        for name in names:
+            inner = (where, name)
+            try:
+                item = getattr(value, name)
+            except AttributeError:  # a field without a default that __init__ does not set
+                raise ValidationError(
+                    owner, name, "a value (the field is unset)", MISSING, path=_path(inner)
+                ) from None
+            out[name] = to_json(item, owner, field, inner, depth + 1)
+        return out
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise ValidationError(
-                owner, field, "a timezone-aware datetime (a naive one names no instant)", value
+                owner,
+                field,
+                "a timezone-aware datetime (a naive one names no instant)",
+                value,
+                path=_path(where),
             )
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, collections.abc.Mapping):
-        return {key: to_json(item, owner, field, depth + 1) for key, item in value.items()}
+        return {
+            key: to_json(item, owner, field, (where, key), depth + 1) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [to_json(item, owner, field, depth + 1) for item in value]
+        return [
+            to_json(item, owner, field, (where, index), depth + 1)
+            for index, item in enumerate(value)
+        ]
     return value  # not JSON: the run context's own check names it

@@ -8,8 +8,10 @@ import enum
 import json
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
+import attrs
 import pytest
 
 from automation_dsl import Automation, PayloadSchema, ValidationError, invoke_schema
@@ -224,3 +226,34 @@ def test_an_empty_enum_says_it_allows_nothing() -> None:
     with pytest.raises(ValidationError, match="nothing") as caught:
         Automation(data_schema=schema).send("A", if_="data.e === 1")
     assert "one of ," not in str(caught.value)
+
+
+@attrs.define
+class _Unset:
+    x: int = attrs.field(init=False)
+
+
+@dataclasses.dataclass
+class _UnsetDC:
+    x: int = dataclasses.field(init=False)
+
+
+@dataclasses.dataclass
+class _When:
+    at: datetime
+
+
+@dataclasses.dataclass
+class _Log:
+    whens: list[_When]
+
+
+def test_an_instance_that_cannot_be_written_names_the_field_and_its_path() -> None:
+    for cls in (_Unset, _UnsetDC):
+        with pytest.raises(ValidationError, match="unset") as caught:
+            Automation(data_schema=cls).send("A").to_payload(recipient="u", data=cls())
+        assert caught.value.path == "data.x"
+    log = _Log([_When(datetime(2024, 1, 1, tzinfo=UTC)), _When(datetime(2024, 1, 1))])
+    with pytest.raises(ValidationError, match="timezone-aware") as caught:
+        Automation(data_schema=_Log).send("A").to_payload(recipient="u", data=log)
+    assert caught.value.path == "data.whens[1].at"
