@@ -257,3 +257,17 @@ def test_an_instance_that_cannot_be_written_names_the_field_and_its_path() -> No
     with pytest.raises(ValidationError, match="timezone-aware") as caught:
         Automation(data_schema=_Log).send("A").to_payload(recipient="u", data=log)
     assert caught.value.path == "data.whens[1].at"
+
+
+@attrs.frozen
+class _Total:
+    total: float
+
+
+def test_composing_equal_schemas_keeps_the_class_so_instances_stay_accepted() -> None:
+    typed = Automation(data_schema=_Total).send("A")
+    plain = Automation(data_schema=PayloadSchema(_Total).schema).send("B")
+    for flow in (typed + plain, plain + typed, typed.then(plain)):
+        assert flow.data_schema is not None
+        assert flow.data_schema.cls is _Total
+        assert flow.to_payload(recipient="u", data=_Total(1.0))["data"] == {"total": 1.0}
