@@ -456,17 +456,29 @@ def _types(names: str | list[str]) -> Check:
     return types
 
 
+def _scalar_key(value: Any) -> tuple[Any, Any] | None:
+    """A set key for a JSON scalar, equal as JSON equals (``1`` is ``1.0``, not ``True``)."""
+    kind = value.__class__
+    if kind is int or kind is float:
+        return (float, value)
+    if kind is str or kind is bool or value is None:
+        return (kind, value)
+    return None
+
+
 def _enum(values: list[Any]) -> Check:
     shown = ", ".join(json.dumps(item, ensure_ascii=False) for item in values[:10])
     expected = f"one of {shown}" + (" ..." if len(values) > 10 else "")
     if not values:
         expected = "nothing (the enum is empty)"
-    hashable = {(type(v), v) for v in values if v.__class__ in (str, bool) or v is None}
+    scalars = {key for key in map(_scalar_key, values) if key is not None}
 
     def enum(value: Any, path: str, problems: list[Problem], depth: int) -> None:
-        if value.__class__ in (str, bool) and (type(value), value) in hashable:
-            return
-        if any(_json_equal(value, item) for item in values):
+        key = _scalar_key(value)
+        if key is not None:  # a scalar equals only a scalar
+            if key in scalars:
+                return
+        elif any(_json_equal(value, item) for item in values):
             return
         problems.append((path, expected, value))
 

@@ -271,3 +271,20 @@ def test_composing_equal_schemas_keeps_the_class_so_instances_stay_accepted() ->
         assert flow.data_schema is not None
         assert flow.data_schema.cls is _Total
         assert flow.to_payload(recipient="u", data=_Total(1.0))["data"] == {"total": 1.0}
+
+
+def test_a_huge_enum_of_numbers_is_a_set_lookup() -> None:
+    schema = PayloadSchema({"enum": [*range(100_000), 0.5, True, None, "x", [1]]})
+    started = time.perf_counter()
+    for _ in range(100):
+        assert schema.errors(99_999) == []
+        assert schema.errors(99_999.0) == []
+        assert len(schema.errors(-1)) == 1
+    assert time.perf_counter() - started < 1
+    assert [
+        v for v in (0.5, True, None, "x", [1], [1.0], 1.0, False, 2.5, "y") if schema.errors(v)
+    ] == [
+        False,
+        2.5,
+        "y",
+    ]
