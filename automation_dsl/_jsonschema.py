@@ -726,10 +726,10 @@ def step_into(nodes: list[Node], part: str) -> tuple[list[Node], bool, list[str]
 
     ``open`` is true when some alternative accepts any name there (a free-form object,
     ``additionalProperties: true``, a schema with no type); ``known`` lists the declared
-    property names, for a did-you-mean.
+    property names when nothing is reached, for a did-you-mean.
     """
     reached: list[Node] = []
-    known: list[str] = []
+    declared: list[Mapping[str, Any]] = []
     opened = False
     for schema, defs in expand(nodes):
         if schema is True:
@@ -761,5 +761,6 @@ def step_into(nodes: list[Node], part: str) -> tuple[list[Node], bool, list[str]
             and "const" not in schema
         ):
             opened = True  # nothing declared: any name may be there
-        known += [name for name in properties if name not in known]
+        declared.append(properties)
+    known = [] if reached or opened else list(dict.fromkeys(n for d in declared for n in d))
     return reached, opened, known

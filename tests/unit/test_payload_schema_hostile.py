@@ -15,6 +15,7 @@ import attrs
 import pytest
 
 from automation_dsl import Automation, PayloadSchema, ValidationError, invoke_schema
+from automation_dsl.conditions import data
 
 
 def test_a_non_string_key_is_named_not_a_type_error() -> None:
@@ -288,3 +289,14 @@ def test_a_huge_enum_of_numbers_is_a_set_lookup() -> None:
         2.5,
         "y",
     ]
+
+
+def test_a_path_into_two_huge_objects_is_checked_in_linear_time() -> None:
+    first = {"type": "object", "properties": {f"p{i}": {"type": "integer"} for i in range(20_000)}}
+    second = {"type": "object", "properties": {f"q{i}": {"type": "integer"} for i in range(20_000)}}
+    flow = Automation(data_schema={"anyOf": [first, second]})
+    started = time.perf_counter()
+    flow.send("A", if_=data.q5 > 1)
+    assert time.perf_counter() - started < 0.5
+    with pytest.raises(ValidationError, match=re.escape("did you mean 'data.q5'")):
+        flow.send("A", if_=data.q5x > 1)
