@@ -39,6 +39,8 @@ MAX_SCHEMA_DEPTH = 64
 """The deepest a schema may nest."""
 MAX_VALUE_DEPTH = 200
 """The deepest a value is followed into (a recursive schema would follow it further)."""
+_PLAIN_DEPTH = 256
+"""The deepest a schema's JSON may nest (a ``const`` value nests below the schema)."""
 
 ANNOTATIONS = frozenset(
     {
@@ -274,34 +276,66 @@ def _ref_depths(graph: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
 
 
 def plain(schema: Any, owner: str, field: str) -> Any:
-    """A plain JSON copy of ``schema`` (tuples become lists), or an error if it is not JSON."""
-    try:
-        text = json.dumps(schema, ensure_ascii=False, allow_nan=False)
-        text.encode()
-    except UnicodeEncodeError:
-        raise ValidationError(
-            owner, field, "a JSON Schema without lone surrogates", schema
-        ) from None
-    except (TypeError, ValueError, RecursionError):
-        raise ValidationTypeError(
-            owner,
-            field,
-            "a JSON Schema: a JSON object of JSON values, finite numbers, without cycles",
-            schema,
-        ) from None
-    pending: list[tuple[Any, str]] = [(schema, "")]  # acyclic: json.dumps said so
-    while pending:  # json.dumps writes 1, true and null keys as strings: refuse them
-        item, where = pending.pop()
-        if isinstance(item, Mapping):
-            for key, sub in item.items():
-                if not isinstance(key, str):
-                    raise ValidationTypeError(
-                        owner, field, "a JSON Schema with string keys", key, path=where or None
-                    )
-                pending.append((sub, f"{where}.{key}" if where else key))
-        elif isinstance(item, list | tuple):
-            pending.extend((sub, f"{where}[{index}]") for index, sub in enumerate(item))
-    return json.loads(text)
+    """A plain JSON copy of ``schema`` (mappings become dicts, tuples lists), or an error
+    that names where it is not JSON (``properties.a.maximum``: NaN)."""
+
+    def fail(where: str, expected: str, got: Any, error: type[ValidationError]) -> NoReturn:
+        raise error(owner, field, f"a JSON Schema {expected}", got, path=where or None)
+
+    def text(value: str, where: str) -> str:
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            fail(where, "without lone surrogates", value, ValidationError)
+        return str.__str__(value)  # a str subclass (an enum's member) as its text
+
+    out: dict[str, Any] = {}
+    # (value, where, the copy to write it into, under what key, the containers above it)
+    pending: list[tuple[Any, str, Any, Any, frozenset[int]]] = [(schema, "", out, "", frozenset())]
+    while pending:
+        item, where, parent, key, above = pending.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if id(item) in above:
+                fail(where, "without cycles", "a cycle", ValidationTypeError)
+            if len(above) >= _PLAIN_DEPTH:
+                fail(where, f"nested at most {_PLAIN_DEPTH} deep", "deeper", ValidationTypeError)
+            inner = above | {id(item)}
+            if isinstance(item, Mapping):
+                for name in item:
+                    if not isinstance(name, str):  # json.dumps would write 1 as "1"
+                        fail(where, "with string keys", name, ValidationTypeError)
+                copy: Any = {text(name, where): None for name in item}
+                pending += [
+                    (sub, f"{where}.{name}" if where else name, copy, name, inner)
+                    for name, sub in item.items()
+                ]
+            else:
+                copy = [None] * len(item)
+                pending += [(sub, f"{where}[{i}]", copy, i, inner) for i, sub in enumerate(item)]
+            parent[key] = copy
+        elif isinstance(item, str):
+            parent[key] = text(item, where)
+        elif item is None or isinstance(item, bool):
+            parent[key] = item
+        elif isinstance(item, int):
+            parent[key] = int(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                fail(
+                    where,
+                    "of finite numbers (JSON has no NaN or Infinity)",
+                    item,
+                    ValidationTypeError,
+                )
+            parent[key] = float(item)
+        else:
+            fail(
+                where,
+                "of JSON values (str, int, float, bool, None, list or dict)",
+                item,
+                ValidationTypeError,
+            )
+    return out[""]
 
 
 # -- compiling ------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
 import re
 import time
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal, NotRequired, TypedDict
 
 import attrs
@@ -300,3 +302,21 @@ def test_a_path_into_two_huge_objects_is_checked_in_linear_time() -> None:
     assert time.perf_counter() - started < 0.5
     with pytest.raises(ValidationError, match=re.escape("did you mean 'data.q5'")):
         flow.send("A", if_=data.q5x > 1)
+
+
+def test_a_schema_given_as_any_mapping_is_read_and_its_flaws_are_located() -> None:
+    inner = MappingProxyType({"a": {"type": "string"}})
+    frozen = PayloadSchema(MappingProxyType({"type": "object", "properties": inner}))
+    assert frozen == PayloadSchema({"type": "object", "properties": {"a": {"type": "string"}}})
+    looping: dict[str, Any] = {"type": "object"}
+    looping["properties"] = {"a": {"anyOf": [looping]}}
+    cases: list[tuple[Any, str, str]] = [
+        ({"properties": {"a": {"maximum": math.nan}}}, "properties.a.maximum", "finite"),
+        ({"properties": {"a": {"enum": [1, {2}]}}}, "properties.a.enum[1]", "JSON values"),
+        ({"properties": {"a": {"title": "x\ud800"}}}, "properties.a.title", "surrogates"),
+        (looping, "properties.a.anyOf[0]", "cycles"),
+    ]
+    for schema, path, expected in cases:
+        with pytest.raises(ValidationError, match=expected) as caught:
+            PayloadSchema(schema)
+        assert caught.value.path == path
