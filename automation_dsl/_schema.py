@@ -17,8 +17,10 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from ._automation import Automation
+from ._errors import ValidationTypeError
+
 if TYPE_CHECKING:
-    from ._automation import Automation
     from ._payload_schema import PayloadSchema
 
 __all__ = ["invoke_schema"]
@@ -260,6 +262,10 @@ def invoke_schema(automation: Automation | None = None) -> dict[str, Any]:
         >>> schema["properties"]["data"], schema["required"]
         ({'$ref': '#/$defs/data.Order'}, ['automation', 'data'])
     """
+    if automation is not None and not isinstance(automation, Automation):
+        raise ValidationTypeError(
+            "invoke_schema", "automation", "an Automation or None", automation
+        )
     schema = copy.deepcopy(_SCHEMA)
     if automation is None:
         return schema

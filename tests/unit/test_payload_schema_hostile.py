@@ -16,7 +16,13 @@ from typing import Any, Literal, NotRequired, TypedDict
 import attrs
 import pytest
 
-from automation_dsl import Automation, PayloadSchema, ValidationError, invoke_schema
+from automation_dsl import (
+    Automation,
+    PayloadSchema,
+    ValidationError,
+    ValidationTypeError,
+    invoke_schema,
+)
 from automation_dsl.conditions import data
 
 
@@ -320,3 +326,9 @@ def test_a_schema_given_as_any_mapping_is_read_and_its_flaws_are_located() -> No
         with pytest.raises(ValidationError, match=expected) as caught:
             PayloadSchema(schema)
         assert caught.value.path == path
+
+
+@pytest.mark.parametrize("given", [5, "x", {}, Automation, PayloadSchema({})])
+def test_invoke_schema_of_something_else_is_named(given: Any) -> None:
+    with pytest.raises(ValidationTypeError, match="an Automation or None"):
+        invoke_schema(given)
