@@ -165,10 +165,8 @@ def with_schemas(automation: Automation, schemas: Any) -> Automation:
         return attrs.evolve(
             automation, steps=tuple(steps), data_schema=data, profile_schema=profile
         )
-    except ValidationError as error:
-        raise (
-            error if error.path and error.path.startswith("steps") else error.at(SCHEMAS_KEY)
-        ) from None
+    except ValidationError as error:  # a step (or the token) reads what the schemas lack
+        raise error.at("automation") from None
 
 
 def schemas_of(automation: Automation) -> dict[str, Any] | None:

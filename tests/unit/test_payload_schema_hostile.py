@@ -332,3 +332,26 @@ def test_a_schema_given_as_any_mapping_is_read_and_its_flaws_are_located() -> No
 def test_invoke_schema_of_something_else_is_named(given: Any) -> None:
     with pytest.raises(ValidationTypeError, match="an Automation or None"):
         invoke_schema(given)
+
+
+@pytest.mark.parametrize(
+    ("automation", "path"),
+    [
+        (
+            {"steps": [{"action": "send", "template": "A", "if": "data.zz > 1"}]},
+            "automation.steps[0].if",
+        ),
+        (
+            {"cancelation_token": {"$ref": "data.zz"}, "steps": [{"action": "send"}]},
+            "automation.cancelation_token",
+        ),
+    ],
+)
+def test_a_document_whose_steps_break_its_schemas_locates_the_step(
+    automation: Any, path: str
+) -> None:
+    schemas = {"data": {"type": "object", "properties": {"a": {}}}}
+    document = {"automation": automation, "x-payload-schemas": schemas}
+    with pytest.raises(ValidationError, match="a path the data schema declares") as caught:
+        Automation.from_json(json.dumps(document))
+    assert caught.value.path == path
