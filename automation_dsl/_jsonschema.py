@@ -86,7 +86,7 @@ _NAMES = {
     "object": "an object",
 }
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_DEF_REF = re.compile(r"#/\$defs/([^/~]+)")
+_DEF_REF = re.compile(r"#/\$defs/([^/~%]+)")  # no escapes: a def named "%25" is read as "%"
 
 Problem = tuple[str, str, Any]  # (path, expected, got)
 Check = Callable[[Any, str, list[Problem], int], None]
@@ -222,7 +222,9 @@ class _SchemaChecker:
             ref = schema["$ref"]
             match = _DEF_REF.fullmatch(ref) if isinstance(ref, str) else None
             if match is None:
-                self.fail(at("$ref"), "a local reference '#/$defs/<name>'", ref)
+                self.fail(
+                    at("$ref"), "a local reference '#/$defs/<name>' (a name without /, ~ or %)", ref
+                )
             name = match.group(1)
             if name not in self.defs:
                 known = ", ".join(sorted(self.defs)) or "none"

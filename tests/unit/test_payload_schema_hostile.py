@@ -355,3 +355,10 @@ def test_a_document_whose_steps_break_its_schemas_locates_the_step(
     with pytest.raises(ValidationError, match="a path the data schema declares") as caught:
         Automation.from_json(json.dumps(document))
     assert caught.value.path == path
+
+
+def test_a_ref_that_a_standard_validator_would_percent_decode_is_refused() -> None:
+    schema = {"$ref": "#/$defs/%25", "$defs": {"%25": {"type": "string"}}}
+    with pytest.raises(ValidationError, match="a local reference") as caught:
+        PayloadSchema(schema)  # jsonschema reads it as the def named "%"
+    assert caught.value.path == "$ref"
