@@ -41,7 +41,10 @@ from ._service import InvokeRequest, SandboxRun, Service
 from ._simulator import Message, Timeline
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._client import AsyncCourierClient, CourierClient
+    from .._retry import RetryPolicy
 
 __all__ = ["Sandbox"]
 
@@ -397,20 +400,56 @@ class Sandbox:
 
     # -- clients --------------------------------------------------------------------------
 
-    def client(self, **options: Any) -> CourierClient:
-        """A [`CourierClient`][] pointed at this sandbox.
+    def client(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> CourierClient:
+        """A [`CourierClient`][] pointed at this sandbox, with its API key; the options are
+        the client's own.
 
-        ``options`` go to the client (``max_retries``, ``retry``, ``timeout`` ...).
+        Examples:
+            >>> with Sandbox() as sandbox, sandbox.client(max_retries=0) as client:
+            ...     client.invoke({"automation": {"steps": []}}).startswith("1-")
+            True
         """
         from .._client import CourierClient
 
-        return CourierClient(api_key=self.api_key, base_url=self.url, **options)
+        return CourierClient(
+            api_key=self.api_key,
+            base_url=self.url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            http_client=http_client,
+            transport=transport,
+        )
 
-    def async_client(self, **options: Any) -> AsyncCourierClient:
-        """An [`AsyncCourierClient`][] pointed at this sandbox."""
+    def async_client(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> AsyncCourierClient:
+        """An [`AsyncCourierClient`][] pointed at this sandbox, with its API key."""
         from .._client import AsyncCourierClient
 
-        return AsyncCourierClient(api_key=self.api_key, base_url=self.url, **options)
+        return AsyncCourierClient(
+            api_key=self.api_key,
+            base_url=self.url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            http_client=http_client,
+            transport=transport,
+        )
 
     # -- state ----------------------------------------------------------------------------
 
