@@ -348,6 +348,21 @@ def test_a_naive_after_is_refused(after: datetime) -> None:
         next_local(after, time(9), ZoneInfo("UTC"), None)
 
 
+@pytest.mark.parametrize(
+    ("after", "zone"),
+    [
+        (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "UTC"),
+        (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "America/New_York"),
+        (datetime(1, 1, 1, tzinfo=UTC), "Pacific/Kiritimati"),
+        (datetime(1, 1, 1, tzinfo=UTC), "America/New_York"),
+    ],
+)
+def test_an_after_at_the_ends_of_the_calendar_is_refused(after: datetime, zone: str) -> None:
+    # No raw OverflowError from the date arithmetic: a library error naming `after`.
+    with pytest.raises(ValidationError, match="after"):
+        next_local(after, time(9), ZoneInfo(zone), None)
+
+
 def test_no_allowed_weekday_is_refused() -> None:
     with pytest.raises(ValidationError, match="days"):
         next_local(z("2026-03-08T00:00"), time(9), ZoneInfo("UTC"), frozenset())

@@ -339,3 +339,9 @@ def test_to_payload_resolves_each_recipient_and_refuses_one_without_a_zone() -> 
     fallback = Automation().delay(until=at("09:00", tz=profile.timezone, fallback="Asia/Kolkata"))
     payload = fallback.to_payload({"profile": {"timezone": "X"}}, now=saturday)
     assert payload["automation"]["steps"][0]["until"] == "20260308T033000.000"  # 09:00 IST
+
+
+def test_to_payload_with_now_at_the_end_of_the_calendar_is_a_library_error() -> None:
+    flow = Automation().delay(until=at("09:00", tz="UTC"))
+    with pytest.raises(ValidationError):
+        flow.to_payload({}, now=datetime(9999, 12, 31, 23, tzinfo=UTC))
