@@ -10,8 +10,8 @@ zone with ``zoneinfo``:
 * N is read twice (a fold): the first instant, or the second with ``fold="later"``;
 * N is never read (a gap): the minute pair the clock jumps across N between gives the offset in
   force before the transition; N read with that offset is D's candidate (``on_gap="forward"``),
-  or, with ``on_gap="raise"``, an error as soon as the walk reaches that date (the contract
-  read literally: even when that date's moved instant lies before ``after``).
+  or, with ``on_gap="raise"``, an error when that date would be the answer (its moved instant
+  is not earlier than ``after``; an earlier one is passed over like any past candidate).
 
 The answer is the first candidate, in date order, not earlier than ``after``. Slow (up to about
 14,400 conversions) and obviously correct is the point.
@@ -128,12 +128,12 @@ def oracle_next_local(
             continue
         if jump is None:
             raise AssertionError(f"oracle: {naive} neither read nor jumped over in {zone.key}")
-        if on_gap == "raise":
-            return GapRaised(day, zone.key)
         offset_before = jump.astimezone(zone).utcoffset()
         assert offset_before is not None
         candidate = (naive - offset_before).replace(tzinfo=UTC)
         if candidate >= after:
+            if on_gap == "raise":
+                return GapRaised(day, zone.key)
             return Expected(candidate, candidate.astimezone(zone), zone.key, gap=True, fold=False)
     raise AssertionError(f"oracle: no candidate in {DATES} dates (days={days})")
 
