@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import attrs
 
 from ._errors import ValidationError, ValidationTypeError
+from ._ref import Ref
 from ._time import MAX_DURATION
 
 __all__ = ["MessageDelay", "OpeningHours"]
@@ -278,7 +279,9 @@ class _Parser:
         at = self.pos
         match = _CLOCK.match(self.text, self.pos)
         if match is None:
-            raise self.fail(expected or ("a closing time HH:MM" if end else "an opening time HH:MM"))
+            raise self.fail(
+                expected or ("a closing time HH:MM" if end else "an opening time HH:MM")
+            )
         hours, minutes = int(match[1]), int(match[2])
         if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not end)):
             raise self.fail("a time from 00:00 to 23:59 (24:00 only as a closing time)", at)
@@ -304,7 +307,7 @@ def _hours_text(value: Any, owner: str, field: str) -> str:
     return value
 
 
-@attrs.frozen(slots=True, eq=False, repr=False)
+@attrs.frozen(slots=True, init=False, eq=False, repr=False)
 class OpeningHours:
     """A parsed opening-hours expression (Courier's delivery window), kept as written.
 
@@ -328,7 +331,7 @@ class OpeningHours:
 
     def __init__(self, text: str, *, owner: str = OWNER, field: str = "until") -> None:
         text = _hours_text(text, owner, field)
-        self.__attrs_init__(text)  # type: ignore[attr-defined]
+        self.__attrs_init__(text)
         object.__setattr__(self, "rules", _parse(text, owner, field))
 
     def __eq__(self, other: object) -> bool:
@@ -349,7 +352,10 @@ class OpeningHours:
                 for span in rule.spans:
                     end = span.end if span.end >= span.start else span.end + _DAY
                     out.append(
-                        (midnight + timedelta(minutes=span.start), midnight + timedelta(minutes=end))
+                        (
+                            midnight + timedelta(minutes=span.start),
+                            midnight + timedelta(minutes=end),
+                        )
                     )
         return out
 
@@ -415,7 +421,10 @@ class OpeningHours:
         moment = after
         while moment < before:
             upto = min(moment + step, before)
-            offset_then, offset_next = moment.astimezone(zone).utcoffset(), upto.astimezone(zone).utcoffset()
+            offset_then, offset_next = (
+                moment.astimezone(zone).utcoffset(),
+                upto.astimezone(zone).utcoffset(),
+            )
             if offset_then is not None and offset_next is not None and offset_next < offset_then:
                 change = _transition(moment, upto, zone)
                 if change >= after and change < before and self.is_open_at(_wall(change, zone)):
@@ -529,7 +538,9 @@ def _parse_iso(text: str, owner: str, field: str) -> datetime | date:
             return moment.replace(tzinfo=UTC)
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
-        hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        hours, minutes = (
+            (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        )
         return moment.replace(tzinfo=fixed_zone(sign * timedelta(hours=hours, minutes=minutes)))
     except ValueError:
         raise ValidationError(
@@ -566,6 +577,12 @@ def _until(value: Any, owner: str = OWNER, field: str = "until") -> datetime | d
     )
 
 
+def _until_field(
+    value: datetime | date | OpeningHours | str | None,
+) -> datetime | date | OpeningHours | None:
+    return None if value is None else _until(value)
+
+
 def _format_until(value: datetime | date | OpeningHours) -> str:
     if isinstance(value, OpeningHours):
         return value.text
@@ -579,7 +596,8 @@ def _format_until(value: datetime | date | OpeningHours) -> str:
 # -- the delay --------------------------------------------------------------------------------
 
 
-def _duration(value: Any, owner: str = OWNER) -> timedelta | None:
+def _duration(value: timedelta | None) -> timedelta | None:
+    owner = OWNER
     if value is None:
         return None
     if not isinstance(value, timedelta):
@@ -594,7 +612,7 @@ def _duration(value: Any, owner: str = OWNER) -> timedelta | None:
     return value
 
 
-def _timezone(value: Any) -> str | None:
+def _timezone(value: str | ZoneInfo | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, ZoneInfo):
@@ -641,10 +659,8 @@ class MessageDelay:
     """
 
     duration: timedelta | None = attrs.field(default=None, converter=_duration)
-    until: datetime | date | OpeningHours | str | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else _until(v)
-    )
-    timezone: str | ZoneInfo | None = attrs.field(default=None, converter=_timezone)
+    until: datetime | date | OpeningHours | None = attrs.field(default=None, converter=_until_field)
+    timezone: str | None = attrs.field(default=None, converter=_timezone)
 
     def __attrs_post_init__(self) -> None:
         _check(self)
@@ -660,7 +676,7 @@ class MessageDelay:
         if self.duration is not None:
             out["duration"] = self.duration // timedelta(milliseconds=1)
         if self.until is not None:
-            out["until"] = _format_until(self.until)  # type: ignore[arg-type]
+            out["until"] = _format_until(self.until)
         if self.timezone is not None:
             out["timezone"] = self.timezone
         return out
@@ -677,7 +693,9 @@ class MessageDelay:
             )
         millis = value.get("duration")
         if millis is not None and (type(millis) is not int or millis <= 0):
-            raise ValidationError(OWNER, "duration", "a positive whole number of milliseconds", millis)
+            raise ValidationError(
+                OWNER, "duration", "a positive whole number of milliseconds", millis
+            )
         if millis is not None and millis > MAX_DURATION // timedelta(milliseconds=1):
             raise ValidationError(
                 OWNER, "duration", f"at most {MAX_DURATION.days} days in milliseconds", millis
@@ -717,8 +735,59 @@ class MessageDelay:
             chosen = ZoneInfo(self.timezone) if self.timezone is not None else zone
             return until.next_open(sent_at, chosen or UTC)
         moment = (
-            until
-            if isinstance(until, datetime)
-            else datetime.combine(until, time(), tzinfo=UTC)  # type: ignore[arg-type]
+            until if isinstance(until, datetime) else datetime.combine(until, time(), tzinfo=UTC)  # type: ignore[arg-type]
         )
         return max(moment, sent_at)
+
+
+# -- inside a v2 send step's message ----------------------------------------------------------
+
+
+def lift_delay(message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A message with a [`MessageDelay`][] at ``delay`` written as its Send API JSON.
+
+    Examples:
+        >>> lift_delay({"to": "u1", "delay": MessageDelay(duration=timedelta(hours=1))})
+        {'to': 'u1', 'delay': {'duration': 3600000}}
+    """
+    delay = message.get("delay")
+    if isinstance(delay, MessageDelay):
+        return {**message, "delay": delay.to_wire()}
+    return message
+
+
+def check_delay(delay: Any) -> None:
+    """Check a message's ``delay`` JSON as the Send API reads it, located under
+    ``message.delay``; a ``$ref`` (read when the run is known) is not checked.
+
+    Examples:
+        >>> check_delay({"until": "Mo-Fr 09:00-17:00"})
+        >>> try:
+        ...     check_delay({"until": "Mo-Fr 9-17"})
+        ... except ValidationError as exc:
+        ...     print(exc.path)
+        message.delay.until
+    """
+    if delay is None or isinstance(delay, Ref):
+        return
+    if isinstance(delay, Mapping) and any(isinstance(v, Ref) for v in delay.values()):
+        return
+    try:
+        MessageDelay.from_wire(delay)
+    except ValidationError as error:
+        raise error.at("message.delay" if error.field != "delay" else "message") from None
+
+
+def recipient_zone(profile: Mapping[str, Any]) -> tzinfo | None:
+    """The zone Courier reads a recipient's delivery window in, from their profile (or the
+    message's ``to``): ``zoneinfo`` first, then ``timezone``; ``None`` when neither is set.
+
+    Examples:
+        >>> recipient_zone({"timezone": "Europe/Paris", "zoneinfo": "Asia/Tokyo"})
+        zoneinfo.ZoneInfo(key='Asia/Tokyo')
+    """
+    for key in ("zoneinfo", "timezone"):
+        name = profile.get(key)
+        if name is not None and name != "":
+            return profile_zone(name, key)
+    return None

@@ -37,6 +37,7 @@ import attrs
 
 from . import _fields as f
 from ._compile import fast_init
+from ._delivery import check_delay, lift_delay
 from ._errors import ValidationError
 from ._json import thaw
 from ._payload_schema import PayloadSchema, SchemaSource
@@ -251,7 +252,7 @@ class SendMessage(_Typed):
     _method: ClassVar[str] = "send_message"
     _positional: ClassVar[tuple[str, ...]] = ("message",)
 
-    message: JSONValue = f.json_object(required=True, ref=False)
+    message: JSONValue = f.json_object(required=True, ref=False, prepare=lift_delay)
 
     def __attrs_post_init__(self) -> None:
         message = self.message
@@ -262,6 +263,7 @@ class SendMessage(_Typed):
                 "a message with 'to' and exactly one of 'template' or 'content'",
                 thaw(message),
             )
+        check_delay(message.get("delay"))
 
 
 @fast_init
