@@ -646,7 +646,7 @@ class MessageDelay:
       rounds it up to the next minute).
     * ``until``: an aware ``datetime`` (written in UTC, ``2024-10-11T06:37:25Z``), a ``date``
       (``2025-01-01``), or an opening-hours expression (``Mo-Fr 09:00-17:00``), checked
-      against the grammar of this module.
+      against Courier's opening-hours grammar as [`OpeningHours`][] reads it.
     * ``timezone``: an IANA zone for the opening hours; it wins over the recipient's
       profile zone.
 
