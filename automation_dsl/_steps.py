@@ -244,6 +244,13 @@ class SendMessage(_Typed):
     Examples:
         >>> SendMessage(message={"to": {"user_id": "u1"}, "template": "W"}).to_wire()
         {'action': 'send', 'message': {'to': {'user_id': 'u1'}, 'template': 'W'}}
+
+        The message's ``delay`` may be a [`MessageDelay`][] (a delivery window ...):
+
+        >>> from automation_dsl import MessageDelay
+        >>> window = MessageDelay(until="Mo-Fr 09:00-17:00")
+        >>> SendMessage(message={"to": "u1", "template": "W", "delay": window}).message["delay"]
+        FrozenDict({'until': 'Mo-Fr 09:00-17:00'})
     """
 
     action: ClassVar[str] = "send"
