@@ -331,7 +331,7 @@ class OpeningHours:
 
     def __init__(self, text: str, *, owner: str = OWNER, field: str = "until") -> None:
         text = _hours_text(text, owner, field)
-        self.__attrs_init__(text)
+        self.__attrs_init__(text)  # pyright: ignore[reportAttributeAccessIssue]
         object.__setattr__(self, "rules", _parse(text, owner, field))
 
     def __eq__(self, other: object) -> bool:

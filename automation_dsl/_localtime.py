@@ -310,7 +310,7 @@ class LocalTime:
                 path=self.tz.path,
                 hint="give this recipient a zone, or at(..., fallback='UTC')",
             )
-        known = _known_zone(value) if value.__class__ is str and len(value) <= 64 else None
+        known = _known_zone(value) if isinstance(value, str) and len(value) <= 64 else None
         if known is not None:
             return known
         if self.fallback is not None:

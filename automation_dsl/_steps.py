@@ -304,7 +304,7 @@ class SendList(_Typed):
 def _until(value: Any, owner: str, field: str) -> datetime | LocalTime:
     """A delay's ``until``: a local time (`at`, or its ``{"$local": ...}`` document form)
     as it is, anything else as a UTC instant."""
-    if value.__class__ is LocalTime:
+    if isinstance(value, LocalTime):
         return value
     if isinstance(value, Mapping) and "$local" in value:
         return LocalTime.from_wire(value)
