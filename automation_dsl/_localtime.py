@@ -53,6 +53,9 @@ _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 _ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Paris'"
 _TZ_EXPECTED = "an IANA time zone name, or a path into the run context such as profile.timezone"
 _ROOTS = ("profile", "data")
+_DOCUMENT_KEYS = {"time": "at", "path": "tz.$ref"}
+"""The keys of the ``{"$local": ...}`` document form whose `at` parameters (or `Ref`'s
+``path``) are named otherwise."""
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 """Names a system's zone database may hold that name no place: the machine's own zone, a
 rules template, a placeholder; ``posix/`` and ``right/`` copies are refused too."""
@@ -368,7 +371,18 @@ class LocalTime:
         if "at" not in body or "tz" not in body:
             raise ValidationError("delay step", "until", '"$local" with "at" and "tz"', data)
         options = {key: body[key] for key in ("days", "fallback", "fold", "on_gap") if key in body}
-        return at(body["at"], tz=body["tz"], **options)
+        try:
+            return at(body["at"], tz=body["tz"], **options)
+        except ValidationError as error:  # named by the document's keys, where they are
+            key = _DOCUMENT_KEYS.get(error.field, error.field)
+            raise type(error)(
+                "delay step",
+                key.rpartition(".")[2],
+                error.expected,
+                error.got,
+                hint=error.hint,
+                path=f"until.$local.{key}",
+            ) from None
 
     def __repr__(self) -> str:
         args = [repr(self.time.strftime("%H:%M"))]
