@@ -69,7 +69,7 @@ def check_timing(steps: tuple[Step, ...], start: int = 0) -> None:
         >>> Automation().delay(days=1, if_=data.slow).delay(until=at("09:00", tz="UTC"))
         Traceback (most recent call last):
         ...
-        automation_dsl.ValidationError: delay step #1: 'until' expected a local time that \
+        automation_dsl.ValidationError: steps[1].until: delay step #1: 'until' expected a local time that \
 no wait of unknown length precedes, got at('09:00', tz='UTC') (LocalTime); step #0 (delay) \
 cannot be timed up front: it is conditional (if), so the run may or may not wait
     """
@@ -88,6 +88,7 @@ cannot be timed up front: it is conditional (if), so the run may or may not wait
                 "a local time that no wait of unknown length precedes",
                 step.until,
                 hint=f"step #{where} ({what.action}) cannot be timed up front: {why}",
+                path=f"steps[{index}].until",
             )
         if blocker is None:
             reason = _unknown_wait(step)
