@@ -7,7 +7,8 @@ zone. Every other step takes no time. `plan` computes that walk for one run cont
 `resolve` turns the walk's local-time delays into ordinary UTC ``until`` instants, which is
 what goes on the wire; `check_timing` refuses, while the flow is built, a local-time delay
 whose start cannot be known up front: one after a conditional or ``$ref`` delay, or after
-``add-to-batch``, ``add-to-digest`` or ``throttle``, whose waits depend on other runs.
+``add-to-batch``, ``add-to-digest`` or ``throttle``, whose waits depend on other runs, or
+after a raw step, whose wait this library does not know.
 
 Examples:
     >>> from datetime import UTC, datetime
@@ -28,7 +29,7 @@ import attrs
 from ._errors import ValidationError
 from ._localtime import LocalInstant, LocalTime
 from ._ref import Ref
-from ._steps import AddToBatch, AddToDigest, Delay, Step, Throttle
+from ._steps import AddToBatch, AddToDigest, Delay, RawStep, Step, Throttle
 from ._time import duration_length
 
 __all__: list[str] = []
@@ -51,6 +52,8 @@ def _unknown_wait(step: Step) -> str | None:
     """Why the time after ``step`` cannot be known when the run starts, or ``None``."""
     if isinstance(step, _HOLDING):
         return f"{step.action} holds the run for a time other runs decide"
+    if isinstance(step, RawStep):
+        return "it is a raw step: this library does not know how long it holds the run"
     if not isinstance(step, Delay):
         return None
     if step.if_ is not None:
