@@ -74,3 +74,59 @@ def test_a_tampered_local_document_names_its_own_path(local: dict[str, Any], pat
         Automation.from_dict(document)
     assert caught.value.path == path, str(caught.value)
     assert f"'{path.rpartition('.')[2]}'" in str(caught.value)
+
+
+def test_a_local_time_after_a_wait_of_unknown_length_is_located_in_the_document() -> None:
+    document = {"steps": [{"action": "delay", "duration": "1 day", "if": "data.x"}, LOCAL_STEP]}
+    with pytest.raises(ValidationError) as caught:
+        Automation.from_dict(document)
+    assert caught.value.path == "steps[1].until", str(caught.value)
+
+
+LOCAL_STEP = {"action": "delay", "until": LOCAL}
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Automation.from_dict(
+            {"steps": [{"action": "delay", "duration": "3 days", "note": 1}, LOCAL_STEP]},
+            lenient=True,
+        ),
+        lambda: Automation().raw({"action": "delay", "duration": "3 days"}).delay(until=LOCAL),
+        lambda: Automation().raw({"action": "wait-for-event", "timeout": "3 days"}).delay(
+            until=LOCAL
+        ),
+    ],
+    ids=["lenient", "raw-delay", "raw-future-action"],
+)
+def test_a_raw_step_before_a_local_time_is_a_wait_of_unknown_length(
+    build: Callable[[], Automation],
+) -> None:
+    # Before: the raw step was taken to last no time, so 09:00 on July 2nd went on the wire
+    # while the run reaches the delay on July 4th (Courier would not wait at all).
+    with pytest.raises(ValidationError) as caught:
+        build().to_payload(now=NOW)
+    assert caught.value.field == "until", str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Automation.from_dict({"steps": [{**LOCAL_STEP, "note": 1}]}, lenient=True),
+        lambda: Automation().raw(LOCAL_STEP),
+    ],
+    ids=["lenient", "raw"],
+)
+def test_a_local_time_is_never_kept_raw_so_never_sent_as_local(
+    build: Callable[[], Automation],
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build().to_payload(now=NOW)
+    assert "$local" in str(caught.value.path) or caught.value.field == "until", str(caught.value)
+
+
+def test_local_in_a_raw_steps_data_stays_data() -> None:
+    step = {"action": "get-profile", "data": {"until": LOCAL}}
+    body = Automation().raw(step).to_payload(now=NOW)
+    assert body["automation"]["steps"] == [step]
