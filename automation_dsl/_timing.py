@@ -72,9 +72,9 @@ def check_timing(steps: tuple[Step, ...], start: int = 0) -> None:
         >>> Automation().delay(days=1, if_=data.slow).delay(until=at("09:00", tz="UTC"))
         Traceback (most recent call last):
         ...
-        automation_dsl.ValidationError: steps[1].until: delay step #1: 'until' expected a local time that \
-no wait of unknown length precedes, got at('09:00', tz='UTC') (LocalTime); step #0 (delay) \
-cannot be timed up front: it is conditional (if), so the run may or may not wait
+        automation_dsl.ValidationError: steps[1].until: delay step #1: 'until' expected a local \
+time that no wait of unknown length precedes, got at('09:00', tz='UTC') (LocalTime); step #0 \
+(delay) cannot be timed up front: it is conditional (if), so the run may or may not wait
     """
     blocker: tuple[int, Step, str] | None = None
     for index, step in enumerate(steps):
