@@ -94,8 +94,8 @@ LOCAL_STEP = {"action": "delay", "until": LOCAL}
             lenient=True,
         ),
         lambda: Automation().raw({"action": "delay", "duration": "3 days"}).delay(until=LOCAL),
-        lambda: Automation().raw({"action": "wait-for-event", "timeout": "3 days"}).delay(
-            until=LOCAL
+        lambda: (
+            Automation().raw({"action": "wait-for-event", "timeout": "3 days"}).delay(until=LOCAL)
         ),
     ],
     ids=["lenient", "raw-delay", "raw-future-action"],
