@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from automation_dsl import Automation, ValidationError, at
+from automation_dsl import Automation, MessageDelay, OpeningHours, ValidationError, at
 from automation_dsl.conditions import profile
 
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)  # a Wednesday
@@ -130,3 +131,48 @@ def test_local_in_a_raw_steps_data_stays_data() -> None:
     step = {"action": "get-profile", "data": {"until": LOCAL}}
     body = Automation().raw(step).to_payload(now=NOW)
     assert body["automation"]["steps"] == [step]
+
+
+# Courier's delivery windows ------------------------------------------------------------------
+
+WINDOW = MessageDelay(until="Mo-Fr 09:00-17:00")
+LATEST = datetime.max.replace(tzinfo=UTC)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: WINDOW.deliver_at(LATEST),
+        lambda: WINDOW.deliver_at(EARLIEST, ZoneInfo("America/New_York")),
+        lambda: MessageDelay(duration=timedelta(days=300)).deliver_at(LATEST),
+        lambda: OpeningHours("Mo 09:00-10:00").next_open(LATEST, UTC),
+    ],
+    ids=["window-at-the-end", "window-at-the-start", "duration-past-the-end", "next-open"],
+)
+def test_delivery_at_the_ends_of_the_calendar_is_a_library_error(
+    call: Callable[[], object],
+) -> None:
+    with pytest.raises(ValidationError):
+        call()
+
+
+@pytest.mark.parametrize("zone", ["UTC", None, 5])
+def test_next_open_refuses_a_zone_that_is_not_a_tzinfo(zone: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        OpeningHours("Mo 09:00-10:00").next_open(NOW, zone)
+    assert caught.value.field == "zone", str(caught.value)
+
+
+def test_an_until_before_year_1000_is_written_with_four_digit_years() -> None:
+    delay = MessageDelay(until="0001-01-01T00:00:00-14:00")
+    assert delay.to_wire() == {"until": "0001-01-01T14:00:00Z"}
+    assert MessageDelay.from_wire(delay.to_wire()) == delay
+
+
+@pytest.mark.parametrize("zone", BAD_ZONES, ids=type)
+def test_delivery_refuses_a_moment_whose_tzinfo_gives_no_offset(zone: tzinfo) -> None:
+    moment = datetime(2026, 1, 1, tzinfo=zone)
+    for call in (lambda: WINDOW.deliver_at(moment), lambda: WINDOW.window.next_open(moment, UTC)):  # type: ignore[union-attr]
+        with pytest.raises(ValidationError):
+            call()
