@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from automation_dsl import Automation, at
@@ -44,3 +45,22 @@ def test_a_key_reused_for_a_changed_row_is_refused_on_resume(
         )
     assert again.resumed == 0
     assert [failure.error.field for failure in again.failures] == ["key"]  # type: ignore[union-attr]
+
+
+def test_the_sandbox_refuses_an_unresolved_local_time_as_courier_would() -> None:
+    # Before: the sandbox ran {"$local": ...} (200), so a client that forgot to resolve it
+    # passed its tests and failed against Courier, which knows no $local.
+    body = {
+        "automation": {
+            "steps": [{"action": "delay", "until": {"$local": {"at": "09:00", "tz": "UTC"}}}]
+        },
+        "recipient": "u1",
+    }
+    with Sandbox(start=START) as sandbox:
+        answer = httpx.post(
+            sandbox.url + "/automations/invoke",
+            json=body,
+            headers={"Authorization": f"Bearer {sandbox.api_key}"},
+        )
+    assert answer.status_code == 400, answer.text
+    assert "steps[0].until" in answer.json()["message"]
