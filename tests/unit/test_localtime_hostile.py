@@ -4,14 +4,17 @@ test here failed before its fix (a raw Python exception, a wrong path, a wrong i
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from automation_dsl import Automation, MessageDelay, OpeningHours, ValidationError, at
+from automation_dsl._journal import Journal
 from automation_dsl.conditions import profile
 
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)  # a Wednesday
@@ -176,3 +179,47 @@ def test_delivery_refuses_a_moment_whose_tzinfo_gives_no_offset(zone: tzinfo) ->
     for call in (lambda: WINDOW.deliver_at(moment), lambda: WINDOW.window.next_open(moment, UTC)):  # type: ignore[union-attr]
         with pytest.raises(ValidationError):
             call()
+
+
+# Journals ------------------------------------------------------------------------------------
+
+_OLD_ITEMS = (
+    "CREATE TABLE items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, run_id TEXT, "
+    "error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT)"
+)
+
+
+def _old_journal(path: Path) -> None:
+    """A journal as the release before local times wrote it (no body column)."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute(_OLD_ITEMS)
+        db.execute("INSERT INTO meta VALUES ('automation', 'digest')")
+        db.execute("INSERT INTO items VALUES ('k0', 0, NULL, 'err', 1, 'f')")
+
+
+def test_a_plain_batch_leaves_an_older_journal_usable_by_the_older_release(tmp_path: Path) -> None:
+    # Before: opening it added a body column, and the older release's six-value INSERT then
+    # failed ("table items has 7 columns but 6 values were supplied").
+    path = tmp_path / "batch.db"
+    _old_journal(path)
+    journal = Journal(path, "digest", resume=True)
+    journal.close()
+    fresh = Journal(tmp_path / "fresh.db", "digest", resume=False)
+    fresh.close()
+    for file in (path, tmp_path / "fresh.db"):
+        with sqlite3.connect(file) as db:
+            db.execute("INSERT INTO items VALUES ('k1', 1, 'run', NULL, 1, 'f')")  # the old write
+
+
+def test_a_local_time_batch_keeps_bodies_in_an_older_journal(tmp_path: Path) -> None:
+    path = tmp_path / "batch.db"
+    _old_journal(path)
+    journal = Journal(path, "digest", resume=True, keep_bodies=True)
+
+    class Row:
+        index, key, fingerprint, body = 1, "k1", "f", b'{"automation":{}}'
+
+    journal.record(Row(), None, None, 0)
+    assert journal.body("k1") == Row.body
+    journal.close()
