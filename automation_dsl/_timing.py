@@ -121,7 +121,17 @@ def plan(steps: tuple[Step, ...], context: Mapping[str, Any], now: datetime) -> 
             elif isinstance(until, datetime):
                 moment = max(moment, until)
             elif isinstance(duration, str):
-                moment = moment + duration_length(duration)
+                try:
+                    moment = moment + duration_length(duration)
+                except OverflowError:
+                    raise ValidationError(
+                        f"delay step #{index}",
+                        "duration",
+                        "a wait that ends before year 10000",
+                        duration,
+                        hint=f"the run reaches it at {moment.isoformat()}",
+                        path=f"steps[{index}].duration",
+                    ) from None
         elif isinstance(step, Delay) and isinstance(step.until, LocalTime):
             local = step.until.resolve(moment, context)
         out.append(StepTime(index, step, moment, local))

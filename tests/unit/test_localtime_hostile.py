@@ -223,3 +223,10 @@ def test_a_local_time_batch_keeps_bodies_in_an_older_journal(tmp_path: Path) -> 
     journal.record(Row(), None, None, 0)
     assert journal.body("k1") == Row.body
     journal.close()
+
+
+def test_fixed_waits_past_the_end_of_the_calendar_are_a_library_error() -> None:
+    flow = Automation().delay(duration="3660 days").delay(until=at("09:00", tz="UTC"))
+    with pytest.raises(ValidationError) as caught:
+        flow.to_payload(now=datetime(9990, 1, 1, tzinfo=UTC))
+    assert caught.value.field == "duration", str(caught.value)
