@@ -296,6 +296,32 @@ class LocalTime:
     fold: Fold = "earlier"
     on_gap: OnGap = "forward"
 
+    def __attrs_post_init__(self) -> None:
+        """Check the fields as `at` leaves them, so a `LocalTime` made directly (or by
+        ``attrs.evolve``) is refused here, not when a recipient's run resolves it."""
+        if not isinstance(self.time, time):
+            raise ValidationTypeError(self.OWNER, "time", "a naive datetime.time", self.time)
+        parse_wall(self.time, self.OWNER, "time")
+        if isinstance(self.tz, str):
+            zone_named(self.tz, self.OWNER, "tz")
+        elif not isinstance(self.tz, Ref):
+            raise ValidationTypeError(self.OWNER, "tz", _TZ_EXPECTED, self.tz)
+        else:
+            _zone_path(self.tz)
+        days = self.days
+        if days is not None and (
+            not isinstance(days, frozenset) or not days or not days <= frozenset(range(7))
+        ):
+            raise ValidationError(
+                self.OWNER, "days", "a non-empty frozenset of weekdays, 0 (Mo) to 6 (Su)", days
+            )
+        if self.fallback is not None:
+            zone_named(self.fallback, self.OWNER, "fallback")
+        if self.fold not in ("earlier", "later"):
+            raise ValidationError(self.OWNER, "fold", "'earlier' or 'later'", self.fold)
+        if self.on_gap not in ("forward", "raise"):
+            raise ValidationError(self.OWNER, "on_gap", "'forward' or 'raise'", self.on_gap)
+
     def zone_for(self, context: Mapping[str, Any] | None = None) -> ZoneInfo:
         """The zone for one run: the fixed zone, or the one its context names (else the
         fallback; else a `ValidationError` at the path)."""
@@ -433,8 +459,4 @@ def at(
     zone: str | Ref = zone_named(tz, "at", "tz").key if path is None else path
     if fallback is not None:
         fallback = zone_named(fallback, "at", "fallback").key
-    if fold not in ("earlier", "later"):
-        raise ValidationError("at", "fold", "'earlier' or 'later'", fold)
-    if on_gap not in ("forward", "raise"):
-        raise ValidationError("at", "on_gap", "'forward' or 'raise'", on_gap)
     return LocalTime(wall, zone, parse_days(days, "at", "days"), fallback, fold, on_gap)

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
-from automation_dsl import Automation, MessageDelay, OpeningHours, ValidationError, at
+from automation_dsl import (
+    Automation,
+    LocalTime,
+    MessageDelay,
+    OpeningHours,
+    Ref,
+    ValidationError,
+    at,
+)
 from automation_dsl._journal import Journal
 from automation_dsl.conditions import profile
 
@@ -230,3 +239,27 @@ def test_fixed_waits_past_the_end_of_the_calendar_are_a_library_error() -> None:
     with pytest.raises(ValidationError) as caught:
         flow.to_payload(now=datetime(9990, 1, 1, tzinfo=UTC))
     assert caught.value.field == "duration", str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: LocalTime(time(9), "Mars/Base"), "tz"),
+        (lambda: LocalTime(time(9), "../../etc/passwd"), "tz"),
+        (lambda: LocalTime("09:00", "UTC"), "time"),  # type: ignore[arg-type]
+        (lambda: LocalTime(time(9), Ref("refs.x.tz")), "tz"),
+        (lambda: LocalTime(time(9), "UTC", days=frozenset({9})), "days"),
+        (lambda: LocalTime(time(9), "UTC", fallback="nope"), "fallback"),
+        (lambda: LocalTime(time(9), "UTC", fold="x"), "fold"),  # type: ignore[arg-type]
+        (lambda: LocalTime(time(9), "UTC", on_gap="x"), "on_gap"),  # type: ignore[arg-type]
+        (lambda: attrs.evolve(at("09:00", tz="UTC"), tz="nope"), "tz"),
+    ],
+)
+def test_a_local_time_made_directly_is_checked_as_at_checks_it(
+    make: Callable[[], object], field: str
+) -> None:
+    # Before: LocalTime(...) and attrs.evolve skipped every check, and the bad value
+    # surfaced later as ZoneInfoNotFoundError, ValueError or AttributeError.
+    with pytest.raises(ValidationError) as caught:
+        make()
+    assert caught.value.field == field, str(caught.value)
