@@ -178,6 +178,9 @@ class _Stepper:
             if isinstance(step, Delay) and isinstance(step.until, LocalTime)
         ]
         self.columns: dict[str, None] = {}
+        # ZoneInfo caches a zone only while someone holds it (and its 8 most recent): holding
+        # every zone met (at most the IANA database's few hundred) spares re-reading its file
+        self.zones: dict[str, tzinfo] = {}
 
     def row(self, index: int, raw: object) -> ScheduleRow:
         where = f"contexts[{index}]"
@@ -201,6 +204,7 @@ class _Stepper:
                     flags.append("fallback")
             if number == 0:
                 zone = found
+            self.zones.setdefault(str(found), found)
         try:
             timed = plan(self.steps, context, self.start)
             steps = []
