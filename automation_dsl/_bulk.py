@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from datetime import datetime
 from html import escape
 from os import PathLike
 from typing import Any
@@ -35,7 +36,7 @@ import attrs
 
 from ._automation import Automation
 from ._bulk_rows import row_context, unencodable
-from ._document import check_context
+from ._document import check_context, invoke_time
 from ._errors import (
     CourierAPIError,
     ValidationError,
@@ -43,6 +44,8 @@ from ._errors import (
 )
 from ._http import _check_idempotency_key
 from ._journal import Journal
+from ._local_bodies import LocalBodies
+from ._timing import has_local_time
 from ._types import KeyFunction, OnInvalid
 from ._values import RunContext
 
@@ -325,6 +328,7 @@ class BulkPlan:
         progress: bool | None = False,
         on_invalid: OnInvalid = "fail",
         dry_run: bool = False,
+        now: datetime | None = None,
         total: int | None = None,
         allow_async: bool = False,
     ) -> None:
@@ -366,11 +370,16 @@ class BulkPlan:
             raise ValidationTypeError(_OWNER, "progress", "True, False or None", progress)
         if on_invalid not in ("fail", "raise"):
             raise ValidationError(_OWNER, "on_invalid", "'fail' or 'raise'", on_invalid)
-        automation_dict = automation.to_dict()
+        automation_dict = automation.to_dict()  # local times as {"$local": ...}: the digest
         self.automation_json = json.dumps(
             automation_dict, separators=(",", ":"), ensure_ascii=False
         ).encode()
         self.digest = hashlib.sha256(_canonical(automation_dict)).hexdigest()
+        # Local-time delays: resolved per row for its zones, all as invoked when the batch
+        # starts, so rows in one zone share one body (cached), and the journal keeps each
+        # body as sent, so a resume sends the same instants.
+        when = invoke_time(now, _OWNER)  # checked even when no local time needs it
+        self.local = LocalBodies(automation, when) if has_local_time(automation.steps) else None
         self.data_schema = automation.data_schema
         self.profile_schema = automation.profile_schema
         self.key = key
@@ -382,7 +391,13 @@ class BulkPlan:
         self.journal = (
             None
             if journal is None
-            else Journal(journal, self.digest, resume=resume, dry_run=dry_run)
+            else Journal(
+                journal,
+                self.digest,
+                resume=resume,
+                dry_run=dry_run,
+                keep_bodies=self.local is not None,
+            )
         )
         self.result = BulkResult(dry_run=dry_run)
         self.progress = Progress(progress, total)
@@ -439,10 +454,14 @@ class BulkPlan:
             row = raw.to_wire() if isinstance(raw, RunContext) else raw
             field, expected, shown = unencodable(row if isinstance(row, Mapping) else {})
             raise ValidationError(_OWNER, field, expected, shown).at(where) from error
+        try:
+            automation_json = (
+                self.automation_json if self.local is None else self.local.body(context)
+            )
+        except ValidationError as error:  # no usable zone for this recipient
+            raise error.at(where) from None
         body = (
-            b'{"automation":'
-            + self.automation_json
-            + (b"," + encoded[1:] if len(encoded) > 2 else b"}")
+            b'{"automation":' + automation_json + (b"," + encoded[1:] if len(encoded) > 2 else b"}")
         )
         if self.key is None:
             digest = hashlib.sha256(self.digest.encode() + _canonical(context)).hexdigest()
@@ -498,6 +517,16 @@ class BulkPlan:
             raise self._reused(item, row, "the journal records this key for")
         return run_id
 
+    def _as_first_sent(self, item: BulkItem) -> BulkItem:
+        """The row with the body the journal kept when it was first sent, if any: a resumed
+        local-time row resends its first instants, not ones resolved today."""
+        if self.journal is None or self.local is None:
+            return item
+        body = self.journal.body(item.key)
+        if body is None or body == item.body:
+            return item
+        return attrs.evolve(item, body=body, fingerprint=hashlib.sha256(body).hexdigest()[:32])
+
     def admit(self, index: int, raw: Any) -> BulkItem | None:
         """The row to send, or ``None`` when it is refused (a per-row failure, unless
         ``on_invalid="raise"``), done already in the journal, or this is a dry run."""
@@ -506,7 +535,7 @@ class BulkPlan:
         result.attempts.append(0)
         item = None
         try:
-            item = self.item(index, raw)
+            item = self._as_first_sent(self.item(index, raw))
             run_id = self._previous(item)
         except ValidationError as error:
             if self.on_invalid == "raise":
@@ -523,6 +552,8 @@ class BulkPlan:
             result.run_ids[index] = run_id
             result.resumed += 1
         elif not self.dry_run:
+            if self.journal is not None and self.local is not None:
+                self.journal.record(item, None, None, 0)  # its body, before it is sent
             return item
         self.progress.update(result)
         return None

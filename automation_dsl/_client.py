@@ -21,6 +21,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -224,6 +225,7 @@ class CourierClient(_ClientBase):
         timeout: httpx.Timeout | float | None = None,
         on_invalid: OnInvalid = "fail",
         dry_run: bool = False,
+        now: datetime | None = None,
     ) -> BulkResult:
         """Invoke one automation for every run context, each exactly once; see the guide.
 
@@ -249,6 +251,9 @@ class CourierClient(_ClientBase):
                 there, once the requests in flight are done (the rows before it were sent).
             dry_run: validate every row and send nothing (no API key needed); the result
                 says what would be sent (``unsent``) and what is refused (``failures``).
+            now: the invoke time that local-time delays ([`at`][automation_dsl.at]) are
+                resolved from, for every row; when the batch starts by default. A resumed
+                row resends the body the journal kept when it was first sent.
 
         Ctrl-C stops scheduling, lets the requests in flight finish, and returns the
         partial result (``interrupted=True``); the journal stays consistent.
@@ -279,6 +284,7 @@ class CourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
+            now=now,
             total=batch_size(contexts),
         )
         if dry_run or not uses_aiohttp(self._default_http):  # threads on this client's httpx
@@ -499,6 +505,7 @@ class AsyncCourierClient(_ClientBase):
         timeout: httpx.Timeout | float | None = None,
         on_invalid: OnInvalid = "fail",
         dry_run: bool = False,
+        now: datetime | None = None,
     ) -> BulkResult:
         """Invoke one automation for every run context; see [`CourierClient.invoke_many`][].
 
@@ -533,6 +540,7 @@ class AsyncCourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
+            now=now,
             total=batch_size(contexts),
             allow_async=True,
         )

@@ -34,8 +34,10 @@ from typing import Any
 
 import attrs
 
+from ._errors import ValidationError
 from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
+from ._localtime import LocalTime
 from ._ref import Ref
 from ._status import RunStatus
 from ._steps import (
@@ -491,7 +493,16 @@ class Engine:
 
     def _delay(self, run: RunState, index: int, step: Delay, record: _Record) -> None:
         now = self.now()
-        if step.until is not None:
+        details: dict[str, Any] = {}
+        if isinstance(step.until, LocalTime):  # resolved for this run, as it gets here
+            try:
+                local = step.until.resolve(now, self._scope(run))
+            except ValidationError as error:
+                raise StepError(str(error)) from None
+            resume = local.utc
+            details["local"] = local.local.isoformat()
+            details.update({flag: True for flag in ("gap", "fold") if getattr(local, flag)})
+        elif step.until is not None:
             until = self._resolve(run, step.until)  # a Ref read from the run, else as given
             try:
                 resume = to_utc(until, "delay step", "until")
@@ -506,11 +517,11 @@ class Engine:
             except OverflowError:  # a $ref read at run time: the builder bounds the others
                 raise StepError(f"duration {str(text)[:40]!r} is out of range") from None
         if resume <= now:
-            self._event(run, index, "delay", "resumed", until=_extended(resume))
+            self._event(run, index, "delay", "resumed", until=_extended(resume), **details)
             return
         run.status = RunStatus.WAITING
         run.resume_at = resume
-        self._event(run, index, "delay", "waiting", until=_extended(resume))
+        self._event(run, index, "delay", "waiting", until=_extended(resume), **details)
 
     def _invoke(self, run: RunState, index: int, step: Invoke, record: _Record) -> None:
         template_id = self._resolve(run, step.template)

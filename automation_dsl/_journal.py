@@ -35,6 +35,9 @@ class JournaledRow(Protocol):
     @property
     def fingerprint(self) -> str | None: ...
 
+    @property
+    def body(self) -> bytes: ...
+
 
 def _journal_problem(error: sqlite3.Error) -> str:
     """What a SQLite error on a journal means, and what to do about it."""
@@ -63,7 +66,7 @@ def _journal_problem(error: sqlite3.Error) -> str:
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _ITEMS = (
     "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, "
-    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT)"
+    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT, body BLOB)"
 )
 
 
@@ -82,9 +85,16 @@ class Journal:
     """
 
     def __init__(
-        self, path: str | PathLike[str], digest: str, *, resume: bool, dry_run: bool = False
+        self,
+        path: str | PathLike[str],
+        digest: str,
+        *,
+        resume: bool,
+        dry_run: bool = False,
+        keep_bodies: bool = False,
     ) -> None:
         self.path = path
+        self.keep_bodies = keep_bodies
         self.lock = threading.Lock()
         self.db: sqlite3.Connection | None = None
         self.held: int | None = None  # the file descriptor of the lock file, while held
@@ -177,6 +187,11 @@ class Journal:
                 self.fingerprint = "NULL"
             else:
                 db.execute("ALTER TABLE items ADD COLUMN fingerprint TEXT")
+        if "body" not in columns:  # a journal written before bodies were kept
+            if dry_run:
+                self.keep_bodies = False
+            else:
+                db.execute("ALTER TABLE items ADD COLUMN body BLOB")
         row = db.execute("SELECT value FROM meta WHERE key = 'automation'").fetchone()
         if row is not None and row[0] != digest:
             raise self.error("it records a different automation: use another file")
@@ -202,17 +217,32 @@ class Journal:
             raise self.error(_journal_problem(error)) from error
         return None if row is None else (row[0], row[1], row[2])
 
+    def body(self, key: str) -> bytes | None:
+        """The body kept for a key when it was first sent (bodies are kept for batches whose
+        flow waits for local times, so a resume resends the same instants)."""
+        if self.db is None or not self.keep_bodies:
+            return None
+        try:
+            with self.lock:
+                row = self.db.execute("SELECT body FROM items WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as error:
+            raise self.error(_journal_problem(error)) from error
+        return None if row is None or row[0] is None else bytes(row[0])
+
     def record(
         self, item: JournaledRow, run_id: str | None, error: str | None, attempts: int
     ) -> None:
-        """Record an outcome (each write is its own transaction)."""
+        """Record an outcome, or (with neither a run id nor an error) a row about to be sent
+        (each write is its own transaction)."""
         if self.db is None:  # a dry run
             return
+        body = item.body if self.keep_bodies else None
         try:
             with self.lock:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)",
-                    (item.key, item.index, run_id, error, attempts, item.fingerprint),
+                    "INSERT OR REPLACE INTO items (key, item, run_id, error, attempts, "
+                    "fingerprint, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (item.key, item.index, run_id, error, attempts, item.fingerprint, body),
                 )
         except sqlite3.Error as failure:
             raise self.error(

@@ -55,6 +55,7 @@ SLOW_TESTS = frozenset(
     {
         "test_bulk.py::test_ten_thousand_items_under_faults_exactly_once_even_when_run_twice",
         "test_bulk.py::test_killed_midway_then_resumed_from_the_journal",
+        "test_localtime_bulk.py::test_killed_then_resumed_a_day_later_sends_identical_bodies",
     }
 )
 
