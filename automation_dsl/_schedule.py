@@ -23,7 +23,7 @@ Examples:
     row  recipient  zone        step     utc                local                    flags
     0    ana        Asia/Tokyo  0 delay  2026-07-02 00:00Z  Th 2026-07-02 09:00 JST
                                 1 send   2026-07-02 00:00Z  Th 2026-07-02 09:00 JST
-    1    bob        -           -        -                  -                        no zone
+    1    bob        -           -        -                  -                        no zone (contexts[1].profile.timezone)
     2 recipients: 1 scheduled, 1 without a zone
 """
 
@@ -486,6 +486,8 @@ def _lines(row: ScheduleRow, escape: Any) -> list[list[str]]:
         flags = ", ".join(row_flags)
         if row.error is not None and escape is not None:
             flags += ": " + " ".join(str(row.error).split())
+        elif row.error is not None and row.error.path:
+            flags += f" ({row.error.path})"
         return [[cell(text) for text in [*first, "-", "-", "-", flags]]]
     lines = []
     for number, step in enumerate(row.steps):
