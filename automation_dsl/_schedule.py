@@ -19,12 +19,10 @@ Examples:
     >>> rows = [{"recipient": "ana", "profile": {"timezone": "Asia/Tokyo"}},
     ...         {"recipient": "bob", "profile": {}}]
     >>> preview = flow.schedule(rows, start=datetime(2026, 7, 1, 12, tzinfo=UTC))
-    >>> print(preview.to_text())
-    row  recipient  zone        step     utc                local                    flags
-    0    ana        Asia/Tokyo  0 delay  2026-07-02 00:00Z  Th 2026-07-02 09:00 JST
-                                1 send   2026-07-02 00:00Z  Th 2026-07-02 09:00 JST
-    1    bob        -           -        -                  -                        no zone (contexts[1].profile.timezone)
-    2 recipients: 1 scheduled, 1 without a zone
+    >>> for row in preview:
+    ...     print(row.recipient, row.zone, [str(step.local) for step in row.steps], row.flags)
+    ana Asia/Tokyo ['2026-07-02 09:00:00+09:00', '2026-07-02 09:00:00+09:00'] ()
+    bob None [] ('no zone',)
 """
 
 from __future__ import annotations
