@@ -38,10 +38,10 @@ import attrs
 
 from ._automation import Automation
 from ._bulk_rows import row_context, unencodable
-from ._document import invoke_time
 from ._errors import AutomationError, ValidationError, ValidationTypeError
 from ._localtime import WEEKDAYS, LocalTime
 from ._steps import Delay
+from ._time import NAIVE_HINT
 from ._timing import plan
 from ._values import RunContext
 
@@ -313,9 +313,14 @@ class Schedule:
                 contexts,
                 hint="for one recipient, pass a list of one: schedule([context])",
             )
-        moment = invoke_time(start, _OWNER)
+        if start is None:
+            start = datetime.now(_UTC)
+        if not isinstance(start, datetime):
+            raise ValidationTypeError(_OWNER, "start", "an aware datetime", start)
+        if start.utcoffset() is None:
+            raise ValidationError(_OWNER, "start", "an aware datetime", start, hint=NAIVE_HINT)
         try:
-            moment = moment.astimezone(_UTC)
+            moment = start.astimezone(_UTC)
         except OverflowError:
             raise ValidationError(
                 _OWNER, "start", "an aware datetime within the years 1 to 9999 in UTC", start
