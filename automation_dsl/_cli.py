@@ -27,6 +27,7 @@ from typing import Any
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
 from ._json import loads
+from ._schedule import Schedule
 from ._schema import invoke_schema
 from ._validate import find_errors
 
@@ -304,36 +305,34 @@ class _Lines:
     then names it and its line number.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, file: Any, source: str) -> None:
+        self.file = file
         self.source = source
         self.failure: CommandError | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        what = f"--contexts {self.source}"
-        with _open(self.source, what) as file:
-            for number in itertools.count(1):
-                line = file.readline(_LINE_LIMIT + 1)
-                if not line:
-                    return
-                where = f"{self.source}: line {number}"
-                if len(line) > _LINE_LIMIT:
-                    self.failure = CommandError(f"{where}: longer than 1 MiB")
-                    return
-                if not line.strip():
-                    self.failure = CommandError(f"{where}: empty (one JSON object per line)")
-                    return
-                try:
-                    value = _parse_json(line, where)
-                except CommandError as error:
-                    self.failure = error
-                    return
-                if not isinstance(value, dict):
-                    self.failure = CommandError(
-                        f"{where}: expected a JSON object (a run context), got "
-                        f"{type(value).__name__}"
-                    )
-                    return
-                yield value
+        for number in itertools.count(1):
+            line = self.file.readline(_LINE_LIMIT + 1)
+            if not line:
+                return
+            where = f"{self.source}: line {number}"
+            if len(line) > _LINE_LIMIT:
+                self.failure = CommandError(f"{where}: longer than 1 MiB")
+                return
+            if not line.strip():
+                self.failure = CommandError(f"{where}: empty (one JSON object per line)")
+                return
+            try:
+                value = _parse_json(line, where)
+            except CommandError as error:
+                self.failure = error
+                return
+            if not isinstance(value, dict):
+                self.failure = CommandError(
+                    f"{where}: expected a JSON object (a run context), got {type(value).__name__}"
+                )
+                return
+            yield value
 
 
 def _open(source: str, what: str) -> Any:
@@ -346,18 +345,22 @@ def _open(source: str, what: str) -> Any:
         raise CommandError(f"cannot read {what}: {error.strerror or error}") from None
     except ValueError:  # an embedded NUL byte in the name
         raise CommandError(f"cannot read {what}: not a valid file name") from None
-    file = open(descriptor, "rb")  # noqa: SIM115  (returned to a with statement)
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        file.close()
+        os.close(descriptor)
         raise CommandError(f"cannot read {what}: not a regular file")
-    return file
+    return open(descriptor, "rb")  # noqa: SIM115  (returned to a with statement)
 
 
 def _schedule(args: argparse.Namespace) -> int:
     start = _start(args.start)
     automation, _ = _load(args.source, lenient=args.lenient)
-    lines = _Lines(args.contexts)
-    preview = automation.schedule(lines, start=start)
+    with _open(args.contexts, f"--contexts {args.contexts}") as file:
+        lines = _Lines(file, args.contexts)
+        return _preview(args, automation.schedule(lines, start=start), lines)
+
+
+def _preview(args: argparse.Namespace, preview: Schedule, lines: _Lines) -> int:
+    """Print ``preview`` as text or JSON Lines; exit 1 when a row has no schedule."""
     unscheduled = 0
     if args.json:
         rows = iter(preview)
