@@ -348,7 +348,7 @@ def _open(source: str, what: str) -> Any:
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise CommandError(f"cannot read {what}: not a regular file")
-    return open(descriptor, "rb")  # noqa: SIM115  (returned to a with statement)
+    return open(descriptor, "rb")
 
 
 def _schedule(args: argparse.Namespace) -> int:
