@@ -56,9 +56,11 @@ _EXPORTS: dict[str, str] = {
     "LocalTime": "._localtime",
     "MergeStrategy": "._values",
     "Message": "._timeline",
+    "MessageDelay": "._delivery",
     "MessageStatus": "._status",
     "NotEvaluated": "._errors",
     "NotFoundError": "._errors",
+    "OpeningHours": "._delivery",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
     "PayloadSchema": "._payload_schema",
@@ -150,6 +152,8 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._bulk import BulkResult as BulkResult
     from ._client import AsyncCourierClient as AsyncCourierClient
     from ._client import CourierClient as CourierClient
+    from ._delivery import MessageDelay as MessageDelay
+    from ._delivery import OpeningHours as OpeningHours
     from ._errors import AuthenticationError as AuthenticationError
     from ._errors import AutomationError as AutomationError
     from ._errors import BadRequestError as BadRequestError

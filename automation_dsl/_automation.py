@@ -93,6 +93,14 @@ def _same(left: Any, right: Any, field: str) -> Any:
     return right
 
 
+def _same_schema(
+    left: PayloadSchema | None, right: PayloadSchema | None, field: str
+) -> PayloadSchema | None:
+    """As ``_same``; of two equal schemas, the one made from a class (it takes instances)."""
+    kept = _same(left, right, field)
+    return left if left is not None and left.cls is not None else kept
+
+
 def _check_refs(steps: tuple[Step, ...], start: int) -> None:
     """Typed conditions from ``steps[start]`` on may read only refs set by earlier steps."""
     for index in range(start, len(steps)):
@@ -225,8 +233,8 @@ class Automation(StepMethods):
         if not isinstance(other, Automation):
             raise ValidationTypeError("Automation.then", "other", "an Automation", other)
         token = _same(self.cancelation_token, other.cancelation_token, "cancelation_token")
-        data_schema = _same(self.data_schema, other.data_schema, "data_schema")
-        profile_schema = _same(self.profile_schema, other.profile_schema, "profile_schema")
+        data_schema = _same_schema(self.data_schema, other.data_schema, "data_schema")
+        profile_schema = _same_schema(self.profile_schema, other.profile_schema, "profile_schema")
         steps = self.steps + other.steps
         _check_refs(steps, 0)
         return attrs.evolve(

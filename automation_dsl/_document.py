@@ -116,6 +116,18 @@ def from_payload(
     return automation, run_context(payload, "", skip=("automation", SCHEMAS_KEY))
 
 
+def _schema(schema: Any, field: str, where: str) -> PayloadSchema | None:
+    """A payload schema of a document, its errors located at ``where`` in it."""
+    try:
+        return PayloadSchema.of(schema, "invoke body", field)
+    except ValidationError as error:
+        if error.path:
+            raise error.at(where) from None
+        raise type(error)(
+            error.owner, error.field, error.expected, error.got, hint=error.hint, path=where
+        ) from None
+
+
 def with_schemas(automation: Automation, schemas: Any) -> Automation:
     """``automation`` with the payload schemas of a document's ``SCHEMAS_KEY``."""
     if not isinstance(schemas, Mapping):
@@ -139,27 +151,24 @@ def with_schemas(automation: Automation, schemas: Any) -> Automation:
     steps = list(automation.steps)
     for index, schema in returns.items():
         where = f"{SCHEMAS_KEY}.returns.{path_step(index)}"
-        position = int(index) if isinstance(index, str) and index.isdigit() else -1
+        number = isinstance(index, str) and index.isascii() and index.isdigit()
+        position = int(index) if number and len(index) < 10 else -1
+        if str(position) != index:  # "01" would name step 1 a second time
+            position = -1
         step = steps[position] if 0 <= position < len(steps) else None
         if not isinstance(step, FetchData):
             raise ValidationError(
                 "invoke body", "returns", "the index of a fetch-data step", index, path=where
             )
-        try:
-            steps[position] = attrs.evolve(step, returns=schema)
-        except ValidationError as error:
-            raise error.at(where) from None
+        steps[position] = attrs.evolve(step, returns=_schema(schema, "returns", where))
+    data = _schema(schemas.get("data"), "data", f"{SCHEMAS_KEY}.data")
+    profile = _schema(schemas.get("profile"), "profile", f"{SCHEMAS_KEY}.profile")
     try:
         return attrs.evolve(
-            automation,
-            steps=tuple(steps),
-            data_schema=schemas.get("data"),
-            profile_schema=schemas.get("profile"),
+            automation, steps=tuple(steps), data_schema=data, profile_schema=profile
         )
-    except ValidationError as error:
-        raise (
-            error if error.path and error.path.startswith("steps") else error.at(SCHEMAS_KEY)
-        ) from None
+    except ValidationError as error:  # a step (or the token) reads what the schemas lack
+        raise error.at("automation") from None
 
 
 def schemas_of(automation: Automation) -> dict[str, Any] | None:

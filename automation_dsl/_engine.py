@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
+from ._delivery import MessageDelay, recipient_zone
 from ._errors import ValidationError
 from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
@@ -452,7 +453,30 @@ class Engine:
         if not recipient:
             raise StepError("no recipient: the message has no 'to'")
         template, data = body.get("template"), body.get("data") or {}
-        return self._sent(run, index, step, record, template, recipient, None, data=data)
+        deliver_at = self._delivery_time(run, step.message.get("delay"), body["to"], recipient)
+        return self._sent(
+            run, index, step, record, template, recipient, None, deliver_at=deliver_at, data=data
+        )
+
+    def _delivery_time(self, run: RunState, delay: Any, to: Any, recipient: str) -> datetime | None:
+        """When a message with a Send API ``delay`` is delivered: a delivery window opens in
+        the delay's ``timezone``, else the recipient's (``to``, then the run's profile, then
+        the stored profile: ``zoneinfo`` before ``timezone``), else UTC."""
+        if delay is None:
+            return None
+        if isinstance(delay, Mapping):
+            delay = {key: self._resolve(run, value) for key, value in delay.items()}
+        else:
+            delay = self._resolve(run, delay)
+        profile = {
+            **self.profiles.get(recipient, {}),
+            **(run.context.get("profile") or {}),
+            **(to if isinstance(to, Mapping) else {}),
+        }
+        try:
+            return MessageDelay.from_wire(delay).deliver_at(self.now(), recipient_zone(profile))
+        except ValidationError as error:
+            raise StepError(str(error)) from None
 
     def _template_and_data(self, run: RunState, step: Send | SendList) -> tuple[Any, _Record]:
         template = self._resolve(run, step.template) or run.context.get("template")
@@ -470,12 +494,16 @@ class Engine:
         template: Any,
         recipient: Any,
         brand: Any,
+        *,
+        deliver_at: datetime | None = None,
         **fields: Any,
     ) -> _Read:
-        """Record a message; a ``ref`` to its step reads its status and id."""
+        """Record a message (delivered now, or at ``deliver_at``); a ``ref`` to its step
+        reads its status and id."""
         now = self.now()
         message_id = new_run_id(now)
-        message = Message(message_id, run.run_id, index, now, template, recipient, brand, **fields)
+        at = now if deliver_at is None else deliver_at.astimezone(UTC)
+        message = Message(message_id, run.run_id, index, at, template, recipient, brand, **fields)
         self.messages.append(message)
         self._pending_messages.append(message)
         target = {"list": message.list} if message.list else {"recipient": message.recipient}
@@ -487,6 +515,7 @@ class Engine:
             template=message.template,
             **target,
             message_id=message_id,
+            **({} if deliver_at is None else {"deliver_at": at.isoformat().replace("+00:00", "Z")}),
         )
         record["message_id"] = message_id
         return {"status": MessageStatus.SENT, "message_id": message_id}

@@ -234,8 +234,14 @@ def name() -> Any:
     return _field(convert, required=False, fast="{v} is None")
 
 
-def json_object(*, required: bool = False, ref: bool = True) -> Any:
-    """A free-form JSON object (``data``, ``profile`` ...), stored frozen."""
+def json_object(
+    *,
+    required: bool = False,
+    ref: bool = True,
+    prepare: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+) -> Any:
+    """A free-form JSON object (``data``, ``profile`` ...), stored frozen; ``prepare``
+    turns typed values a mapping may hold into JSON first."""
     expected = "a mapping" + (" or a Ref" if ref else "")
 
     def convert(value: Any, instance: Any, field: attrs.Attribute[Any]) -> Any:
@@ -245,6 +251,8 @@ def json_object(*, required: bool = False, ref: bool = True) -> Any:
         elif value.__class__ is FrozenDict:
             return value
         elif isinstance(value, Mapping):
+            if prepare is not None:
+                value = prepare(value)
             frozen = freeze(value, _owner(instance), wire_name(field))
             if frozen.__class__ is FrozenDict or (ref and frozen.__class__ is Ref):
                 return frozen

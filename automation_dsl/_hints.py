@@ -38,7 +38,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import ValidationError, ValidationTypeError
+from ._errors import MISSING, ValidationError, ValidationTypeError
+from ._jsonschema import key_path
 
 __all__: list[str] = []  # private: see PayloadSchema
 
@@ -102,6 +103,11 @@ def _fields(cls: type) -> tuple[dict[str, Any], set[str]]:
     }
 
 
+def _def_name(name: str) -> str:
+    """``name`` as a ``$defs`` name a ``$ref`` can spell (no ``/`` or ``~``)."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", name) or "_"
+
+
 class _Deriver:
     """Writes the schema of one class, collecting nested classes in ``defs``."""
 
@@ -109,20 +115,25 @@ class _Deriver:
         self.owner = owner
         self.field = field
         self.defs: dict[str, Any] = {}
-        self.names: dict[type, str] = {}
+        self.names: dict[int, str] = {}  # by id: a class's own __eq__/__hash__ may raise
 
-    def name_of(self, cls: type) -> str:
-        name = self.names.get(cls)
+    def name_of(self, cls: type, depth: int = 0) -> str:
+        name = self.names.get(id(cls))
         if name is not None:
             return name
-        name = cls.__name__
+        name = _def_name(cls.__name__)
         if name in self.defs:  # two classes of one name: the longer name tells them apart
-            name = re.sub(r"[^A-Za-z0-9_.]", "_", f"{cls.__module__}.{cls.__qualname__}")
-        self.names[cls] = name
+            name = base = _def_name(f"{cls.__module__}.{cls.__qualname__}")
+            count = 1
+            while name in self.defs:  # made by one function twice: a number does
+                count += 1
+                name = f"{base}_{count}"
+        self.names[id(cls)] = name
         self.defs[name] = {}  # reserved first: a recursive class refers to itself
         fields, required = _fields(cls)
         properties = {
-            key: self.hint(hint, f"{cls.__qualname__}.{key}", 1) for key, hint in fields.items()
+            key: self.hint(hint, f"{cls.__qualname__}.{key}", depth + 1)
+            for key, hint in fields.items()
         }
         schema: dict[str, Any] = {"title": cls.__name__, "type": "object"}
         schema["properties"] = properties
@@ -144,20 +155,16 @@ class _Deriver:
         args = typing.get_args(hint)
         if origin is typing.Annotated or origin in (typing.Required, typing.NotRequired):
             return self.hint(args[0], where, depth + 1)
-        try:
-            scalar = _SCALARS.get(hint)
-        except TypeError:  # an unhashable "hint"
-            scalar = None
-        if scalar is not None:
-            return dict(scalar)
+        for known, scalar in _SCALARS.items():  # by identity: a hint's __eq__ may raise
+            if hint is known:
+                return dict(scalar)
         if origin is typing.Literal:
-            values = list(args)
-            if any(
-                not (v is None or v.__class__ in (str, int, bool) or isinstance(v, Enum))
-                for v in values
-            ):
-                raise self.unsupported(where, hint, "Literal values must be str, int, bool or None")
-            return {"enum": [v.value if isinstance(v, Enum) else v for v in values]}
+            values = [v.value if isinstance(v, Enum) else v for v in args]
+            if any(not (v is None or v.__class__ in (str, int, bool)) for v in values):
+                raise self.unsupported(
+                    where, hint, "Literal values must be str, int, bool or None (an Enum's too)"
+                )
+            return {"enum": values}
         if origin is typing.Union or origin is types.UnionType:
             return {"anyOf": [self.hint(arg, where, depth + 1) for arg in args]}
         if isinstance(hint, type) and issubclass(hint, Enum):
@@ -168,19 +175,23 @@ class _Deriver:
         if origin in _SEQUENCES:
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
                 raise self.unsupported(where, hint, "a tuple must be tuple[X, ...]")
+            if origin is not tuple and len(args) > 1:
+                raise self.unsupported(where, hint, "a sequence must be list[X] (one argument)")
             item = args[0] if args else Any
             return {"type": "array", "items": self.hint(item, where + "[]", depth + 1)}
         if origin in _MAPPINGS:
+            if len(args) not in (0, 2):
+                raise self.unsupported(where, hint, "a mapping must be dict[str, X]")
             key, value = args if args else (str, Any)
             if key is not str:
                 raise self.unsupported(where, hint, "a mapping's keys must be str (JSON's keys)")
             return {"type": "object", "additionalProperties": self.hint(value, where, depth + 1)}
-        if hint in _SEQUENCES:
+        if any(hint is kind for kind in _SEQUENCES):
             return {"type": "array"}
-        if hint in _MAPPINGS:
+        if any(hint is kind for kind in _MAPPINGS):
             return {"type": "object"}
         if is_typed_class(hint):
-            return {"$ref": f"#/$defs/{self.name_of(hint)}"}
+            return {"$ref": f"#/$defs/{self.name_of(hint, depth)}"}
         raise self.unsupported(where, hint)
 
 
@@ -195,37 +206,74 @@ def schema_of(cls: type, owner: str, field: str) -> dict[str, Any]:
 # -- instances to JSON --------------------------------------------------------------------
 
 
-def to_json(value: Any, owner: str, field: str, depth: int = 0) -> Any:
+Where = str | tuple[Any, Any]
+"""A path in ``to_json``: its root, or (parent path, key or index), written only for an error."""
+
+
+def _path(where: Where) -> str:
+    """``where`` written as the schema checks write paths: ``data.items[2]['plan-id']``."""
+    steps: list[Any] = []
+    while isinstance(where, tuple):
+        where, step = where
+        steps.append(step)
+    for step in reversed(steps):
+        if step.__class__ is int:
+            where = f"{where}[{step}]"
+        else:
+            where = key_path(where, step) if isinstance(step, str) else f"{where}[{step!r}]"
+    return where
+
+
+def to_json(value: Any, owner: str, field: str, where: Where | None = None, depth: int = 0) -> Any:
     """``value`` as JSON: attrs and dataclass instances as objects (every field by name),
     enums as their values, aware datetimes and dates as ISO 8601, tuples as lists; JSON
-    values as they are."""
+    values as they are. An error's path starts at ``field`` (``data.items[2].placed``)."""
+    where = field if where is None else where
     if depth > _MAX_DEPTH:
-        raise ValidationError(owner, field, f"a value nested at most {_MAX_DEPTH} deep", "deeper")
+        raise ValidationError(
+            owner, field, f"a value nested at most {_MAX_DEPTH} deep", "deeper", path=_path(where)
+        )
     kind = value.__class__
     if kind in (str, int, float, bool) or value is None:
         return value
-    if attrs.has(kind):
-        return {
-            a.name: to_json(getattr(value, a.name), owner, field, depth + 1)
-            for a in attrs.fields(kind)
-        }
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_json(getattr(value, f.name), owner, field, depth + 1)
-            for f in dataclasses.fields(value)
-        }
+    if attrs.has(kind) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        names = (
+            [a.name for a in attrs.fields(kind)]
+            if attrs.has(kind)
+            else [f.name for f in dataclasses.fields(value)]
+        )
+        out = {}
+        for name in names:
+            inner = (where, name)
+            try:
+                item = getattr(value, name)
+            except AttributeError:  # a field without a default that __init__ does not set
+                raise ValidationError(
+                    owner, name, "a value (the field is unset)", MISSING, path=_path(inner)
+                ) from None
+            out[name] = to_json(item, owner, field, inner, depth + 1)
+        return out
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise ValidationError(
-                owner, field, "a timezone-aware datetime (a naive one names no instant)", value
+                owner,
+                field,
+                "a timezone-aware datetime (a naive one names no instant)",
+                value,
+                path=_path(where),
             )
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, collections.abc.Mapping):
-        return {key: to_json(item, owner, field, depth + 1) for key, item in value.items()}
+        return {
+            key: to_json(item, owner, field, (where, key), depth + 1) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [to_json(item, owner, field, depth + 1) for item in value]
+        return [
+            to_json(item, owner, field, (where, index), depth + 1)
+            for index, item in enumerate(value)
+        ]
     return value  # not JSON: the run context's own check names it

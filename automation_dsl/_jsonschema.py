@@ -39,6 +39,8 @@ MAX_SCHEMA_DEPTH = 64
 """The deepest a schema may nest."""
 MAX_VALUE_DEPTH = 200
 """The deepest a value is followed into (a recursive schema would follow it further)."""
+_PLAIN_DEPTH = 256
+"""The deepest a schema's JSON may nest (a ``const`` value nests below the schema)."""
 
 ANNOTATIONS = frozenset(
     {
@@ -84,7 +86,7 @@ _NAMES = {
     "object": "an object",
 }
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_DEF_REF = re.compile(r"#/\$defs/([^/~]+)")
+_DEF_REF = re.compile(r"#/\$defs/([^/~%]+)")  # no escapes: a def named "%25" is read as "%"
 
 Problem = tuple[str, str, Any]  # (path, expected, got)
 Check = Callable[[Any, str, list[Problem], int], None]
@@ -142,12 +144,13 @@ class _SchemaChecker:
         self.owner = owner
         self.field = field
         self.defs = defs
-        self.guarded: dict[str, set[str]] = {}  # def -> defs reached without consuming
 
     def fail(self, where: str, expected: str, got: Any, *, hint: str | None = None) -> NoReturn:
         raise ValidationError(self.owner, self.field, expected, got, hint=hint, path=where or None)
 
-    def check(self, schema: Any, where: str, depth: int, unguarded: set[str] | None) -> None:
+    def check(self, schema: Any, where: str, depth: int, unguarded: dict[str, int] | None) -> None:
+        """Check ``schema`` at ``where``; ``unguarded`` collects the ``$defs`` it refers to
+        before reading into the value, each with the deepest nesting it is referred at."""
         if depth > MAX_SCHEMA_DEPTH:
             self.fail(where, f"a schema nested at most {MAX_SCHEMA_DEPTH} deep", "deeper")
         if schema is True or schema is False:
@@ -219,16 +222,18 @@ class _SchemaChecker:
             ref = schema["$ref"]
             match = _DEF_REF.fullmatch(ref) if isinstance(ref, str) else None
             if match is None:
-                self.fail(at("$ref"), "a local reference '#/$defs/<name>'", ref)
+                self.fail(
+                    at("$ref"), "a local reference '#/$defs/<name>' (a name without /, ~ or %)", ref
+                )
             name = match.group(1)
             if name not in self.defs:
                 known = ", ".join(sorted(self.defs)) or "none"
                 self.fail(at("$ref"), f"the name of a schema in $defs ({known})", ref)
             if unguarded is not None:
-                unguarded.add(name)
+                unguarded[name] = max(unguarded.get(name, 0), depth)
 
 
-def _ref_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+def _ref_cycle(graph: Mapping[str, Mapping[str, int]]) -> list[str] | None:
     """A cycle of $defs that refer to each other without reading into the value, if any."""
     state: dict[str, int] = {}
     for start in sorted(graph):
@@ -254,23 +259,85 @@ def _ref_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def _ref_depths(graph: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """How deep each node of an acyclic ``graph`` (a def: the defs it refers to, at what
+    nesting) nests schemas through its references, before any reads into the value."""
+    depths: dict[str, int] = {}
+    for start in graph:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            waiting = [name for name in graph.get(node, {}) if name not in depths]
+            if waiting:
+                stack += waiting
+                continue
+            stack.pop()
+            edges = graph.get(node, {}).items()
+            depths[node] = max((at + depths[name] for name, at in edges), default=0)
+    return depths
+
+
 def plain(schema: Any, owner: str, field: str) -> Any:
-    """A plain JSON copy of ``schema`` (tuples become lists), or an error if it is not JSON."""
-    try:
-        text = json.dumps(schema, ensure_ascii=False, allow_nan=False)
-        text.encode()
-    except UnicodeEncodeError:
-        raise ValidationError(
-            owner, field, "a JSON Schema without lone surrogates", schema
-        ) from None
-    except (TypeError, ValueError, RecursionError):
-        raise ValidationTypeError(
-            owner,
-            field,
-            "a JSON Schema: a JSON object of JSON values, finite numbers, without cycles",
-            schema,
-        ) from None
-    return json.loads(text)
+    """A plain JSON copy of ``schema`` (mappings become dicts, tuples lists), or an error
+    that names where it is not JSON (``properties.a.maximum``: NaN)."""
+
+    def fail(where: str, expected: str, got: Any, error: type[ValidationError]) -> NoReturn:
+        raise error(owner, field, f"a JSON Schema {expected}", got, path=where or None)
+
+    def text(value: str, where: str) -> str:
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            fail(where, "without lone surrogates", value, ValidationError)
+        return str.__str__(value)  # a str subclass (an enum's member) as its text
+
+    out: dict[str, Any] = {}
+    # (value, where, the copy to write it into, under what key, the containers above it)
+    pending: list[tuple[Any, str, Any, Any, frozenset[int]]] = [(schema, "", out, "", frozenset())]
+    while pending:
+        item, where, parent, key, above = pending.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if id(item) in above:
+                fail(where, "without cycles", "a cycle", ValidationTypeError)
+            if len(above) >= _PLAIN_DEPTH:
+                fail(where, f"nested at most {_PLAIN_DEPTH} deep", "deeper", ValidationTypeError)
+            inner = above | {id(item)}
+            if isinstance(item, Mapping):
+                for name in item:
+                    if not isinstance(name, str):  # json.dumps would write 1 as "1"
+                        fail(where, "with string keys", name, ValidationTypeError)
+                copy: Any = {text(name, where): None for name in item}
+                pending += [
+                    (sub, f"{where}.{name}" if where else name, copy, name, inner)
+                    for name, sub in item.items()
+                ]
+            else:
+                copy = [None] * len(item)
+                pending += [(sub, f"{where}[{i}]", copy, i, inner) for i, sub in enumerate(item)]
+            parent[key] = copy
+        elif isinstance(item, str):
+            parent[key] = text(item, where)
+        elif item is None or isinstance(item, bool):
+            parent[key] = item
+        elif isinstance(item, int):
+            parent[key] = int(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                fail(
+                    where,
+                    "of finite numbers (JSON has no NaN or Infinity)",
+                    item,
+                    ValidationTypeError,
+                )
+            parent[key] = float(item)
+        else:
+            fail(
+                where,
+                "of JSON values (str, int, float, bool, None, list or dict)",
+                item,
+                ValidationTypeError,
+            )
+    return out[""]
 
 
 # -- compiling ------------------------------------------------------------------------------
@@ -370,11 +437,12 @@ got 'pattern' (str); see docs/payload-schemas.md, 'The subset'; nothing is silen
     checker = _SchemaChecker(owner, field, defs if isinstance(defs, Mapping) else {})
     if not isinstance(defs, Mapping):
         checker.fail("$defs", "an object of named schemas", defs)
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, dict[str, int]] = {}
     for name, sub in defs.items():
-        graph[name] = set()
+        graph[name] = {}
         checker.check(sub, f"$defs.{name}", 1, graph[name])
-    checker.check(schema, "", 0, set())
+    root: dict[str, int] = {}
+    checker.check(schema, "", 0, root)
     cycle = _ref_cycle(graph)
     if cycle is not None:
         checker.fail(
@@ -382,6 +450,15 @@ got 'pattern' (str); see docs/payload-schemas.md, 'The subset'; nothing is silen
             "references that read into the value before they recur",
             " -> ".join(cycle),
             hint="a $ref cycle outside properties/items would never end",
+        )
+    depths = _ref_depths(graph)
+    deepest = max((at + depths[name] for name, at in root.items()), default=0)
+    if deepest > MAX_SCHEMA_DEPTH:
+        checker.fail(
+            "$defs",
+            f"references nested at most {MAX_SCHEMA_DEPTH} deep before they read into the value",
+            "deeper",
+            hint="each $ref that reads nothing of the value nests its schema in the last one",
         )
     return CompiledSchema(schema)
 
@@ -415,15 +492,29 @@ def _types(names: str | list[str]) -> Check:
     return types
 
 
+def _scalar_key(value: Any) -> tuple[Any, Any] | None:
+    """A set key for a JSON scalar, equal as JSON equals (``1`` is ``1.0``, not ``True``)."""
+    kind = value.__class__
+    if kind is int or kind is float:
+        return (float, value)
+    if kind is str or kind is bool or value is None:
+        return (kind, value)
+    return None
+
+
 def _enum(values: list[Any]) -> Check:
     shown = ", ".join(json.dumps(item, ensure_ascii=False) for item in values[:10])
     expected = f"one of {shown}" + (" ..." if len(values) > 10 else "")
-    hashable = {(type(v), v) for v in values if v.__class__ in (str, bool) or v is None}
+    if not values:
+        expected = "nothing (the enum is empty)"
+    scalars = {key for key in map(_scalar_key, values) if key is not None}
 
     def enum(value: Any, path: str, problems: list[Problem], depth: int) -> None:
-        if value.__class__ in (str, bool) and (type(value), value) in hashable:
-            return
-        if any(_json_equal(value, item) for item in values):
+        key = _scalar_key(value)
+        if key is not None:  # a scalar equals only a scalar
+            if key in scalars:
+                return
+        elif any(_json_equal(value, item) for item in values):
             return
         problems.append((path, expected, value))
 
@@ -516,11 +607,11 @@ def _properties(properties: dict[str, Check], extra: Check | None) -> Check:
             check = properties.get(key, extra)
             if check is None:
                 continue
-            if check is _refuse:
-                problems.append((key_path(path, key), declared, item))
-                continue
             if not isinstance(key, str):
                 problems.append((path, "an object with string keys", key))
+                continue
+            if check is _refuse:
+                problems.append((key_path(path, key), declared, item))
                 continue
             check(item, key_path(path, key), problems, depth + 1)
 
@@ -544,29 +635,27 @@ def _items(check: Check) -> Check:
 
 def _any_of(branches: list[Check]) -> Check:
     def any_of(value: Any, path: str, problems: list[Problem], depth: int) -> None:
-        first: list[Problem] | None = None
+        failures: list[list[Problem]] = []
         for branch in branches:
             found: list[Problem] = []
             branch(value, path, found, depth)
             if not found:
                 return
-            if first is None:
-                first = found
-        best = first or []
-        if len(branches) == 1 or (best and best[0][0] != path):
+            failures.append(found)
+        best = failures[0]
+        if len(branches) == 1 or best[0][0] != path:
             problems.extend(best)  # a deeper problem of the first branch reads best
             return
-        expected = []
-        for branch in branches:
-            found = []
-            branch(value, path, found, depth)
-            expected.append(found[0][1] if len(found) == 1 and found[0][0] == path else "?")
+        expected = [
+            found[0][1] if len(found) == 1 and found[0][0] == path else "?" for found in failures
+        ]
         if "?" in expected:
             problems.append(
                 (path, f"a value matching one of {len(branches)} schemas (anyOf)", value)
             )
         else:
-            problems.append((path, " or ".join(expected), value))
+            alternatives = (part for text in expected for part in text.split(" or "))
+            problems.append((path, " or ".join(dict.fromkeys(alternatives)), value))
 
     return any_of
 
@@ -673,10 +762,10 @@ def step_into(nodes: list[Node], part: str) -> tuple[list[Node], bool, list[str]
 
     ``open`` is true when some alternative accepts any name there (a free-form object,
     ``additionalProperties: true``, a schema with no type); ``known`` lists the declared
-    property names, for a did-you-mean.
+    property names when nothing is reached, for a did-you-mean.
     """
     reached: list[Node] = []
-    known: list[str] = []
+    declared: list[Mapping[str, Any]] = []
     opened = False
     for schema, defs in expand(nodes):
         if schema is True:
@@ -708,5 +797,6 @@ def step_into(nodes: list[Node], part: str) -> tuple[list[Node], bool, list[str]
             and "const" not in schema
         ):
             opened = True  # nothing declared: any name may be there
-        known += [name for name in properties if name not in known]
+        declared.append(properties)
+    known = [] if reached or opened else list(dict.fromkeys(n for d in declared for n in d))
     return reached, opened, known

@@ -24,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,12 +47,15 @@ OnGap: TypeAlias = Literal["forward", "raise"]
 
 _DAY = re.compile(r"(Mo|Tu|We|Th|Fr|Sa|Su)(?:-(Mo|Tu|We|Th|Fr|Sa|Su))?")
 _DAYS_EXPECTED = "weekdays such as 'Mo-Fr', 'Sa,Su' or 'Mo-We,Fr' (Mo Tu We Th Fr Sa Su)"
-_WALL = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_WALL = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 _WALL_EXPECTED = "a wall-clock time 'HH:MM' (00:00 to 23:59) or a naive datetime.time"
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 _ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Paris'"
 _TZ_EXPECTED = "an IANA time zone name, or a path into the run context such as profile.timezone"
 _ROOTS = ("profile", "data")
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+"""Names a system's zone database may hold that name no place: the machine's own zone, a
+rules template, a placeholder; ``posix/`` and ``right/`` copies are refused too."""
 
 
 def parse_days(value: str | Iterable[str] | None, owner: str, field: str) -> frozenset[int] | None:
@@ -135,12 +139,28 @@ def zone_named(name: object, owner: str, field: str) -> ZoneInfo:
     """
     if not isinstance(name, str):
         raise ValidationTypeError(owner, field, _ZONE_EXPECTED, name)
-    if len(name) > 64 or has_surrogate(name) or not _ZONE_NAME.fullmatch(name):
+    if (
+        len(name) > 64
+        or has_surrogate(name)
+        or not _ZONE_NAME.fullmatch(name)
+        or name in _NOT_ZONES
+        or name.startswith(("posix/", "right/"))
+    ):
         raise ValidationError(owner, field, _ZONE_EXPECTED, name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(owner, field, _ZONE_EXPECTED, name) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_zone(name: str) -> ZoneInfo | None:
+    """The zone a recipient's profile names, or ``None``: remembered, since a batch of
+    100,000 recipients names a few dozen zones."""
+    try:
+        return zone_named(name, "run context", "timezone")
+    except ValidationError:
+        return None
 
 
 @attrs.frozen(slots=True)
@@ -164,9 +184,7 @@ class LocalInstant:
     fold: bool = False
 
 
-def _candidate(
-    day: date, wall: time, zone: ZoneInfo, fold: Fold, on_gap: OnGap
-) -> tuple[datetime, bool, bool]:
+def _candidate(day: date, wall: time, zone: ZoneInfo, fold: Fold) -> tuple[datetime, bool, bool]:
     """The instant of ``wall`` on local date ``day``: (utc, in a gap, in a fold)."""
     naive = datetime.combine(day, wall)
     first = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
@@ -176,14 +194,6 @@ def _candidate(
     exists = first.astimezone(zone).replace(tzinfo=None) == naive
     if exists:  # a fold: both occurrences are this wall time
         return (max(first, second) if fold == "later" else min(first, second)), False, True
-    if on_gap == "raise":
-        raise ValidationError(
-            "at",
-            "on_gap",
-            f"a wall time that exists on {day.isoformat()} in {zone.key}",
-            wall.strftime("%H:%M"),
-            hint="the clocks skip it (spring forward): use on_gap='forward' to move it by the gap",
-        )
     # PEP 495: fold=0 reads a missing time with the offset before the transition, which
     # moves it forward by the gap; the later of the two readings, whatever the zone's rule.
     return max(first, second), True, False
@@ -210,15 +220,29 @@ def next_local(
         >>> early.utc.strftime("%H:%M"), late.utc.strftime("%H:%M"), early.fold
         ('05:30', '06:30', True)
     """
-    if after.tzinfo is None:
+    if after.tzinfo is None or after.utcoffset() is None:
         raise ValidationError("next_local", "after", "an aware datetime", after)
-    day = after.astimezone(zone).date()
-    for _ in range(9):  # a week of allowed days, and a day either side for the offsets
-        if days is None or day.weekday() in days:
-            utc, gap, folded = _candidate(day, wall, zone, fold, on_gap)
-            if utc >= after:
-                return LocalInstant(utc, utc.astimezone(zone), zone.key, gap, folded)
-        day += timedelta(days=1)
+    try:
+        day = after.astimezone(zone).date()
+        for _ in range(9):  # a week of allowed days, and a day either side for the offsets
+            if days is None or day.weekday() in days:
+                utc, gap, folded = _candidate(day, wall, zone, fold)
+                if utc >= after:
+                    if gap and on_gap == "raise":
+                        raise ValidationError(
+                            "at",
+                            "on_gap",
+                            f"a wall time that exists on {day.isoformat()} in {zone.key}",
+                            wall.strftime("%H:%M"),
+                            hint="the clocks skip it (spring forward): on_gap='forward' moves "
+                            "it forward by the gap",
+                        )
+                    return LocalInstant(utc, utc.astimezone(zone), zone.key, gap, folded)
+            day += timedelta(days=1)
+    except OverflowError:
+        raise ValidationError(
+            "next_local", "after", "a moment a week or more inside years 1 to 9999", after
+        ) from None
     raise ValidationError("next_local", "days", "at least one allowed weekday", days)
 
 
@@ -286,11 +310,14 @@ class LocalTime:
                 path=self.tz.path,
                 hint="give this recipient a zone, or at(..., fallback='UTC')",
             )
-        try:
+        known = _known_zone(value) if isinstance(value, str) and len(value) <= 64 else None
+        if known is not None:
+            return known
+        if self.fallback is not None:
+            return ZoneInfo(self.fallback)
+        try:  # not a usable zone: zone_named says why
             return zone_named(value, "run context", self.tz.path.rpartition(".")[2])
         except ValidationError as error:
-            if self.fallback is not None:
-                return ZoneInfo(self.fallback)
             raise error.at(self.tz.path.rpartition(".")[0]) from None
 
     def resolve(self, after: datetime, context: Mapping[str, Any] | None = None) -> LocalInstant:

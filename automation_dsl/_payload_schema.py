@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -122,6 +123,8 @@ class PayloadSchema:
             {'id': 'o-1'}
         """
         cls = self.cls
+        if cls is not None and typing.is_typeddict(cls):
+            cls = None  # its instances are plain mappings (and isinstance refuses it)
         if cls is not None and not isinstance(value, Mapping) and isinstance(value, cls):
             return to_json(value, owner, field)
         if value is not None and not isinstance(value, Mapping):

@@ -17,8 +17,10 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from ._automation import Automation
+from ._errors import ValidationTypeError
+
 if TYPE_CHECKING:
-    from ._automation import Automation
     from ._payload_schema import PayloadSchema
 
 __all__ = ["invoke_schema"]
@@ -219,29 +221,25 @@ _SCHEMA: dict[str, Any] = {
 def _embedded(schema: PayloadSchema, root: str, defs: dict[str, Any]) -> dict[str, Any]:
     """A payload schema as the schema of the body's ``root`` property: its ``$defs`` moved
     into ``defs`` under ``<root>.<name>`` and its ``$ref``s rewritten to match."""
-    text = schema.compiled.schema
-    own = dict(text)
+    own = schema.schema  # a fresh copy, rewritten in place
+
+    def rewrite(sub: Any) -> None:  # only where schemas are: not in const, enum, default ...
+        if not isinstance(sub, dict):
+            return
+        if isinstance(sub.get("$ref"), str):
+            sub["$ref"] = re.sub(r"^#/\$defs/", f"#/$defs/{root}.", sub["$ref"])
+        for key in ("properties", "$defs"):
+            for item in sub.get(key, {}).values():
+                rewrite(item)
+        for key in ("additionalProperties", "items"):
+            rewrite(sub.get(key))
+        for item in sub.get("anyOf", ()):
+            rewrite(item)
+
+    rewrite(own)
     for name, sub in own.pop("$defs", {}).items():
         defs[f"{root}.{name}"] = sub
-    moved = {"own": own, "defs": {k: v for k, v in defs.items() if k.startswith(root + ".")}}
-
-    def rewrite(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                key: (
-                    re.sub(r"^#/\$defs/", f"#/$defs/{root}.", item)
-                    if key == "$ref" and isinstance(item, str)
-                    else rewrite(item)
-                )
-                for key, item in value.items()
-            }
-        if isinstance(value, list):
-            return [rewrite(item) for item in value]
-        return value
-
-    rewritten = rewrite(moved)
-    defs.update(rewritten["defs"])
-    return rewritten["own"]  # type: ignore[no-any-return]
+    return own
 
 
 def invoke_schema(automation: Automation | None = None) -> dict[str, Any]:
@@ -264,6 +262,10 @@ def invoke_schema(automation: Automation | None = None) -> dict[str, Any]:
         >>> schema["properties"]["data"], schema["required"]
         ({'$ref': '#/$defs/data.Order'}, ['automation', 'data'])
     """
+    if automation is not None and not isinstance(automation, Automation):
+        raise ValidationTypeError(
+            "invoke_schema", "automation", "an Automation or None", automation
+        )
     schema = copy.deepcopy(_SCHEMA)
     if automation is None:
         return schema

@@ -37,6 +37,7 @@ import attrs
 
 from . import _fields as f
 from ._compile import fast_init
+from ._delivery import check_delay, lift_delay
 from ._errors import ValidationError
 from ._json import thaw
 from ._localtime import LocalTime
@@ -244,6 +245,13 @@ class SendMessage(_Typed):
     Examples:
         >>> SendMessage(message={"to": {"user_id": "u1"}, "template": "W"}).to_wire()
         {'action': 'send', 'message': {'to': {'user_id': 'u1'}, 'template': 'W'}}
+
+        The message's ``delay`` may be a [`MessageDelay`][] (a delivery window ...):
+
+        >>> from automation_dsl import MessageDelay
+        >>> window = MessageDelay(until="Mo-Fr 09:00-17:00")
+        >>> SendMessage(message={"to": "u1", "template": "W", "delay": window}).message["delay"]
+        FrozenDict({'until': 'Mo-Fr 09:00-17:00'})
     """
 
     action: ClassVar[str] = "send"
@@ -252,7 +260,7 @@ class SendMessage(_Typed):
     _method: ClassVar[str] = "send_message"
     _positional: ClassVar[tuple[str, ...]] = ("message",)
 
-    message: JSONValue = f.json_object(required=True, ref=False)
+    message: JSONValue = f.json_object(required=True, ref=False, prepare=lift_delay)
 
     def __attrs_post_init__(self) -> None:
         message = self.message
@@ -263,6 +271,7 @@ class SendMessage(_Typed):
                 "a message with 'to' and exactly one of 'template' or 'content'",
                 thaw(message),
             )
+        check_delay(message.get("delay"))
 
 
 @fast_init
@@ -295,7 +304,7 @@ class SendList(_Typed):
 def _until(value: Any, owner: str, field: str) -> datetime | LocalTime:
     """A delay's ``until``: a local time (`at`, or its ``{"$local": ...}`` document form)
     as it is, anything else as a UTC instant."""
-    if value.__class__ is LocalTime:
+    if isinstance(value, LocalTime):
         return value
     if isinstance(value, Mapping) and "$local" in value:
         return LocalTime.from_wire(value)

@@ -58,7 +58,7 @@ NAIVE_HINT = (
 _UNTIL_EXPECTED = "an aware datetime, a date, or an ISO 8601 timestamp string"
 
 
-def to_utc(value: datetime | date | str, owner: str, field: str) -> datetime:
+def to_utc(value: object, owner: str, field: str) -> datetime:
     """Return ``value`` as an aware UTC datetime truncated to milliseconds.
 
     A ``date`` means midnight UTC of that day; a string is parsed as ISO 8601 in

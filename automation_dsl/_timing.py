@@ -118,7 +118,7 @@ def plan(steps: tuple[Step, ...], context: Mapping[str, Any], now: datetime) -> 
                 moment = max(moment, until)
             elif isinstance(duration, str):
                 moment = moment + duration_length(duration)
-        elif isinstance(step, Delay) and step.until.__class__ is LocalTime:
+        elif isinstance(step, Delay) and isinstance(step.until, LocalTime):
             local = step.until.resolve(moment, context)
         out.append(StepTime(index, step, moment, local))
     return out

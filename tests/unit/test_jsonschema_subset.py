@@ -202,7 +202,7 @@ def test_a_surrogate_in_a_value_is_just_a_string() -> None:
         ({"properties": {"a": 5}}, ValidationError, "properties.a"),
         ({"enum": [math.nan]}, ValidationTypeError, None),
         ({"title": "a\ud800"}, ValidationError, None),
-        ({1: {}}, ValidationError, "1"),  # JSON writes the key 1 as "1": not a keyword
+        ({1: {}}, ValidationTypeError, None),  # JSON would write the key 1 as "1": refused
         ([], ValidationTypeError, None),
         ("{}", ValidationTypeError, None),
         (None, ValidationTypeError, None),

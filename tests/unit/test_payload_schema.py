@@ -489,8 +489,8 @@ def test_the_schemas_survive_to_json_and_from_json() -> None:
         ({"dat": {}}, "x-payload-schemas.dat"),
         ({"returns": []}, "x-payload-schemas.returns"),
         ({"returns": {"0": {}}}, "x-payload-schemas.returns.0"),
-        ({"data": {"pattern": "x"}}, "x-payload-schemas.pattern"),
-        ({"data": {"type": "object", "properties": {}}}, "steps[0].if"),
+        ({"data": {"pattern": "x"}}, "x-payload-schemas.data.pattern"),
+        ({"data": {"type": "object", "properties": {}}}, "automation.steps[0].if"),
     ],
 )
 def test_bad_schemas_in_a_document_are_located(schemas: Any, path: str) -> None:
