@@ -72,6 +72,9 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "._retry",
     "RunContext": "._values",
     "RunStep": "._runs",
+    "Schedule": "._schedule",
+    "ScheduleRow": "._schedule",
+    "ScheduledStep": "._schedule",
     "Send": "._steps",
     "SendList": "._steps",
     "SendMessage": "._steps",
@@ -179,6 +182,9 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._retry import RetryPolicy as RetryPolicy
     from ._runs import AutomationRun as AutomationRun
     from ._runs import RunStep as RunStep
+    from ._schedule import Schedule as Schedule
+    from ._schedule import ScheduledStep as ScheduledStep
+    from ._schedule import ScheduleRow as ScheduleRow
     from ._schema import invoke_schema as invoke_schema
     from ._status import MessageStatus as MessageStatus
     from ._steps import AddToBatch as AddToBatch

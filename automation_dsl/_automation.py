@@ -37,6 +37,7 @@ from ._values import RunContext
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
+    from ._schedule import Schedule
     from ._timeline import Timeline
 
 __all__ = ["Automation"]
@@ -533,6 +534,39 @@ class Automation(StepMethods):
             webhooks=webhooks,
             profiles=profiles,
         )
+
+    def schedule(
+        self,
+        contexts: Iterable[RunContext | Mapping[str, Any]],
+        *,
+        start: datetime | None = None,
+    ) -> Schedule:
+        """Preview, offline, when each step fires for each run context: in UTC and in the
+        recipient's zone, with DST gaps and folds, fallback zones and missing zones flagged.
+
+        Args:
+            contexts: run contexts as ``invoke_many`` takes them (dicts or
+                [`RunContext`][] objects; columns other than the run-context fields go into
+                ``data``): a list, DataFrame records, or a generator, read lazily.
+            start: when every run is invoked (an aware datetime); now by default.
+
+        Returns a lazy [`Schedule`][automation_dsl.Schedule]: iterate it for one
+        [`ScheduleRow`][automation_dsl.ScheduleRow] per context, or print it (a text table of
+        the first rows and counts of all; an HTML table in a notebook).
+
+        Examples:
+            >>> from datetime import UTC, datetime
+            >>> from automation_dsl import at
+            >>> from automation_dsl.conditions import profile
+            >>> flow = Automation().delay(until=at("09:00", tz=profile.timezone, days="Mo-Fr"))
+            >>> preview = flow.schedule([{"profile": {"timezone": "America/New_York"}}],
+            ...                         start=datetime(2026, 3, 6, 18, tzinfo=UTC))
+            >>> [str(row.steps[0].local) for row in preview]
+            ['2026-03-09 09:00:00-04:00']
+        """
+        from ._schedule import Schedule  # documented upward edge: the preview reads rows
+
+        return Schedule(self, contexts, start)
 
     # -- running --------------------------------------------------------------------------
 

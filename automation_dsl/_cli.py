@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import codecs
 import importlib
+import importlib.util
+import itertools
 import json
 import os
 import stat
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from typing import Any
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
 from ._json import loads
+from ._schedule import Schedule
 from ._schema import invoke_schema
 from ._validate import find_errors
 
@@ -34,7 +37,8 @@ EXIT_INTERRUPTED = 130
 EPILOG = """\
 sources (SOURCE):
   a JSON file (UTF-8) holding an invoke body or an automation object, - for standard
-  input, or module:attribute naming an Automation (or a function returning one) in Python
+  input, or module:attribute (or file.py:attribute) naming an Automation (or a function
+  returning one) in Python
 
 API key: --api-key-file PATH or --api-key KEY, else the environment: COURIER_API_KEY
   (invoke), COURIER_SANDBOX_API_KEY (sandbox). A key given on the command line can be
@@ -48,6 +52,8 @@ examples:
   automation-dsl render myapp.flows:onboarding         the steps as a table
   automation-dsl render flow.json --format html > flow.html
   automation-dsl simulate flow.json --recipient user-1 --start 2024-04-08T09:00Z
+  automation-dsl schedule flow.py:campaign --contexts rows.jsonl
+                                                      when each recipient's steps fire
   automation-dsl invoke flow.json --sandbox            invoke on a throwaway local sandbox
   automation-dsl invoke flow.json --recipient user-1   invoke on Courier (COURIER_API_KEY)
   automation-dsl sandbox --port 8787 --db runs.db     serve the sandbox
@@ -142,7 +148,7 @@ def _load(source: str, *, lenient: bool = False) -> tuple[Automation, dict[str, 
         raise CommandError(f"{source}: no such file, and not module:attribute")
     value: Any
     try:
-        value = importlib.import_module(module_name)
+        value = _import(module_name)
         for part in attribute.split("."):
             value = getattr(value, part)
     except Exception as error:  # importing runs the module's code: anything can happen
@@ -155,6 +161,21 @@ def _load(source: str, *, lenient: bool = False) -> tuple[Automation, dict[str, 
     if not isinstance(value, Automation):
         raise CommandError(f"{source} is {type(value).__name__}, not an Automation")
     return value, {}
+
+
+def _import(name: str) -> Any:
+    """The module ``name``, or the Python file ``name`` when it ends with ``.py``."""
+    if not name.endswith(".py"):
+        return importlib.import_module(name)
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {name}")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has one
+        raise ImportError(f"cannot import {name}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _describe(error: BaseException) -> str:
@@ -274,6 +295,98 @@ def _simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_LINE_LIMIT = 1 << 20
+
+
+class _Lines:
+    """The JSON objects of a JSON Lines file, one per line, read as they are asked for.
+
+    A bad line (not JSON, not an object, empty, over 1 MiB) ends the iteration; `failure`
+    then names it and its line number.
+    """
+
+    def __init__(self, file: Any, source: str) -> None:
+        self.file = file
+        self.source = source
+        self.failure: CommandError | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for number in itertools.count(1):
+            line = self.file.readline(_LINE_LIMIT + 1)
+            if not line:
+                return
+            where = f"{self.source}: line {number}"
+            if len(line) > _LINE_LIMIT:
+                self.failure = CommandError(f"{where}: longer than 1 MiB")
+                return
+            if not line.strip():
+                self.failure = CommandError(f"{where}: empty (one JSON object per line)")
+                return
+            try:
+                value = _parse_json(line, where)
+            except CommandError as error:
+                self.failure = error
+                return
+            if not isinstance(value, dict):
+                self.failure = CommandError(
+                    f"{where}: expected a JSON object (a run context), got {type(value).__name__}"
+                )
+                return
+            yield value
+
+
+def _open(source: str, what: str) -> Any:
+    """A binary file to read from: standard input for ``-``, else a regular file."""
+    if source == "-":
+        return open(sys.stdin.fileno(), "rb", closefd=False)
+    try:
+        descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise CommandError(f"cannot read {what}: {error.strerror or error}") from None
+    except ValueError:  # an embedded NUL byte in the name
+        raise CommandError(f"cannot read {what}: not a valid file name") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise CommandError(f"cannot read {what}: not a regular file")
+    return open(descriptor, "rb")
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    start = _start(args.start)
+    automation, _ = _load(args.source, lenient=args.lenient)
+    with _open(args.contexts, f"--contexts {args.contexts}") as file:
+        lines = _Lines(file, args.contexts)
+        return _preview(args, automation.schedule(lines, start=start), lines)
+
+
+def _preview(args: argparse.Namespace, preview: Schedule, lines: _Lines) -> int:
+    """Print ``preview`` as text or JSON Lines; exit 1 when a row has no schedule."""
+    unscheduled = 0
+    if args.json:
+        rows = iter(preview)
+        if args.limit is not None:
+            rows = itertools.islice(rows, args.limit)
+        total = 0
+        for total, row in enumerate(rows, 1):  # noqa: B007  (the count after the loop)
+            unscheduled += not row.ok
+            print(json.dumps(row.to_record(), ensure_ascii=False))
+    else:
+        _, total, counts = preview.summary(20 if args.limit is None else args.limit)
+        if lines.failure is None:
+            print(preview.to_text(20 if args.limit is None else args.limit))
+        unscheduled = sum(counts.get(flag, 0) for flag in ("no zone", "invalid", "error"))
+    if lines.failure is not None:
+        raise lines.failure
+    if unscheduled:
+        print(
+            f"automation-dsl: {unscheduled:,} of {total:,} recipients have no schedule "
+            "(no zone, an invalid row or an error: see the flags)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _invoke(args: argparse.Namespace) -> int:
     automation, context = _load(args.source, lenient=args.lenient)
     context = _checked(automation, _context(args, context), args.source)
@@ -346,6 +459,18 @@ def _port(text: str) -> int:
     return port
 
 
+def _rows(text: str) -> int:
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = -1
+    if rows < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of rows, 0 or more, got {text!r}"
+        )
+    return rows
+
+
 def _key_options(command: argparse.ArgumentParser) -> None:
     keys = command.add_mutually_exclusive_group()
     keys.add_argument(
@@ -407,6 +532,26 @@ def _parser() -> argparse.ArgumentParser:
     simulate = source_command("simulate", "run an automation on a virtual clock, offline")
     simulate.add_argument("--start", help="when the run starts (ISO 8601 with a zone; default now)")
     context_options(simulate)
+    schedule = source_command(
+        "schedule",
+        "preview when each step fires for each run context (UTC and local), offline",
+    )
+    schedule.add_argument(
+        "--contexts",
+        required=True,
+        metavar="PATH",
+        help="run contexts as JSON Lines (one object per line, as invoke_many rows), - for stdin",
+    )
+    schedule.add_argument("--start", help="when the runs start (ISO 8601 with a zone; default now)")
+    schedule.add_argument(
+        "--json", action="store_true", help="one JSON record per row (JSON Lines)"
+    )
+    schedule.add_argument(
+        "--limit",
+        type=_rows,
+        metavar="N",
+        help="rows to show (text: default 20, all counted; --json: default all)",
+    )
     invoke = source_command("invoke", "invoke an automation and print its runId")
     context_options(invoke)
     invoke.add_argument("--idempotency-key", help="pin the key: a repeat is not a new run")
@@ -437,6 +582,7 @@ def _parser() -> argparse.ArgumentParser:
         ("schema", _schema),
         ("render", _render),
         ("simulate", _simulate),
+        ("schedule", _schedule),
         ("invoke", _invoke),
         ("sandbox", _sandbox),
     ):

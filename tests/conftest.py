@@ -56,6 +56,7 @@ SLOW_TESTS = frozenset(
         "test_bulk.py::test_ten_thousand_items_under_faults_exactly_once_even_when_run_twice",
         "test_bulk.py::test_killed_midway_then_resumed_from_the_journal",
         "test_localtime_bulk.py::test_killed_then_resumed_a_day_later_sends_identical_bodies",
+        "test_schedule.py::test_100000_rows_stream_in_bounded_memory",
     }
 )
 

@@ -47,6 +47,7 @@ def test_the_typed_user_module_runs_against_the_sandbox() -> None:
     assert int(out["events"]) > 0  # simulated
     assert out["receipt data"] == "{'id': 'o-1', 'total': 120.0, 'tier': 'vip', 'token': 't-1'}"
     assert out["async run"]
+    assert out["nine in Tokyo"] == "20260303T000000.000"  # Tuesday 09:00 JST
 
 
 def test_extraction_covers_every_page_with_python_and_every_notebook(tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ from automation_dsl import (
     FetchData,
     HttpMethod,
     Invoke,
+    LocalInstant,
+    LocalTime,
     MergeStrategy,
+    MessageDelay,
     MessageStatus,
     PayloadSchema,
     RawStep,
@@ -52,6 +55,7 @@ from automation_dsl import (
     UpdateProfile,
     ValidationError,
     Webhook,
+    at,
     invoke_schema,
 )
 from automation_dsl.conditions import Condition, Path, data, evaluate, parse, profile, refs
@@ -155,6 +159,28 @@ def receipts() -> dict[str, object]:
     }
 
 
+def local_times() -> str:
+    """09:00 in each recipient's zone on weekdays, resolved per run; a Send API delivery
+    window on a v2 send."""
+    nine: LocalTime = at("09:00", tz=profile.timezone, days="Mo-Fr", fallback="UTC")
+    flow = (
+        Automation()
+        .send("HELLO")
+        .delay(until=nine)
+        .send_message(
+            {
+                "to": {"user_id": "u1"},
+                "template": "DIGEST",
+                "delay": MessageDelay(until="Mo-Fr 09:00-17:00", timezone="Europe/Paris"),
+            }
+        )
+    )
+    body = flow.to_payload(profile={"timezone": "Asia/Tokyo"}, now=START)
+    landed: LocalInstant = nine.resolve(START, {"profile": {"timezone": "Europe/London"}})
+    assert landed.local.hour == 9
+    return str(body["automation"]["steps"][1]["until"])
+
+
 def from_step_objects() -> Automation:
     """The same kind of flow, from step classes."""
     steps: list[Step] = [
@@ -252,6 +278,7 @@ def main() -> dict[str, str]:
     out = {"explain": flow.explain(), "repr": repr(from_step_objects()), "refused": refused(None)}
     assert conditions_in_python()
     out["receipt data"] = str(receipts()["data"])
+    out["nine in Tokyo"] = local_times()
     documents(flow)
     out["events"] = str(len(simulated(onboarding()[:6])))
     retry = RetryPolicy(max_retries=2, budget_ratio=0.1)
