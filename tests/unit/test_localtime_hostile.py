@@ -263,3 +263,9 @@ def test_a_local_time_made_directly_is_checked_as_at_checks_it(
     with pytest.raises(ValidationError) as caught:
         make()
     assert caught.value.field == field, str(caught.value)
+
+
+def test_a_window_open_across_the_london_fold_is_open_at_its_first_reading() -> None:
+    after = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)  # 01:00 BST, the fold's first 01:00
+    got = OpeningHours("Sa 16:00-02:00").next_open(after, ZoneInfo("Europe/London"))
+    assert got.astimezone(UTC) == after  # ``got == after`` is False by PEP 495 (a fold)
