@@ -44,7 +44,7 @@ def test_a_key_reused_for_a_changed_row_is_refused_on_resume(
             progress=False,
         )
     assert again.resumed == 0
-    assert [failure.error.field for failure in again.failures] == ["key"]  # type: ignore[union-attr]
+    assert [failure.error.field for failure in again.failures] == ["key"]  # type: ignore[attr-defined]
 
 
 def test_the_sandbox_refuses_an_unresolved_local_time_as_courier_would() -> None:
