@@ -5,7 +5,6 @@ from __future__ import annotations
 import _thread
 import asyncio
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -26,6 +25,7 @@ from automation_dsl import (
 )
 from automation_dsl.sandbox import Faults, Sandbox
 from tests._flows import FLOW
+from tests.integration.conftest import journaled
 
 # no retry budget: these tests check exactly-once under a quarter of requests failing
 RETRY = RetryPolicy(
@@ -121,14 +121,6 @@ KILLED_SCRIPT = textwrap.dedent(
         client.invoke_many(flow, contexts, concurrency=16, journal=journal, progress=False)
     """
 )
-
-
-def journaled(path: Path) -> int:
-    try:
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
 
 
 def test_killed_midway_then_resumed_from_the_journal(tmp_path: Path) -> None:

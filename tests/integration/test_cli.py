@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from automation_dsl import Automation
+from tests.integration.conftest import COMMAND, run_cli
 
-COMMAND = str(Path(sys.executable).parent / "automation-dsl")
 FLOW = Automation().send("WELCOME", ref="welcome").delay(days=1).send("NUDGE")
-
-
-def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, **env},
-    )
 
 
 def with_path(folder: Path) -> dict[str, str]:
@@ -40,7 +28,7 @@ def flow_file(tmp_path: Path) -> Path:
 
 
 def test_help_shows_examples_and_exit_codes() -> None:
-    result = run("--help")
+    result = run_cli("--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout
     assert (
@@ -52,12 +40,12 @@ def test_help_shows_examples_and_exit_codes() -> None:
 
 
 def test_bad_usage_exits_2() -> None:
-    assert run().returncode == 2
-    assert run("render", "x.json", "--format", "pdf").returncode == 2
+    assert run_cli().returncode == 2
+    assert run_cli("render", "x.json", "--format", "pdf").returncode == 2
 
 
 def test_validate_ok_and_every_error_with_its_path(flow_file: Path, tmp_path: Path) -> None:
-    ok = run("validate", str(flow_file))
+    ok = run_cli("validate", str(flow_file))
     assert (ok.returncode, ok.stdout.strip()) == (0, "ok: 3 steps")
     bad = tmp_path / "bad.json"
     bad.write_text(
@@ -75,7 +63,7 @@ def test_validate_ok_and_every_error_with_its_path(flow_file: Path, tmp_path: Pa
             }
         )
     )
-    result = run("validate", str(bad))
+    result = run_cli("validate", str(bad))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3
@@ -87,14 +75,14 @@ def test_validate_ok_and_every_error_with_its_path(flow_file: Path, tmp_path: Pa
 
 
 def test_missing_file_and_bad_module_are_one_line_errors(tmp_path: Path) -> None:
-    result = run("validate", str(tmp_path / "nope.json"))
+    result = run_cli("validate", str(tmp_path / "nope.json"))
     assert result.returncode == 1
     assert result.stderr.startswith("automation-dsl: cannot read")
     assert len(result.stderr.strip().splitlines()) == 1
-    result = run("render", "no_such_module:flow")
+    result = run_cli("render", "no_such_module:flow")
     assert result.returncode == 1
     assert "cannot load no_such_module:flow" in result.stderr
-    debug = run("--debug", "render", "no_such_module:flow")
+    debug = run_cli("--debug", "render", "no_such_module:flow")
     assert "Traceback" in debug.stderr
 
 
@@ -106,32 +94,32 @@ def test_render_formats_from_a_module(tmp_path: Path) -> None:
         "VALUE = 42\n"
     )
     env = with_path(tmp_path)
-    text = run("render", "my_flows:onboarding", **env)
+    text = run_cli("render", "my_flows:onboarding", **env)
     assert text.returncode == 0
     assert "template=<WELCOME>" in text.stdout
-    as_json = run("render", "my_flows:build", "--format", "json", **env)
+    as_json = run_cli("render", "my_flows:build", "--format", "json", **env)
     assert json.loads(as_json.stdout)["automation"]["steps"][2]["template"] == "NUDGE"
-    html = run("render", "my_flows:onboarding", "--format", "html", **env)
+    html = run_cli("render", "my_flows:onboarding", "--format", "html", **env)
     assert "&lt;WELCOME&gt;" in html.stdout
-    not_a_flow = run("render", "my_flows:VALUE", **env)
+    not_a_flow = run_cli("render", "my_flows:VALUE", **env)
     assert not_a_flow.returncode == 1
     assert "my_flows:VALUE is int, not an Automation" in not_a_flow.stderr
 
 
 def test_simulate(flow_file: Path) -> None:
-    result = run("simulate", str(flow_file), "--start", "2024-04-08T09:00Z")
+    result = run_cli("simulate", str(flow_file), "--start", "2024-04-08T09:00Z")
     assert result.returncode == 0, result.stderr
     assert "2024-04-09 09:00:00Z" in result.stdout
     assert "template=NUDGE recipient=user-1" in result.stdout
-    other = run("simulate", str(flow_file), "--recipient", "user-2", "--data", '{"x": 1}')
+    other = run_cli("simulate", str(flow_file), "--recipient", "user-2", "--data", '{"x": 1}')
     assert "recipient=user-2" in other.stdout
-    bad = run("simulate", str(flow_file), "--data", "[1]")
+    bad = run_cli("simulate", str(flow_file), "--data", "[1]")
     assert bad.returncode == 2
     assert "--data: expected a JSON object" in bad.stderr
 
 
 def test_invoke_on_a_sandbox(flow_file: Path) -> None:
-    result = run("invoke", str(flow_file), "--sandbox")
+    result = run_cli("invoke", str(flow_file), "--sandbox")
     assert result.returncode == 0, result.stderr
     run_id, *timeline = result.stdout.splitlines()
     assert run_id.startswith("1-")
@@ -182,7 +170,7 @@ def test_utf8_with_or_without_bom_and_utf16_32_with_a_bom_are_read(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    result = run("validate", str(path))
+    result = run_cli("validate", str(path))
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok: 1 step\n", "")
 
 
@@ -219,7 +207,7 @@ def test_unreadable_json_is_one_line(tmp_path: Path, content: bytes, says: str) 
     path = tmp_path / "flow.json"
     path.write_bytes(content)
     for command in ("validate", "render", "simulate"):
-        line = one_line_failure(run(command, str(path)))
+        line = one_line_failure(run_cli(command, str(path)))
         assert str(path) in line
         assert says in line
 
@@ -227,15 +215,15 @@ def test_unreadable_json_is_one_line(tmp_path: Path, content: bytes, says: str) 
 def test_a_directory_a_fifo_and_a_device_are_refused_not_waited_on(tmp_path: Path) -> None:
     folder = tmp_path / "dir.json"
     folder.mkdir()
-    assert "Is a directory" in one_line_failure(run("validate", str(folder)))
+    assert "Is a directory" in one_line_failure(run_cli("validate", str(folder)))
     fifo = tmp_path / "fifo.json"
     os.mkfifo(fifo)
-    assert "not a regular file" in one_line_failure(run("validate", str(fifo)))
-    assert "not a regular file" in one_line_failure(run("validate", "/dev/null"))
-    missing = one_line_failure(run("validate", str(tmp_path / "missing.json")))
+    assert "not a regular file" in one_line_failure(run_cli("validate", str(fifo)))
+    assert "not a regular file" in one_line_failure(run_cli("validate", "/dev/null"))
+    missing = one_line_failure(run_cli("validate", str(tmp_path / "missing.json")))
     assert "No such file or directory" in missing
-    assert "no such file" in one_line_failure(run("validate", "not-a-file-nor-module"))
-    assert "not module:attribute" in one_line_failure(run("validate", ":attribute"))
+    assert "no such file" in one_line_failure(run_cli("validate", "not-a-file-nor-module"))
+    assert "not module:attribute" in one_line_failure(run_cli("validate", ":attribute"))
 
 
 def test_standard_input() -> None:
@@ -290,8 +278,8 @@ def factories(tmp_path: Path) -> dict[str, str]:
 def test_a_factory_that_fails_is_one_line(
     factories: dict[str, str], source: str, says: str
 ) -> None:
-    assert says in one_line_failure(run("render", source, **factories))
-    debug = run("--debug", "render", source, **factories)
+    assert says in one_line_failure(run_cli("render", source, **factories))
+    debug = run_cli("--debug", "render", source, **factories)
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1].startswith("automation-dsl: ")
@@ -300,12 +288,12 @@ def test_a_factory_that_fails_is_one_line(
 def test_an_internal_error_is_one_line_exit_3_and_the_traceback_only_with_debug(
     factories: dict[str, str],
 ) -> None:
-    line = one_line_failure(run("render", "factories:broken", **factories), code=3)
+    line = one_line_failure(run_cli("render", "factories:broken", **factories), code=3)
     assert line == (
         "automation-dsl: internal error (ZeroDivisionError: a bug); "
         "rerun with --debug for the traceback"
     )
-    debug = run("--debug", "render", "factories:broken", **factories)
+    debug = run_cli("--debug", "render", "factories:broken", **factories)
     assert debug.returncode == 3
     assert "Traceback" in debug.stderr
     assert "ZeroDivisionError: a bug" in debug.stderr
@@ -314,7 +302,7 @@ def test_an_internal_error_is_one_line_exit_3_and_the_traceback_only_with_debug(
 def test_simulating_a_very_long_delay_is_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "long.json"
     path.write_text('{"steps": [{"action": "delay", "duration": "9999 years"}]}')
-    result = run("simulate", str(path), "--start", "2024-04-08T09:00Z")
+    result = run_cli("simulate", str(path), "--start", "2024-04-08T09:00Z")
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert "internal error" not in result.stderr
@@ -323,7 +311,7 @@ def test_simulating_a_very_long_delay_is_no_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("port", ["-5", "65536", "10**30", "eighty", ""])
 def test_a_port_out_of_range_is_bad_usage(port: str) -> None:
-    result = run("sandbox", "--port", port)
+    result = run_cli("sandbox", "--port", port)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "--port: expected a port from 0 to 65535" in result.stderr
@@ -343,15 +331,15 @@ def test_a_port_out_of_range_is_bad_usage(port: str) -> None:
     ],
 )
 def test_bad_option_values_are_bad_usage(flow_file: Path, args: tuple[str, str], says: str) -> None:
-    assert says in one_line_failure(run("simulate", str(flow_file), *args), code=2)
+    assert says in one_line_failure(run_cli("simulate", str(flow_file), *args), code=2)
 
 
 def test_templates_must_be_a_folder_of_readable_automations(tmp_path: Path) -> None:
     assert "not a folder" in one_line_failure(
-        run("sandbox", "--port", "0", "--templates", str(tmp_path / "none")), code=2
+        run_cli("sandbox", "--port", "0", "--templates", str(tmp_path / "none")), code=2
     )
     (tmp_path / "broken.json").write_bytes(b"\xff\xfe\x00\xd8")
-    line = one_line_failure(run("sandbox", "--port", "0", "--templates", str(tmp_path)))
+    line = one_line_failure(run_cli("sandbox", "--port", "0", "--templates", str(tmp_path)))
     assert "broken.json" in line
 
 
@@ -399,10 +387,10 @@ def test_the_key_from_a_file_the_environment_or_argv_is_used_and_never_printed(
     try:
         assert announced.strip().endswith("(API key as given)"), announced
         env = {"COURIER_API_KEY": SECRET if how == "environment" else "wrong"}
-        result = run("invoke", str(flow_file), "--base-url", url, *given, **env)
+        result = run_cli("invoke", str(flow_file), "--base-url", url, *given, **env)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("1-")
-        denied = run("invoke", str(flow_file), "--base-url", url, COURIER_API_KEY="sk_wrong")
+        denied = run_cli("invoke", str(flow_file), "--base-url", url, COURIER_API_KEY="sk_wrong")
         assert "401" in one_line_failure(denied)
     finally:
         errors = stop(process)
@@ -448,7 +436,7 @@ def test_a_bad_key_file_is_refused_without_showing_the_key(
         ("invoke", str(flow_file), "--api-key-file", str(key_file)),
         ("sandbox", "--port", "0", "--api-key-file", str(key_file)),
     ):
-        result = run(*command)
+        result = run_cli(*command)
         line = one_line_failure(result)
         assert f"--api-key-file {key_file}: " in line
         assert says in line
@@ -456,12 +444,12 @@ def test_a_bad_key_file_is_refused_without_showing_the_key(
 
 
 def test_an_unreadable_key_file_is_refused(flow_file: Path, tmp_path: Path) -> None:
-    line = one_line_failure(run("invoke", str(flow_file), "--api-key-file", str(tmp_path)))
+    line = one_line_failure(run_cli("invoke", str(flow_file), "--api-key-file", str(tmp_path)))
     assert "cannot read --api-key-file" in line
     missing = one_line_failure(
-        run("invoke", str(flow_file), "--api-key-file", str(tmp_path / "nope"))
+        run_cli("invoke", str(flow_file), "--api-key-file", str(tmp_path / "nope"))
     )
     assert "No such file or directory" in missing
-    both = run("invoke", str(flow_file), "--api-key", "k", "--api-key-file", str(tmp_path))
+    both = run_cli("invoke", str(flow_file), "--api-key", "k", "--api-key-file", str(tmp_path))
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-COMMAND = str(Path(sys.executable).parent / "automation-dsl")
+from tests.integration.conftest import COMMAND, run_cli
+
 FLOW_PY = """\
 from automation_dsl import Automation, at
 from automation_dsl.conditions import profile
@@ -29,18 +29,6 @@ ROWS = [
 START = "2026-03-06T18:00Z"
 
 
-def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        input=stdin,
-        env=os.environ.copy(),
-    )
-
-
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "flow.py").write_text(FLOW_PY)
@@ -49,7 +37,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_text_table_with_counts_and_exit_1_for_a_recipient_without_a_zone(folder: Path) -> None:
-    result = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
+    result = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
                  cwd=folder)  # fmt: skip
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
@@ -66,14 +54,14 @@ def test_text_table_with_counts_and_exit_1_for_a_recipient_without_a_zone(folder
 
 
 def test_json_lines_and_limit(folder: Path) -> None:
-    result = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
+    result = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
                  "--json", "--limit", "2", cwd=folder)  # fmt: skip
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [record["recipient"] for record in records] == ["ny", "ldn"]
     assert records[0]["step0_utc"] == "2026-03-09T13:00:00+00:00"
     assert records[0]["step0_local"] == "2026-03-09T09:00:00-04:00"
-    everything = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--json",
+    everything = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--json",
                      cwd=folder)  # fmt: skip
     assert everything.returncode == 1
     assert len(everything.stdout.splitlines()) == 3
@@ -81,7 +69,7 @@ def test_json_lines_and_limit(folder: Path) -> None:
 
 
 def test_text_limit_shows_the_first_rows_and_counts_all(folder: Path) -> None:
-    result = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
+    result = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", "--start", START,
                  "--limit", "1", cwd=folder)  # fmt: skip
     assert len(result.stdout.splitlines()) == 1 + 2 + 1
     assert result.stdout.splitlines()[-1].endswith("; the first 1 shown")
@@ -118,7 +106,7 @@ def test_standard_input_and_a_module_source(folder: Path) -> None:
 def test_a_bad_line_is_reported_with_its_number(folder: Path, content: str, message: str) -> None:
     (folder / "rows.jsonl").write_bytes(content.encode("utf-8", "surrogateescape").replace(
         b"\xc3\xbf", b"\xff"))  # fmt: skip
-    result = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", cwd=folder)
+    result = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", cwd=folder)
     assert result.returncode == 1
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
@@ -127,7 +115,7 @@ def test_a_bad_line_is_reported_with_its_number(folder: Path, content: str, mess
 
 def test_a_utf8_byte_order_mark_is_accepted(folder: Path) -> None:
     (folder / "rows.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(ROWS[0]).encode() + b"\n")
-    result = run("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", cwd=folder)
+    result = run_cli("schedule", "flow.py:campaign", "--contexts", "rows.jsonl", cwd=folder)
     assert result.returncode == 0, result.stderr
 
 
@@ -145,7 +133,7 @@ def test_a_utf8_byte_order_mark_is_accepted(folder: Path) -> None:
     ],
 )
 def test_bad_arguments(folder: Path, args: list[str], code: int, message: str) -> None:
-    result = run("schedule", "flow.py:campaign", *args, cwd=folder)
+    result = run_cli("schedule", "flow.py:campaign", *args, cwd=folder)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -160,7 +148,7 @@ def test_bad_arguments(folder: Path, args: list[str], code: int, message: str) -
     ],
 )
 def test_bad_sources(folder: Path, source: str, message: str) -> None:
-    result = run("schedule", source, "--contexts", "rows.jsonl", cwd=folder)
+    result = run_cli("schedule", source, "--contexts", "rows.jsonl", cwd=folder)
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
 
@@ -169,7 +157,7 @@ def test_a_flow_json_source_and_a_late_start(folder: Path) -> None:
     from automation_dsl import Automation
 
     (folder / "flow.json").write_text(Automation().send("A").delay(days=3).to_json())
-    result = run("schedule", "flow.json", "--contexts", "rows.jsonl", "--start",
+    result = run_cli("schedule", "flow.json", "--contexts", "rows.jsonl", "--start",
                  "9999-12-30T00:00Z", cwd=folder)  # fmt: skip
     assert result.returncode == 1
     assert "3 in error" in result.stdout

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from automation_dsl import Automation, RetryPolicy, at
 from automation_dsl.conditions import profile
 from automation_dsl.sandbox import Sandbox
+from tests.integration.conftest import journaled
 
 START = datetime(2026, 3, 7, 12, tzinfo=UTC)  # Saturday, the day before New York springs forward
 FLOW = (
@@ -181,11 +182,3 @@ def test_killed_then_resumed_a_day_later_sends_identical_bodies(tmp_path: Path) 
             expected = nine.resolve(invoked, context).utc
             assert run.automation.steps[1].until == expected, run.context["recipient"]
         assert 600 <= len(first) < 3000
-
-
-def journaled(path: Path) -> int:
-    try:
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
