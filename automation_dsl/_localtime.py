@@ -56,6 +56,7 @@ _ROOTS = ("profile", "data")
 _DOCUMENT_KEYS = {"time": "at", "path": "tz.$ref"}
 """The keys of the ``{"$local": ...}`` document form whose `at` parameters (or `Ref`'s
 ``path``) are named otherwise."""
+_UTC_OFFSET = re.compile(r"UTC([+-])([0-9]{1,2})(?::00)?")
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 """Names a system's zone database may hold that name no place: the machine's own zone, a
 rules template, a placeholder; ``posix/`` and ``right/`` copies are refused too."""
@@ -134,14 +135,23 @@ def parse_wall(value: str | time, owner: str, field: str) -> time:
 
 
 def zone_named(name: object, owner: str, field: str) -> ZoneInfo:
-    """The IANA zone ``name``, checked before the file system is asked.
+    """The IANA zone ``name``, checked before the file system is asked. Courier's profile
+    form ``UTC+4`` (whole hours, -12 to +14) is read as the fixed zone ``Etc/GMT-4``.
 
     Examples:
         >>> zone_named("Europe/London", "at", "tz").key
         'Europe/London'
+        >>> zone_named("UTC+4", "at", "tz").key  # POSIX signs: Etc/GMT-4 is four hours ahead
+        'Etc/GMT-4'
     """
     if not isinstance(name, str):
         raise ValidationTypeError(owner, field, _ZONE_EXPECTED, name)
+    offset = _UTC_OFFSET.fullmatch(name)
+    if offset is not None:
+        hours = int(offset[2]) * (1 if offset[1] == "+" else -1)
+        if not -12 <= hours <= 14:
+            raise ValidationError(owner, field, _ZONE_EXPECTED + " (or UTC-12 to UTC+14)", name)
+        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"
     if (
         len(name) > 64
         or has_surrogate(name)
