@@ -56,12 +56,17 @@ MAX_NOTES = 12
 MAX_TEXT = 60
 """Characters of a label before it is truncated with an ellipsis."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+"""Control characters, bidi overrides (they would reorder the text after them), lone
+surrogates and non-characters: replaced in every label."""
 _ATTR = {'"': "&quot;", "'": "&#x27;"}
 
 
 def clean(text: object, limit: int = MAX_TEXT) -> str:
-    """``text`` as one printable line: control characters and lone surrogates replaced by
+    """``text`` as one printable line: control characters, bidi overrides and lone surrogates
+    replaced by
     U+FFFD, whitespace runs as one space, cut to ``limit`` characters with an ellipsis.
 
     Examples:
@@ -344,7 +349,7 @@ def flow_svg(
         )
         y += 24
     width = max(_WIDTH, _BOX_X + _BOX_W + 40 + 18 * lanes)
-    name = title if title is not None else f"Automation: {len(steps)} steps"
+    name = title if title else f"Automation: {len(steps)} steps"
     return _frame(width, y + 12, name, body)
 
 
