@@ -38,7 +38,9 @@ class Tags(HTMLParser):
             self.open.append(tag)
         for name, _ in attrs:
             if "svg" in self.open:  # the picture (tests/unit/test_svg.py): no link, no script
-                assert not name.startswith("on") and "href" not in name and name != "src", name
+                assert not name.startswith("on"), name
+                assert "href" not in name, name
+                assert name != "src", name
             else:
                 assert name == "style", name  # inline styles only: no class, no src, no on*
 
