@@ -25,8 +25,6 @@ from ._ref import Ref
 from ._steps import AutomationLike, Cancel, Delay
 from ._svg import MAX_STEPS, clean, condition_text, delay_text, refs_read, step_text
 
-__all__ = ["flow_mermaid", "label"]
-
 _SAFE = re.compile(r"[A-Za-z0-9 .,:_=+/-]")
 
 

@@ -34,7 +34,6 @@ from xml.sax.saxutils import escape as _xml_escape
 from ._errors import ValidationError, ValidationTypeError
 from ._localtime import LocalTime
 from ._ref import Ref
-from ._render import details
 from ._steps import Cancel, Delay, Step
 from ._time import UntilFormat, format_until
 from .conditions import Condition, Path, as_condition, parse
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from ._steps import AutomationLike
     from ._timeline import Event
 
-__all__ = ["TimeScale", "flow_svg", "timeline_svg"]
 
 MAX_STEPS = 200
 """Steps drawn by `flow_svg`; the rest are counted in a last line."""
@@ -204,6 +202,15 @@ def delay_text(step: Delay) -> str:
 
 
 def step_text(step: Step) -> str:
+    """A step's key fields as one line (the tables' ``details``).
+
+    Examples:
+        >>> from automation_dsl import Send
+        >>> step_text(Send(template="A", recipient="u1"))
+        'template=A recipient=u1'
+    """
+    from ._render import details  # lazy: _render draws its tables' pictures through here
+
     pairs = [f"{name}={value}" for name, value in details(step)]
     return " ".join(pairs) or step.action
 
