@@ -15,7 +15,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast, overload
 
@@ -366,6 +366,48 @@ class Automation(StepMethods):
         from ._render import explain
 
         return explain(self)
+
+    def to_svg(
+        self,
+        *,
+        highlight: Iterable[int] = (),
+        notes: Sequence[str] = (),
+        title: str | None = None,
+    ) -> str:
+        """Draw the automation as a self-contained SVG picture (no script, no network).
+
+        Steps run top to bottom; a condition is a tab on the step it gates, a delay a gap
+        labelled with its time, a ref an arrow from the step that sets it to the steps that
+        read it; the cancelation token and the cancel steps are marked. See the
+        [pictures guide](../pictures.md).
+
+        Args:
+            highlight: the indexes of the steps a path takes: drawn emphasised, the others dimmed.
+            notes: lines printed above the picture (a path's assumptions, say).
+            title: the picture's accessible title (default: ``Automation: N steps``).
+
+        Examples:
+            >>> svg = Automation().send("A", ref="a").delay(days=1).to_svg(highlight=[0])
+            >>> svg.startswith("<svg") and "wait 1 day" in svg
+            True
+        """
+        from ._svg import flow_svg  # documented upward edge: pictures live with _render
+
+        return flow_svg(self, highlight=highlight, notes=notes, title=title)
+
+    def to_mermaid(self) -> str:
+        """The automation as a Mermaid flowchart, for Markdown (GitHub, mkdocs).
+
+        Examples:
+            >>> print(Automation().send("A").delay(hours=2).to_mermaid())
+            flowchart TD
+              s0["0 send: template=A"]
+              s1(["1 wait 2 hours"])
+              s0 --> s1
+        """
+        from ._mermaid import flow_mermaid  # documented upward edge: pictures live with _render
+
+        return flow_mermaid(self)
 
     def _repr_html_(self) -> str:
         from ._render import automation_html

@@ -5,7 +5,8 @@ draw every table the package shows: automations (``explain``, ``_repr_html_``), 
 (``str``, ``_repr_html_``), sandbox runs and bulk results. What each step class shows is
 one entry of ``_DETAILS``.
 
-The HTML is a table styled inline: no JavaScript, no stylesheet or font from a network,
+Each HTML view shows its picture (`automation_dsl._svg`) above the table. The HTML is a
+table styled inline: no JavaScript, no stylesheet or font from a network,
 colours that follow the notebook's theme (``currentColor`` and translucent fills read in
 light and dark themes alike), and every value escaped.
 
@@ -248,7 +249,16 @@ def automation_html(automation: Automation) -> str:
     caption = f"Automation: {len(automation)} step" + ("s" if len(automation) != 1 else "")
     if automation.cancelation_token is not None:
         caption += f", cancelation token {_value(automation.cancelation_token)}"
-    return html_table(caption, ["#", "action", "details", "if / ref", "when"], rows)
+    from ._svg import flow_svg  # the picture; it reads this module's step details
+
+    return _picture(flow_svg(automation)) + html_table(
+        caption, ["#", "action", "details", "if / ref", "when"], rows
+    )
+
+
+def _picture(svg: str) -> str:
+    """An SVG picture above a table; its height is bounded, taller ones scroll."""
+    return f'<div style="max-height:640px;overflow:auto;margin-bottom:8px">{svg}</div>'
 
 
 def timeline_html(events: Sequence[Event], caption: str = "Timeline") -> str:
@@ -266,7 +276,9 @@ def timeline_html(events: Sequence[Event], caption: str = "Timeline") -> str:
                 _pairs_html(pairs),
             ]
         )
-    return html_table(
+    from ._svg import timeline_svg  # the picture; it reads this module's step details
+
+    return _picture(timeline_svg(events)) + html_table(
         f"{caption}: {len(events)} events",
         ["time", "run", "step", "action", "outcome", "detail"],
         rows,

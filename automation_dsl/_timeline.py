@@ -178,6 +178,26 @@ class Timeline(tuple[Event, ...]):
         """One dict per event, for ``pandas.DataFrame(timeline.to_records())``."""
         return [event.to_dict() for event in self]
 
+    def to_svg(self) -> str:
+        """Draw the timeline as a self-contained SVG picture (no script, no network).
+
+        One lane per run on a time axis that stays readable from minutes to months (see the
+        [pictures guide](../pictures.md)): sends are dots labelled by template, waits are
+        bars, cancellations and errors are flagged. More than 30 runs are aggregated into
+        sends per template over time.
+
+        Examples:
+            >>> from automation_dsl import Automation
+            >>> timeline = Automation().send("A").delay(days=3).send("B").simulate(
+            ...     start=datetime(2024, 1, 1, tzinfo=UTC), recipient="u1")
+            >>> svg = timeline.to_svg()
+            >>> svg.startswith("<svg") and "+3 days" in svg
+            True
+        """
+        from ._svg import timeline_svg
+
+        return timeline_svg(self)
+
     def _repr_html_(self) -> str:
         from ._render import timeline_html
 

@@ -28,19 +28,32 @@ class Tags(HTMLParser):
         self.open: list[str] = []
         self.seen: list[str] = []
         self.text: list[str] = []
+        self.pictures = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.seen.append(tag)
+        if tag == "svg":
+            self.pictures += 1
         if tag != "br":
             self.open.append(tag)
         for name, _ in attrs:
-            assert name == "style", name  # inline styles only: no class, no src, no on*
+            if "svg" in self.open:  # the picture (tests/unit/test_svg.py): no link, no script
+                assert not name.startswith("on"), name
+                assert "href" not in name, name
+                assert name != "src", name
+            else:
+                assert name == "style", name  # inline styles only: no class, no src, no on*
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self.open.pop()
 
     def handle_endtag(self, tag: str) -> None:
         assert self.open.pop() == tag
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        if "style" not in self.open and "title" not in self.open:
+            self.text.append(data)
 
 
 def parse(html: str) -> Tags:
@@ -60,6 +73,8 @@ def test_html_shows_each_step_and_escapes_hostile_strings() -> None:
     text = "".join(tags.text)
     assert HOSTILE in text  # shown as text, exactly
     assert "<b>bold</b>" in text
+    assert tags.pictures == 1
+    assert html.index("<svg") < html.index("<table")
     rows = html.count("<tr>") - 1
     assert rows == len(FLOW)
     for step in FLOW:
@@ -70,7 +85,8 @@ def test_html_shows_each_step_and_escapes_hostile_strings() -> None:
     assert "2024-04-08T08:09:10.000Z" in html
     assert "2024-04-08T08:09:10.000Z + ?" in html  # after a $ref duration
     assert "javascript" not in html.lower()
-    assert "http" not in html.replace("https://api.example.test/u?a=1&amp;b=2", "")
+    outside = html.replace("https://api.example.test/u?a=1&amp;b=2", "")
+    assert "http" not in outside.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
 def test_mimebundle_hands_front_ends_the_json() -> None:
@@ -97,6 +113,7 @@ def test_timelines_and_sandbox_runs_render_the_same_way() -> None:
     html = timeline._repr_html_()
     tags = parse(html)
     assert html.count("<tr>") - 1 == len(timeline)
+    assert tags.pictures == 1
     assert HOSTILE in "".join(tags.text)
     with Sandbox() as sandbox, sandbox.client() as client:
         run_id = client.invoke(FLOW, recipient="u1", data={"wait": "1 day"})
