@@ -59,7 +59,7 @@ import attrs
 from ._engine import simulate
 from ._errors import NotEvaluated, ValidationError, ValidationTypeError
 from ._js import UNDEFINED, MessageStatus, Node, evaluate, parse_condition
-from ._ref import Ref
+from ._ref import Ref, has_surrogate
 from ._steps import AutomationLike, Send, SendList, SendMessage, Step
 from ._timeline import Timeline
 from .conditions import Literal
@@ -291,8 +291,10 @@ def _witness(var: _Var, atoms: list[tuple[_Atom, _Truth]], object_: bool) -> Any
     else:
         candidates = _candidates(var, (atom for atom, _ in atoms))
     for value in candidates:
-        if isinstance(value, float) and not math.isfinite(value):
-            continue
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, str) and has_surrogate(value)
+        ):
+            continue  # JSON data cannot hold it
         if all(_holds(atom, value) is outcome for atom, outcome in atoms):
             return value
     return _ERROR

@@ -73,8 +73,8 @@ def _own_token(path: ExploredPath) -> Any:
     witness), or ``None``."""
     token = path.flow.cancelation_token
     if isinstance(token, Ref):
-        return _resolve(token, path.witness.context())
-    return token or None
+        token = _resolve(token, path.witness.context())
+    return None if token is None or token == "" else token
 
 
 def _resolve(ref: Ref, context: Mapping[str, Any]) -> Any:
