@@ -312,6 +312,18 @@ class Progress:
             self.bar.close()
 
 
+def _same_context(kept: bytes, body: bytes) -> bool:
+    """Whether two invoke bodies carry the same run context (their automations may differ:
+    local times resolved on another day)."""
+    try:
+        first, second = json.loads(kept), json.loads(body)
+        first.pop("automation", None)
+        second.pop("automation", None)
+    except (ValueError, AttributeError):  # a kept body that is not one: not the same row
+        return False
+    return bool(first == second)
+
+
 class BulkPlan:
     """Everything a bulk invocation knows before sending: the options (checked), the body,
     each row's context and key, the journal, and the result as it fills."""
@@ -523,8 +535,8 @@ class BulkPlan:
         if self.journal is None or self.local is None:
             return item
         body = self.journal.body(item.key)
-        if body is None or body == item.body:
-            return item
+        if body is None or body == item.body or not _same_context(body, item.body):
+            return item  # a changed row under the same key: refused as a reused key
         return attrs.evolve(item, body=body, fingerprint=hashlib.sha256(body).hexdigest()[:32])
 
     def admit(self, index: int, raw: Any) -> BulkItem | None:

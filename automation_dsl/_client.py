@@ -150,6 +150,7 @@ class CourierClient(_ClientBase):
         idempotency_expiration: Expiration | None = None,
         timeout: httpx.Timeout | float | None = None,
         validate: bool = True,
+        now: datetime | None = None,
     ) -> str:
         """Run an automation (``POST /automations/invoke``) and return its ``runId``.
 
@@ -163,7 +164,8 @@ class CourierClient(_ClientBase):
         every attempt, so retries never start a second run; pin the key to make
         re-running the same code (a notebook cell) safe too. ``idempotency_expiration``
         (24 hours to 1 year from now, as Courier allows) is an aware datetime, a
-        timedelta or epoch seconds.
+        timedelta or epoch seconds. Local-time delays ([`at`][automation_dsl.at]) are
+        resolved for this run as invoked at ``now`` (by default, the current time).
 
         Examples:
             >>> import httpx
@@ -176,7 +178,7 @@ class CourierClient(_ClientBase):
             data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
         request = self._invoke_request(
-            automation, context, idempotency_key, idempotency_expiration, timeout, validate
+            automation, context, idempotency_key, idempotency_expiration, timeout, validate, now
         )
         return _run_id(self._send(request))
 
@@ -442,6 +444,7 @@ class AsyncCourierClient(_ClientBase):
         idempotency_expiration: Expiration | None = None,
         timeout: httpx.Timeout | float | None = None,
         validate: bool = True,
+        now: datetime | None = None,
     ) -> str:
         """Run an automation and return its ``runId``; see [`CourierClient.invoke`][].
 
@@ -457,7 +460,7 @@ class AsyncCourierClient(_ClientBase):
             data=data, profile=profile, recipient=recipient, brand=brand, template=template
         )
         request = self._invoke_request(
-            automation, context, idempotency_key, idempotency_expiration, timeout, validate
+            automation, context, idempotency_key, idempotency_expiration, timeout, validate, now
         )
         return _run_id(await self._send(request))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
@@ -166,12 +167,13 @@ class _ClientBase:
         idempotency_expiration: Expiration | None,
         timeout: httpx.Timeout | float | None,
         validate: bool,
+        now: datetime | None = None,
     ) -> httpx.Request:
         headers = _idempotency_headers(idempotency_key, idempotency_expiration, "invoke")
         return self._request(
             "POST",
             "/automations/invoke",
-            body=_invoke_body(automation, context, validate),
+            body=_invoke_body(automation, context, validate, now),
             owner="invoke",
             headers=headers,
             timeout=_check_timeout(timeout, "invoke"),

@@ -48,7 +48,7 @@ import attrs
 
 from ._errors import ValidationError, ValidationTypeError
 from ._ref import Ref
-from ._time import MAX_DURATION
+from ._time import MAX_DURATION, utc_offset
 
 __all__ = ["MessageDelay", "OpeningHours"]
 
@@ -386,9 +386,21 @@ class OpeningHours:
             >>> OpeningHours("Su 02:30-05:00").next_open(gap_day, ny).isoformat()
             '2026-03-08T03:00:00-04:00'
         """
-        if not isinstance(after, datetime) or after.utcoffset() is None:
+        if not isinstance(after, datetime) or utc_offset(after, OWNER, "after") is None:
             raise ValidationError(OWNER, "after", "a timezone-aware datetime", after)
-        instant = after.astimezone(UTC)
+        if not isinstance(zone, tzinfo):
+            raise ValidationTypeError(OWNER, "zone", "a tzinfo (a ZoneInfo)", zone)
+        try:
+            return self._next_open(after.astimezone(UTC), zone)
+        except OverflowError:
+            raise ValidationError(
+                OWNER,
+                "after",
+                f"a moment {HORIZON.days} days or more inside years 1 to 9999",
+                after,
+            ) from None
+
+    def _next_open(self, instant: datetime, zone: tzinfo) -> datetime:
         wall = _wall(instant, zone)
         if self.is_open_at(wall):
             return instant.astimezone(zone)
@@ -588,7 +600,7 @@ def _format_until(value: datetime | date | OpeningHours) -> str:
         return value.text
     if isinstance(value, datetime):
         millis = value.microsecond // 1000
-        text = value.strftime("%Y-%m-%dT%H:%M:%S")
+        text = value.replace(microsecond=0, tzinfo=None).isoformat()  # four-digit years
         return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
     return value.isoformat()
 
@@ -725,11 +737,16 @@ class MessageDelay:
             >>> MessageDelay(duration=timedelta(seconds=90)).deliver_at(sent).time()
             datetime.time(12, 2)
         """
-        if not isinstance(sent_at, datetime) or sent_at.utcoffset() is None:
+        if not isinstance(sent_at, datetime) or utc_offset(sent_at, OWNER, "sent_at") is None:
             raise ValidationError(OWNER, "sent_at", "a timezone-aware datetime", sent_at)
         if self.duration is not None:
             minutes = math.ceil(self.duration / timedelta(minutes=1))
-            return sent_at + timedelta(minutes=minutes)
+            try:
+                return sent_at + timedelta(minutes=minutes)
+            except OverflowError:
+                raise ValidationError(
+                    OWNER, "sent_at", "a moment the delay ends before year 10000", sent_at
+                ) from None
         until = self.until
         if isinstance(until, OpeningHours):
             chosen = ZoneInfo(self.timezone) if self.timezone is not None else zone

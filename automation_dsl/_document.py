@@ -29,7 +29,7 @@ from ._parse import parse_step
 from ._payload_schema import PayloadSchema
 from ._ref import mapping_ref
 from ._steps import FetchData
-from ._time import NAIVE_HINT, UntilFormat, until_format_of
+from ._time import NAIVE_HINT, UntilFormat, until_format_of, utc_offset
 from ._timing import has_local_time, resolve
 from ._types import DataLike
 from ._values import RunContext, given_context
@@ -296,7 +296,7 @@ def invoke_time(now: datetime | None, owner: str) -> datetime:
         return datetime.now(UTC)
     if not isinstance(now, datetime):
         raise ValidationTypeError(owner, "now", "an aware datetime", now)
-    if now.tzinfo is None or now.utcoffset() is None:
+    if now.tzinfo is None or utc_offset(now, owner, "now") is None:
         raise ValidationError(owner, "now", "an aware datetime", now, hint=NAIVE_HINT)
     return now
 

@@ -435,17 +435,21 @@ def _positive(value: object) -> bool:
 
 
 def _invoke_body(
-    automation: Automation | Mapping[str, Any], given: dict[str, Any], validate: bool
+    automation: Automation | Mapping[str, Any],
+    given: dict[str, Any],
+    validate: bool,
+    now: datetime | None = None,
 ) -> Any:
-    """The invoke body: an automation with its run context, or a ready payload (parsed
-    as Courier would, unless ``validate`` is false)."""
+    """The invoke body: an automation with its run context (local times resolved as
+    invoked at ``now``), or a ready payload (parsed as Courier would, unless ``validate``
+    is false)."""
     if validate.__class__ is not bool:
         raise ValidationTypeError("invoke", "validate", "True or False", validate)
     if isinstance(automation, Automation):
-        return automation.to_payload(**given)
+        return automation.to_payload(**given, now=now)
     if isinstance(automation, Mapping) and validate:
         flow, context = Automation.from_payload(automation)
-        return flow.to_payload(context, **given)
+        return flow.to_payload(context, **given, now=now)
     if isinstance(automation, Mapping) and isinstance(automation.get("automation"), Mapping):
         sent = {key: value for key, value in automation.items() if key != SCHEMAS_KEY}
         return {**sent, **RunContext(**given).to_wire()}

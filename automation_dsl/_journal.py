@@ -66,8 +66,11 @@ def _journal_problem(error: sqlite3.Error) -> str:
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _ITEMS = (
     "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, item INTEGER NOT NULL, "
-    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT, body BLOB)"
+    "run_id TEXT, error TEXT, attempts INTEGER NOT NULL, fingerprint TEXT)"
 )
+_BODY = "ALTER TABLE items ADD COLUMN body BLOB"
+"""Added only for batches that keep bodies (local times): a plain batch's journal keeps the
+older layout, so the release before local times can still resume it."""
 
 
 class Journal:
@@ -187,11 +190,11 @@ class Journal:
                 self.fingerprint = "NULL"
             else:
                 db.execute("ALTER TABLE items ADD COLUMN fingerprint TEXT")
-        if "body" not in columns:  # a journal written before bodies were kept
+        if self.keep_bodies and "body" not in columns:  # no body kept yet in this file
             if dry_run:
                 self.keep_bodies = False
             else:
-                db.execute("ALTER TABLE items ADD COLUMN body BLOB")
+                db.execute(_BODY)
         row = db.execute("SELECT value FROM meta WHERE key = 'automation'").fetchone()
         if row is not None and row[0] != digest:
             raise self.error("it records a different automation: use another file")
@@ -236,14 +239,14 @@ class Journal:
         (each write is its own transaction)."""
         if self.db is None:  # a dry run
             return
-        body = item.body if self.keep_bodies else None
+        row: tuple[object, ...] = (item.key, item.index, run_id, error, attempts, item.fingerprint)
+        columns = "key, item, run_id, error, attempts, fingerprint"
+        if self.keep_bodies:
+            row, columns = (*row, item.body), columns + ", body"
+        marks = ", ".join("?" * len(row))
         try:
             with self.lock:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO items (key, item, run_id, error, attempts, "
-                    "fingerprint, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (item.key, item.index, run_id, error, attempts, item.fingerprint, body),
-                )
+                self.db.execute(f"INSERT OR REPLACE INTO items ({columns}) VALUES ({marks})", row)
         except sqlite3.Error as failure:
             raise self.error(
                 f"could not record row {item.index}: {_journal_problem(failure)}; the rows "

@@ -53,6 +53,10 @@ _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 _ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Paris'"
 _TZ_EXPECTED = "an IANA time zone name, or a path into the run context such as profile.timezone"
 _ROOTS = ("profile", "data")
+_DOCUMENT_KEYS = {"time": "at", "path": "tz.$ref"}
+"""The keys of the ``{"$local": ...}`` document form whose `at` parameters (or `Ref`'s
+``path``) are named otherwise."""
+_UTC_OFFSET = re.compile(r"UTC([+-])([0-9]{1,2})(?::00)?")
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 """Names a system's zone database may hold that name no place: the machine's own zone, a
 rules template, a placeholder; ``posix/`` and ``right/`` copies are refused too."""
@@ -131,14 +135,23 @@ def parse_wall(value: str | time, owner: str, field: str) -> time:
 
 
 def zone_named(name: object, owner: str, field: str) -> ZoneInfo:
-    """The IANA zone ``name``, checked before the file system is asked.
+    """The IANA zone ``name``, checked before the file system is asked. Courier's profile
+    form ``UTC+4`` (whole hours, -12 to +14) is read as the fixed zone ``Etc/GMT-4``.
 
     Examples:
         >>> zone_named("Europe/London", "at", "tz").key
         'Europe/London'
+        >>> zone_named("UTC+4", "at", "tz").key  # POSIX signs: Etc/GMT-4 is four hours ahead
+        'Etc/GMT-4'
     """
     if not isinstance(name, str):
         raise ValidationTypeError(owner, field, _ZONE_EXPECTED, name)
+    offset = _UTC_OFFSET.fullmatch(name)
+    if offset is not None:
+        hours = int(offset[2]) * (1 if offset[1] == "+" else -1)
+        if not -12 <= hours <= 14:
+            raise ValidationError(owner, field, _ZONE_EXPECTED + " (or UTC-12 to UTC+14)", name)
+        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"
     if (
         len(name) > 64
         or has_surrogate(name)
@@ -293,6 +306,32 @@ class LocalTime:
     fold: Fold = "earlier"
     on_gap: OnGap = "forward"
 
+    def __attrs_post_init__(self) -> None:
+        """Check the fields as `at` leaves them, so a `LocalTime` made directly (or by
+        ``attrs.evolve``) is refused here, not when a recipient's run resolves it."""
+        if not isinstance(self.time, time):
+            raise ValidationTypeError(self.OWNER, "time", "a naive datetime.time", self.time)
+        parse_wall(self.time, self.OWNER, "time")
+        if isinstance(self.tz, str):
+            zone_named(self.tz, self.OWNER, "tz")
+        elif not isinstance(self.tz, Ref):
+            raise ValidationTypeError(self.OWNER, "tz", _TZ_EXPECTED, self.tz)
+        else:
+            _zone_path(self.tz)
+        days = self.days
+        if days is not None and (
+            not isinstance(days, frozenset) or not days or not days <= frozenset(range(7))
+        ):
+            raise ValidationError(
+                self.OWNER, "days", "a non-empty frozenset of weekdays, 0 (Mo) to 6 (Su)", days
+            )
+        if self.fallback is not None:
+            zone_named(self.fallback, self.OWNER, "fallback")
+        if self.fold not in ("earlier", "later"):
+            raise ValidationError(self.OWNER, "fold", "'earlier' or 'later'", self.fold)
+        if self.on_gap not in ("forward", "raise"):
+            raise ValidationError(self.OWNER, "on_gap", "'forward' or 'raise'", self.on_gap)
+
     def zone_for(self, context: Mapping[str, Any] | None = None) -> ZoneInfo:
         """The zone for one run: the fixed zone, or the one its context names (else the
         fallback; else a `ValidationError` at the path)."""
@@ -368,7 +407,18 @@ class LocalTime:
         if "at" not in body or "tz" not in body:
             raise ValidationError("delay step", "until", '"$local" with "at" and "tz"', data)
         options = {key: body[key] for key in ("days", "fallback", "fold", "on_gap") if key in body}
-        return at(body["at"], tz=body["tz"], **options)
+        try:
+            return at(body["at"], tz=body["tz"], **options)
+        except ValidationError as error:  # named by the document's keys, where they are
+            key = _DOCUMENT_KEYS.get(error.field, error.field)
+            raise type(error)(
+                "delay step",
+                key.rpartition(".")[2],
+                error.expected,
+                error.got,
+                hint=error.hint,
+                path=f"until.$local.{key}",
+            ) from None
 
     def __repr__(self) -> str:
         args = [repr(self.time.strftime("%H:%M"))]
@@ -419,8 +469,4 @@ def at(
     zone: str | Ref = zone_named(tz, "at", "tz").key if path is None else path
     if fallback is not None:
         fallback = zone_named(fallback, "at", "fallback").key
-    if fold not in ("earlier", "later"):
-        raise ValidationError("at", "fold", "'earlier' or 'later'", fold)
-    if on_gap not in ("forward", "raise"):
-        raise ValidationError("at", "on_gap", "'forward' or 'raise'", on_gap)
     return LocalTime(wall, zone, parse_days(days, "at", "days"), fallback, fold, on_gap)

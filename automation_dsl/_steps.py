@@ -591,6 +591,16 @@ class RawStep(Step):
         action = self.body.get("action")
         if not isinstance(action, str) or not action:
             raise ValidationError(self.OWNER, "action", "a non-empty string", action)
+        until = self.body.get("until")
+        if action == "delay" and isinstance(until, Mapping) and "$local" in until:
+            raise ValidationError(
+                self.OWNER,
+                "until",
+                "an until Courier reads: a local time is resolved per run, so it cannot be "
+                "kept raw",
+                until,
+                hint="drop the fields delay does not know, or use delay(until=at(...))",
+            )
 
     @property
     def action(self) -> str:  # type: ignore[override]

@@ -58,6 +58,26 @@ NAIVE_HINT = (
 _UNTIL_EXPECTED = "an aware datetime, a date, or an ISO 8601 timestamp string"
 
 
+def utc_offset(value: datetime, owner: str, field: str) -> timedelta | None:
+    """``value.utcoffset()``; a tzinfo that cannot give one (it raises, or answers what is
+    not an offset within a day) is a `ValidationError` naming ``field``.
+
+    Examples:
+        >>> utc_offset(datetime(2026, 1, 1, tzinfo=UTC), "plan", "now")
+        datetime.timedelta(0)
+    """
+    try:
+        return value.utcoffset()
+    except Exception as error:  # a user's tzinfo: anything it raises is its fault
+        raise ValidationError(
+            owner,
+            field,
+            "a datetime whose tzinfo gives a UTC offset (a timedelta within a day)",
+            value,
+            hint=f"its utcoffset() raised {type(error).__name__}",
+        ) from error
+
+
 def to_utc(value: object, owner: str, field: str) -> datetime:
     """Return ``value`` as an aware UTC datetime truncated to milliseconds.
 
@@ -67,7 +87,7 @@ def to_utc(value: object, owner: str, field: str) -> datetime:
     if type(value) is datetime and value.tzinfo is UTC and not value.microsecond % 1000:
         return value  # already normalized: the common case, kept cheap
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
+        if value.tzinfo is None or utc_offset(value, owner, field) is None:
             raise ValidationError(owner, field, "a timezone-aware datetime", value, hint=NAIVE_HINT)
         moment = _in_utc(value, owner, field)
     elif isinstance(value, date):

@@ -7,7 +7,8 @@ zone. Every other step takes no time. `plan` computes that walk for one run cont
 `resolve` turns the walk's local-time delays into ordinary UTC ``until`` instants, which is
 what goes on the wire; `check_timing` refuses, while the flow is built, a local-time delay
 whose start cannot be known up front: one after a conditional or ``$ref`` delay, or after
-``add-to-batch``, ``add-to-digest`` or ``throttle``, whose waits depend on other runs.
+``add-to-batch``, ``add-to-digest`` or ``throttle``, whose waits depend on other runs, or
+after a raw step, whose wait this library does not know.
 
 Examples:
     >>> from datetime import UTC, datetime
@@ -28,7 +29,7 @@ import attrs
 from ._errors import ValidationError
 from ._localtime import LocalInstant, LocalTime
 from ._ref import Ref
-from ._steps import AddToBatch, AddToDigest, Delay, Step, Throttle
+from ._steps import AddToBatch, AddToDigest, Delay, RawStep, Step, Throttle
 from ._time import duration_length
 
 __all__: list[str] = []
@@ -51,6 +52,8 @@ def _unknown_wait(step: Step) -> str | None:
     """Why the time after ``step`` cannot be known when the run starts, or ``None``."""
     if isinstance(step, _HOLDING):
         return f"{step.action} holds the run for a time other runs decide"
+    if isinstance(step, RawStep):
+        return "it is a raw step: this library does not know how long it holds the run"
     if not isinstance(step, Delay):
         return None
     if step.if_ is not None:
@@ -69,9 +72,9 @@ def check_timing(steps: tuple[Step, ...], start: int = 0) -> None:
         >>> Automation().delay(days=1, if_=data.slow).delay(until=at("09:00", tz="UTC"))
         Traceback (most recent call last):
         ...
-        automation_dsl.ValidationError: delay step #1: 'until' expected a local time that \
-no wait of unknown length precedes, got at('09:00', tz='UTC') (LocalTime); step #0 (delay) \
-cannot be timed up front: it is conditional (if), so the run may or may not wait
+        automation_dsl.ValidationError: steps[1].until: delay step #1: 'until' expected a local \
+time that no wait of unknown length precedes, got at('09:00', tz='UTC') (LocalTime); step #0 \
+(delay) cannot be timed up front: it is conditional (if), so the run may or may not wait
     """
     blocker: tuple[int, Step, str] | None = None
     for index, step in enumerate(steps):
@@ -88,6 +91,7 @@ cannot be timed up front: it is conditional (if), so the run may or may not wait
                 "a local time that no wait of unknown length precedes",
                 step.until,
                 hint=f"step #{where} ({what.action}) cannot be timed up front: {why}",
+                path=f"steps[{index}].until",
             )
         if blocker is None:
             reason = _unknown_wait(step)
@@ -117,7 +121,17 @@ def plan(steps: tuple[Step, ...], context: Mapping[str, Any], now: datetime) -> 
             elif isinstance(until, datetime):
                 moment = max(moment, until)
             elif isinstance(duration, str):
-                moment = moment + duration_length(duration)
+                try:
+                    moment = moment + duration_length(duration)
+                except OverflowError:
+                    raise ValidationError(
+                        f"delay step #{index}",
+                        "duration",
+                        "a wait that ends before year 10000",
+                        duration,
+                        hint=f"the run reaches it at {moment.isoformat()}",
+                        path=f"steps[{index}].duration",
+                    ) from None
         elif isinstance(step, Delay) and isinstance(step.until, LocalTime):
             local = step.until.resolve(moment, context)
         out.append(StepTime(index, step, moment, local))

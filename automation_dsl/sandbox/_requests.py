@@ -21,6 +21,8 @@ from starlette.requests import Request
 from .._automation import Automation
 from .._errors import AutomationError, ValidationError, ValidationTypeError
 from .._json import loads
+from .._localtime import LocalTime
+from .._steps import Delay
 from .._values import RunContext
 from ._service import Service
 
@@ -109,6 +111,20 @@ def load_json(raw: bytes, max_depth: int) -> Any:
         ) from None
 
 
+def _refuse_local_times(automation: Automation) -> None:
+    """Refuse a ``{"$local": ...}`` until, as Courier would: it is this library's document
+    form, resolved to an instant before anything is sent."""
+    for index, step in enumerate(automation.steps):
+        if isinstance(step, Delay) and isinstance(step.until, LocalTime):
+            raise Refused(
+                400,
+                f"Invalid Steps Definition: automation.steps[{index}].until: expected an "
+                'ISO 8601 timestamp, got {"$local": ...} (resolve local times before sending: '
+                "to_payload(..., now=...))",
+                "invalid",
+            )
+
+
 def parse_invoke(
     payload: Any, template_id: str | None, service: Service, limits: RequestLimits
 ) -> tuple[Automation, dict[str, Any]]:
@@ -131,6 +147,7 @@ def parse_invoke(
                     "invalid",
                 )
             parsed, context = Automation.from_payload(payload)
+            _refuse_local_times(parsed)
             return parsed, context.to_wire()
         if "recipient" not in payload:
             raise Refused(400, "recipient: required (it may be null)", "invalid")

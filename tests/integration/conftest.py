@@ -51,6 +51,11 @@ def run_cli(
     )
 
 
+def with_path(folder: Path) -> dict[str, str]:
+    """The environment that imports from ``folder`` as well as from this tree."""
+    return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
+
+
 def journaled(path: Path) -> int:
     """The rows a bulk journal records (0 before it exists)."""
     try:

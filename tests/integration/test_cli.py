@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from automation_dsl import Automation
-from tests.integration.conftest import COMMAND, run_cli
+from tests.integration.conftest import COMMAND, run_cli, with_path
 
 FLOW = Automation().send("WELCOME", ref="welcome").delay(days=1).send("NUDGE")
-
-
-def with_path(folder: Path) -> dict[str, str]:
-    """The environment that imports from ``folder`` as well as from this tree."""
-    return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from automation_dsl import Automation, ValidationError, invoke_schema
 from automation_dsl.sandbox import Sandbox
-from tests.integration.test_cli import run, with_path
+from tests.integration.conftest import run_cli, with_path
 
 ORDER = {
     "type": "object",
@@ -76,18 +76,18 @@ orders = Automation(data_schema=Order).send("RECEIPT", if_=data.total > 100)
 def test_the_cli_checks_data_and_prints_the_schema(tmp_path: Path) -> None:
     (tmp_path / "shop_flows.py").write_text(FLOWS)
     env = with_path(tmp_path)
-    bad = run("validate", "shop_flows:orders", "--data", '{"total": "x"}', **env)
+    bad = run_cli("validate", "shop_flows:orders", "--data", '{"total": "x"}', **env)
     assert bad.returncode == 1
     lines = bad.stderr.strip().splitlines()
     assert [line.split(": ")[1] for line in lines] == ["data.total", "data.sku"]
-    good = run("validate", "shop_flows:orders", "--data", '{"total": 5, "sku": "A"}', **env)
+    good = run_cli("validate", "shop_flows:orders", "--data", '{"total": 5, "sku": "A"}', **env)
     assert good.returncode == 0, good.stderr
-    printed = run("schema", "shop_flows:orders", **env)
+    printed = run_cli("schema", "shop_flows:orders", **env)
     assert printed.returncode == 0, printed.stderr
     schema = json.loads(printed.stdout)
     assert schema["properties"]["data"] == {"$ref": "#/$defs/data.Order"}
-    assert json.loads(run("schema").stdout) == invoke_schema()
-    invoked = run("invoke", "shop_flows:orders", "--sandbox", "--data", '{"total": 5}', **env)
+    assert json.loads(run_cli("schema").stdout) == invoke_schema()
+    invoked = run_cli("invoke", "shop_flows:orders", "--sandbox", "--data", '{"total": 5}', **env)
     assert invoked.returncode == 1
     assert "data.sku" in invoked.stderr
 
@@ -97,9 +97,9 @@ def test_a_json_document_carries_its_schema_through_the_cli(tmp_path: Path) -> N
     document = json.loads(FLOW.to_json(data={"total": 1, "items": []}))
     document["data"]["items"] = [{"sku": 5}]  # edited by hand
     path.write_text(json.dumps(document))
-    result = run("validate", str(path))
+    result = run_cli("validate", str(path))
     assert result.returncode == 1
     assert "data.items[0].sku" in result.stderr
     path.write_text(FLOW.to_json(data={"total": 1, "items": []}, indent=2))
-    assert run("validate", str(path)).returncode == 0
-    assert run("invoke", str(path), "--sandbox").returncode == 0
+    assert run_cli("validate", str(path)).returncode == 0
+    assert run_cli("invoke", str(path), "--sandbox").returncode == 0

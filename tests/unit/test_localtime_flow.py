@@ -208,3 +208,22 @@ def test_local_time_is_a_value() -> None:
     assert isinstance(NINE, LocalTime)
     assert hash(NINE) == hash(at("09:00", tz=profile.timezone, days="Mo-Fr"))
     assert NINE.describe() == "09:00 Mo-Fr in profile.timezone"
+
+
+def test_courier_profile_offsets_and_the_clients_now() -> None:
+    body = FLOW.to_payload(profile={"timezone": "UTC+4"}, now=START)
+    assert until_of(body) == "20260309T050000.000"  # Monday 09:00 at UTC+4
+    with pytest.raises(ValidationError):
+        FLOW.to_payload(profile={"timezone": "UTC+5:30"}, now=START)  # no Etc zone for it
+    sent: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"runId": "r-1"})
+
+    client = CourierClient(api_key="k", transport=httpx.MockTransport(answer))
+    client.invoke(FLOW, profile={"timezone": "Europe/London"}, now=START)
+    client.invoke(FLOW.to_payload(profile={"timezone": "Europe/London"}, now=START))
+    assert until_of(sent[0]) == until_of(sent[1]) == "20260309T090000.000"
+    with pytest.raises(ValidationError):
+        client.invoke(FLOW, profile={"timezone": "Europe/London"}, now=datetime(2026, 1, 1))
