@@ -47,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "DataSource": "._values",
     "Delay": "._steps",
     "Event": "._timeline",
+    "Exploration": "._explore",
+    "ExploredPath": "._explore",
     "FetchData": "._steps",
     "HttpMethod": "._values",
     "IdempotencyKeyReusedError": "._errors",
@@ -61,15 +63,16 @@ _EXPORTS: dict[str, str] = {
     "NotEvaluated": "._errors",
     "NotFoundError": "._errors",
     "OpeningHours": "._delivery",
+    "PayloadSchema": "._payload_schema",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
-    "PayloadSchema": "._payload_schema",
     "RawStep": "._steps",
     "Ref": "._ref",
     "RefLike": "._ref",
     "Retain": "._values",
     "RetainType": "._values",
     "RetryPolicy": "._retry",
+    "Rule": "._explore",
     "RunContext": "._values",
     "RunStep": "._runs",
     "Schedule": "._schedule",
@@ -88,14 +91,23 @@ _EXPORTS: dict[str, str] = {
     "UpdateProfile": "._steps",
     "ValidationError": "._errors",
     "ValidationTypeError": "._errors",
+    "Violation": "._explore",
     "Webhook": "._values",
+    "Witness": "._explore",
     "at": "._localtime",
+    "ends_or_cancelable": "._rules",
     "invoke_schema": "._schema",
+    "max_sends": "._rules",
+    "no_send_after_cancel": "._rules",
+    "quiet_hours": "._rules",
+    "refs_set_before_read": "._rules",
 }
 """Each public name and the private module that defines it."""
 
 # Building automations never imports httpx: these modules load on first use.
-_LAZY_MODULES = frozenset({"._bulk", "._client", "._retry", "._runs", "._timeline", ".conditions"})
+_LAZY_MODULES = frozenset(
+    {"._bulk", "._client", "._explore", "._retry", "._rules", "._runs", "._timeline", ".conditions"}
+)
 
 __all__ = sorted(_EXPORTS)  # pyright: ignore[reportUnsupportedDunderAll]
 
@@ -172,6 +184,11 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._explore import Exploration as Exploration
+    from ._explore import ExploredPath as ExploredPath
+    from ._explore import Rule as Rule
+    from ._explore import Violation as Violation
+    from ._explore import Witness as Witness
     from ._localtime import LocalInstant as LocalInstant
     from ._localtime import LocalTime as LocalTime
     from ._localtime import at as at
@@ -180,6 +197,11 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._ref import RefLike as RefLike
     from ._ref import SupportsRef as SupportsRef
     from ._retry import RetryPolicy as RetryPolicy
+    from ._rules import ends_or_cancelable as ends_or_cancelable
+    from ._rules import max_sends as max_sends
+    from ._rules import no_send_after_cancel as no_send_after_cancel
+    from ._rules import quiet_hours as quiet_hours
+    from ._rules import refs_set_before_read as refs_set_before_read
     from ._runs import AutomationRun as AutomationRun
     from ._runs import RunStep as RunStep
     from ._schedule import Schedule as Schedule

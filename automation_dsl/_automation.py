@@ -37,6 +37,7 @@ from ._values import RunContext
 
 if TYPE_CHECKING:
     from ._client import AsyncCourierClient, CourierClient
+    from ._explore import Exploration
     from ._schedule import Schedule
     from ._timeline import Timeline
 
@@ -575,6 +576,56 @@ class Automation(StepMethods):
             templates=templates,
             webhooks=webhooks,
             profiles=profiles,
+        )
+
+    def explore(
+        self,
+        *,
+        start: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        profile: Mapping[str, Any] | None = None,
+        recipient: str | None = None,
+        brand: str | None = None,
+        template: str | None = None,
+        templates: Mapping[str, Automation] | None = None,
+        max_paths: int = 10_000,
+    ) -> Exploration:
+        """Enumerate the distinct paths through this automation, each simulated.
+
+        Each step's ``if`` is split into atoms (comparisons over ``data`` and ``profile``,
+        ``refs.x.status`` over `MessageStatus`); their outcomes are enumerated, pruned to
+        what can hold together, and each path is simulated with a run context (a witness)
+        that makes them hold. See [Exploring paths](explore.md).
+
+        Args:
+            start: when each path's run starts (an aware datetime); now by default.
+            data: the base ``data``: the witness of each path overrides what conditions read.
+            profile: the base ``profile`` (a zone for `quiet_hours` goes here).
+            recipient: the run's recipient user id.
+            brand: the run's brand id.
+            template: the run's template.
+            templates: automation templates that ``invoke`` steps may start, by id.
+            max_paths: stop after this many paths (the exploration is then ``truncated``).
+
+        Examples:
+            >>> from datetime import UTC, datetime
+            >>> from automation_dsl.conditions import data
+            >>> flow = Automation().send("A").send("B", if_=(data.n > 5) & (data.n < 3))
+            >>> [path.taken for path in flow.explore(recipient="u1")]  # B never runs
+            [(0,), (0,)]
+        """
+        from ._explore import explore  # documented upward edge: the offline layer
+
+        return explore(
+            self,
+            start=start,
+            data=data,
+            profile=profile,
+            recipient=recipient,
+            brand=brand,
+            template=template,
+            templates=templates,
+            max_paths=max_paths,
         )
 
     def schedule(

@@ -16,17 +16,29 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import stat
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
+from ._explore import Rule
 from ._json import loads
+from ._ref import Ref
+from ._rules import (
+    MaxSends,
+    QuietHours,
+    ends_or_cancelable,
+    max_sends,
+    no_send_after_cancel,
+    quiet_hours,
+    refs_set_before_read,
+)
 from ._schedule import Schedule
 from ._schema import invoke_schema
 from ._validate import find_errors
@@ -54,6 +66,8 @@ examples:
   automation-dsl simulate flow.json --recipient user-1 --start 2024-04-08T09:00Z
   automation-dsl schedule flow.py:campaign --contexts rows.jsonl
                                                       when each recipient's steps fire
+  automation-dsl check flow.py:onboarding --max-sends 2/24h --quiet-hours 22:00-07:00@Europe/London
+                                                      prove rules over every path (exit 1: broken)
   automation-dsl invoke flow.json --sandbox            invoke on a throwaway local sandbox
   automation-dsl invoke flow.json --recipient user-1   invoke on Courier (COURIER_API_KEY)
   automation-dsl sandbox --port 8787 --db runs.db     serve the sandbox
@@ -284,6 +298,89 @@ def _start(text: str | None) -> datetime | None:
             usage=True,
         )
     return start
+
+
+_SPAN = re.compile(r"(\d{1,9})([smhdw])")
+_SPAN_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _max_sends(text: str) -> MaxSends:
+    """``N/SPAN`` (``2/24h``): at most N sends in any window of SPAN (s, m, h, d, w)."""
+    count, _, span = text.partition("/")
+    match = _SPAN.fullmatch(span)
+    if not count.isdigit() or len(count) > 9 or match is None:
+        raise CommandError(
+            f"--max-sends: expected N/SPAN such as 2/24h (s, m, h, d, w), got {text[:40]!r}",
+            usage=True,
+        )
+    seconds = int(match[1]) * _SPAN_SECONDS[match[2]]
+    try:
+        return max_sends(int(count), per=timedelta(seconds=seconds))
+    except (ValidationError, OverflowError) as error:
+        raise CommandError(f"--max-sends: {' '.join(str(error).split())}", usage=True) from None
+
+
+def _quiet_hours(text: str) -> QuietHours:
+    """``HH:MM-HH:MM@ZONE``; ZONE an IANA name or a path such as profile.timezone."""
+    window, _, zone = text.partition("@")
+    start, _, end = window.partition("-")
+    tz: str | Ref = Ref(zone) if zone.startswith(("profile.", "data.")) else zone
+    try:
+        if not zone:
+            raise ValueError
+        return quiet_hours(start, end, tz=tz)
+    except (ValidationError, ValueError):
+        raise CommandError(
+            "--quiet-hours: expected HH:MM-HH:MM@ZONE such as 22:00-07:00@Europe/London "
+            f"(ZONE an IANA name or profile.timezone), got {text[:60]!r}",
+            usage=True,
+        ) from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Explore every path and check the rules; print each counterexample; exit 1 if any."""
+    rules: list[Rule] = []
+    if args.max_sends is not None:
+        rules.append(_max_sends(args.max_sends))
+    if args.quiet_hours is not None:
+        rules.append(_quiet_hours(args.quiet_hours))
+    for flag, make in (
+        ("ends_or_cancelable", ends_or_cancelable),
+        ("no_send_after_cancel", no_send_after_cancel),
+        ("refs_set_before_read", refs_set_before_read),
+    ):
+        if getattr(args, flag):
+            rules.append(make())
+    if not rules:
+        raise CommandError("check: give at least one rule (--max-sends ...)", usage=True)
+    if args.max_paths < 1:
+        raise CommandError("--max-paths: expected 1 or more", usage=True)
+    start = _start(args.start) or datetime(2024, 1, 1, 9, tzinfo=UTC)
+    automation, context = _load(args.source, lenient=args.lenient)
+    context = _context(args, context)
+    exploration = automation.explore(start=start, max_paths=args.max_paths, **context)
+    if exploration.truncated:
+        raise CommandError(f"more than {args.max_paths} paths: nothing proven (raise --max-paths)")
+    violations = exploration.check(*rules)
+    if args.json:
+        for violation in violations:
+            path = violation.path
+            record = {
+                "rule": violation.rule,
+                "message": violation.message,
+                "assumptions": list(path.assumptions),
+                "opaque": list(path.opaque),
+                "taken": list(path.taken),
+                "timeline": path.timeline.to_records(),
+            }
+            print(json.dumps(record, ensure_ascii=False, default=str))
+    else:
+        for violation in violations:
+            print(violation, end="\n\n")
+        verdict = "fail" if violations else "ok"
+        names = ", ".join(rule.name for rule in rules)
+        print(f"{verdict}: {len(violations)} violations of {names} over {len(exploration)} paths")
+    return EXIT_FAILED if violations else EXIT_OK
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -552,6 +649,32 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="rows to show (text: default 20, all counted; --json: default all)",
     )
+    check = source_command(
+        "check",
+        "explore every path of an automation and check rules (exit 1 with a counterexample)",
+    )
+    check.add_argument("--max-sends", metavar="N/SPAN", help="at most N sends in any SPAN (2/24h)")
+    check.add_argument(
+        "--quiet-hours",
+        metavar="HH:MM-HH:MM@ZONE",
+        help="no send in these local hours (22:00-07:00@Europe/London, or @profile.timezone)",
+    )
+    check.add_argument(
+        "--ends-or-cancelable", action="store_true", help="every path that waits is cancelable"
+    )
+    check.add_argument(
+        "--no-send-after-cancel", action="store_true", help="no send after a cancel of its token"
+    )
+    check.add_argument(
+        "--refs-set-before-read", action="store_true", help="every refs.x read is set before"
+    )
+    check.add_argument("--json", action="store_true", help="one JSON record per violation")
+    check.add_argument(
+        "--start",
+        help="when each path's run starts (ISO 8601 with a zone; default 2024-01-01T09:00Z)",
+    )
+    check.add_argument("--max-paths", type=_rows, default=10_000, metavar="N", help="path bound")
+    context_options(check)
     invoke = source_command("invoke", "invoke an automation and print its runId")
     context_options(invoke)
     invoke.add_argument("--idempotency-key", help="pin the key: a repeat is not a new run")
@@ -583,6 +706,7 @@ def _parser() -> argparse.ArgumentParser:
         ("render", _render),
         ("simulate", _simulate),
         ("schedule", _schedule),
+        ("check", _check),
         ("invoke", _invoke),
         ("sandbox", _sandbox),
     ):

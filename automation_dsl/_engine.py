@@ -126,7 +126,9 @@ class Engine:
 
     ``on_change(run, events, messages)`` is called after each change, so a store can
     persist it. A run started (or resumed) and the runs it invokes execute at most
-    ``max_steps`` steps together; past that, each of them ends in ``ERROR``.
+    ``max_steps`` steps together; past that, each of them ends in ``ERROR``. ``statuses``
+    maps a send step's ``ref`` to the status its messages have as soon as they are sent
+    (``SENT`` otherwise): what the path explorer uses to make ``refs.x.status`` conditions hold.
 
     Examples:
         >>> from datetime import UTC
@@ -150,8 +152,10 @@ class Engine:
         webhooks: Mapping[str, Any] | None = None,
         on_change: Callable[[RunState, list[Event], list[Message]], None] | None = None,
         max_steps: int = MAX_STEPS,
+        statuses: Mapping[str, MessageStatus] | None = None,
     ) -> None:
         self.now = now
+        self.statuses = dict(statuses or {})
         self.max_steps = max_steps
         self._steps_left = max_steps
         self.templates: dict[str, AutomationLike] = dict(templates or {})
@@ -503,7 +507,18 @@ class Engine:
         now = self.now()
         message_id = new_run_id(now)
         at = now if deliver_at is None else deliver_at.astimezone(UTC)
-        message = Message(message_id, run.run_id, index, at, template, recipient, brand, **fields)
+        status = self.statuses.get(getattr(step, "ref", None) or "", MessageStatus.SENT)
+        message = Message(
+            message_id,
+            run.run_id,
+            index,
+            at,
+            template,
+            recipient,
+            brand,
+            **fields,
+            status=status.value,
+        )
         self.messages.append(message)
         self._pending_messages.append(message)
         target = {"list": message.list} if message.list else {"recipient": message.recipient}
@@ -518,7 +533,7 @@ class Engine:
             **({} if deliver_at is None else {"deliver_at": at.isoformat().replace("+00:00", "Z")}),
         )
         record["message_id"] = message_id
-        return {"status": MessageStatus.SENT, "message_id": message_id}
+        return {"status": status, "message_id": message_id}
 
     def _delay(self, run: RunState, index: int, step: Delay, record: _Record) -> None:
         now = self.now()
@@ -632,8 +647,12 @@ def simulate(
     templates: Mapping[str, AutomationLike] | None = None,
     webhooks: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    statuses: Mapping[str, MessageStatus] | None = None,
 ) -> Timeline:
     """Run an automation on a virtual clock, offline: what [`Automation.simulate`][] does.
+
+    ``statuses`` (for the path explorer) gives the messages of a send step with that
+    ``ref`` that status as soon as they are sent.
 
     Examples:
         >>> from datetime import UTC
@@ -649,6 +668,7 @@ def simulate(
         templates=templates,
         profiles={key: dict(value) for key, value in (profiles or {}).items()},
         webhooks=webhooks,
+        statuses=statuses,
     )
     given = given_context(
         data=data, profile=profile, recipient=recipient, brand=brand, template=template
