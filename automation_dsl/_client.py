@@ -286,7 +286,7 @@ class CourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
-            now=now,
+            now=self._invoke_time(now),
             total=batch_size(contexts),
         )
         if dry_run or not uses_aiohttp(self._default_http):  # threads on this client's httpx
@@ -543,7 +543,7 @@ class AsyncCourierClient(_ClientBase):
             progress=progress,
             on_invalid=on_invalid,
             dry_run=dry_run,
-            now=now,
+            now=self._invoke_time(now),
             total=batch_size(contexts),
             allow_async=True,
         )

@@ -10,7 +10,7 @@ counts as a timeout.
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -70,6 +70,9 @@ class _ClientBase:
     _http: httpx.Client | httpx.AsyncClient
     _HTTP_CLIENT: ClassVar[type]  # what ``http_client=`` must be, for each client
     _TRANSPORT: ClassVar[type]  # what ``transport=`` must be
+    _clock: Callable[[], datetime] | None = None
+    """Invoke time for local-time delays when a call gives no ``now``: the current time,
+    or the sandbox's virtual clock for its clients."""
 
     def __init__(
         self,
@@ -173,11 +176,15 @@ class _ClientBase:
         return self._request(
             "POST",
             "/automations/invoke",
-            body=_invoke_body(automation, context, validate, now),
+            body=_invoke_body(automation, context, validate, self._invoke_time(now)),
             owner="invoke",
             headers=headers,
             timeout=_check_timeout(timeout, "invoke"),
         )
+
+    def _invoke_time(self, now: datetime | None) -> datetime | None:
+        """``now``, or the client's clock (``None``: the current time)."""
+        return now if now is not None or self._clock is None else self._clock()
 
     def _template_request(
         self,

@@ -419,7 +419,7 @@ class Sandbox:
         """
         from .._client import CourierClient
 
-        return CourierClient(
+        client = CourierClient(
             api_key=self.api_key,
             base_url=self.url,
             timeout=timeout,
@@ -428,6 +428,8 @@ class Sandbox:
             http_client=http_client,
             transport=transport,
         )
+        client._clock = self.now  # local-time delays resolve on the sandbox's clock
+        return client
 
     def async_client(
         self,
@@ -441,7 +443,7 @@ class Sandbox:
         """An [`AsyncCourierClient`][] pointed at this sandbox, with its API key."""
         from .._client import AsyncCourierClient
 
-        return AsyncCourierClient(
+        client = AsyncCourierClient(
             api_key=self.api_key,
             base_url=self.url,
             timeout=timeout,
@@ -450,6 +452,8 @@ class Sandbox:
             http_client=http_client,
             transport=transport,
         )
+        client._clock = self.now  # local-time delays resolve on the sandbox's clock
+        return client
 
     # -- state ----------------------------------------------------------------------------
 

@@ -182,3 +182,14 @@ def test_killed_then_resumed_a_day_later_sends_identical_bodies(tmp_path: Path) 
             expected = nine.resolve(invoked, context).utc
             assert run.automation.steps[1].until == expected, run.context["recipient"]
         assert 600 <= len(first) < 3000
+
+
+def test_sandbox_clients_resolve_on_the_sandbox_clock() -> None:
+    """A demo on the virtual clock: 09:00 after the sandbox's start, not after today."""
+    nine = Automation().delay(until=at("09:00", tz="Europe/London")).send("NINE")
+    with Sandbox(start=START) as sandbox, sandbox.client() as client:
+        run_id = client.invoke(nine)
+        (bulk,) = client.invoke_many(nine, [{"recipient": "a"}], progress=False).run_ids
+        for run in (run_id, bulk):
+            waiting = next(e for e in sandbox.timeline(run) if e.outcome == "waiting")
+            assert waiting.detail["until"] == "2026-03-08T09:00:00.000Z"
