@@ -640,10 +640,7 @@ class ExploredPath:
 
     def to_svg(self) -> str:
         """The flow drawn with this path's steps highlighted and its assumptions above."""
-        draw = getattr(self.flow, "to_svg", None)
-        if draw is None:
-            raise NotImplementedError("this flow has no to_svg")
-        return str(draw(highlight=self.taken, notes=self.assumptions))
+        return self.flow.to_svg(highlight=self.taken, notes=self.assumptions)
 
     def __str__(self) -> str:
         return f"{self.describe()}\n{self.timeline}"
@@ -702,7 +699,8 @@ class Violation:
     def _repr_html_(self) -> str:
         head = html.escape(f"{self.rule} fails: {self.message}")
         body = "<br>".join(html.escape(line) for line in self.path.describe().splitlines())
-        return f"<p><strong>{head}</strong></p><p>{body}</p>{self.timeline._repr_html_()}"
+        picture = self.path.to_svg()  # the flow, this path's steps highlighted
+        return f"<p><strong>{head}</strong></p><p>{body}</p>{picture}{self.timeline._repr_html_()}"
 
 
 @attrs.frozen(slots=True)

@@ -28,7 +28,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
@@ -176,6 +176,14 @@ class AutomationLike(Protocol):
     def cancelation_token(self) -> str | RefLike | None: ...
 
     def to_dict(self, *, until_format: UntilFormat | str | None = None) -> dict[str, Any]: ...
+
+    def to_svg(
+        self,
+        *,
+        highlight: Iterable[int] = (),
+        notes: Sequence[str] = (),
+        title: str | None = None,
+    ) -> str: ...
 
     def to_payload(
         self,

@@ -356,7 +356,8 @@ def flow_svg(
         )
         y += 24
     width = max(_WIDTH, _BOX_X + _BOX_W + 40 + 18 * lanes)
-    name = title if title else f"Automation: {len(steps)} steps"
+    # a title with nothing printable (blank, or only control characters) names nothing
+    name = title if title and clean(title, 200).strip() else f"Automation: {len(steps)} steps"
     return _frame(width, y + 12, name, body)
 
 
