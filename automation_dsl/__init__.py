@@ -96,9 +96,15 @@ _EXPORTS: dict[str, str] = {
     "Witness": "._explore",
     "at": "._localtime",
     "ends_or_cancelable": "._rules",
+    "format_duration": "._timetext",
+    "format_period": "._timetext",
+    "format_until": "._timetext",
     "invoke_schema": "._schema",
     "max_sends": "._rules",
     "no_send_after_cancel": "._rules",
+    "parse_duration": "._timetext",
+    "parse_period": "._timetext",
+    "parse_until": "._timetext",
     "quiet_hours": "._rules",
     "refs_set_before_read": "._rules",
 }
@@ -223,6 +229,12 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._steps import Throttle as Throttle
     from ._steps import UpdateProfile as UpdateProfile
     from ._time import UntilFormat as UntilFormat
+    from ._timetext import format_duration as format_duration
+    from ._timetext import format_period as format_period
+    from ._timetext import format_until as format_until
+    from ._timetext import parse_duration as parse_duration
+    from ._timetext import parse_period as parse_period
+    from ._timetext import parse_until as parse_until
     from ._timeline import Event as Event
     from ._timeline import Message as Message
     from ._timeline import Timeline as Timeline
