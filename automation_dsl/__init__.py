@@ -229,15 +229,15 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._steps import Throttle as Throttle
     from ._steps import UpdateProfile as UpdateProfile
     from ._time import UntilFormat as UntilFormat
+    from ._timeline import Event as Event
+    from ._timeline import Message as Message
+    from ._timeline import Timeline as Timeline
     from ._timetext import format_duration as format_duration
     from ._timetext import format_period as format_period
     from ._timetext import format_until as format_until
     from ._timetext import parse_duration as parse_duration
     from ._timetext import parse_period as parse_period
     from ._timetext import parse_until as parse_until
-    from ._timeline import Event as Event
-    from ._timeline import Message as Message
-    from ._timeline import Timeline as Timeline
     from ._values import BatchScope as BatchScope
     from ._values import DataSource as DataSource
     from ._values import HttpMethod as HttpMethod

@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 from ._errors import ValidationError, ValidationTypeError
 from ._time import (
-    NAIVE_HINT,
     MAX_DURATION,
+    NAIVE_HINT,
     UntilFormat,
     courier_duration,
     duration_length,
