@@ -342,6 +342,12 @@ class Automation(StepMethods):
         return self.steps[index]
 
     def __repr__(self) -> str:
+        """The builder chain that rebuilds this automation.
+
+        A large value (a 10 MB ``data`` dict, a 100,000-item list) is cut, saying how much
+        it left out (``... 99,990 more items``), so the repr of such a flow reads but does
+        not rebuild it; the full value is one call away, in `to_dict`.
+        """
         args = []
         if self.cancelation_token is not None:
             args.append(repr(self.cancelation_token))
@@ -356,6 +362,9 @@ class Automation(StepMethods):
 
     def explain(self) -> str:
         """A plain-text table of the steps: action, key fields, ``if``/``ref``, and when.
+
+        Each value is cut to about 300 characters (and 40 once the table has shown 100,000),
+        saying how much it left out; the full values are in `to_dict`.
 
         Examples:
             >>> print(Automation().send("A", ref="a").delay(hours=36).send("B").explain())
@@ -411,6 +420,7 @@ class Automation(StepMethods):
         return flow_mermaid(self)
 
     def _repr_html_(self) -> str:
+        """The notebook view: the picture and a table, values cut as `explain` cuts them."""
         from ._render import automation_html
 
         return automation_html(self)

@@ -26,7 +26,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ._json import thaw
+from ._bounded import bounded_repr, cut_text
+from ._json import FrozenDict
 from ._ref import Ref
 from ._steps import (
     AddToBatch,
@@ -50,12 +51,25 @@ if TYPE_CHECKING:
     from ._timeline import Event
 
 
-def _value(value: Any) -> str:
+VALUE_LIMIT = 300
+"""About the most characters a table shows of one value (`automation_dsl._bounded`)."""
+TABLE_LIMIT = 100_000
+"""About the most characters of values one table shows before it shows each in `SHORT_LIMIT`."""
+SHORT_LIMIT = 40
+
+
+def _value(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """A value as a table shows it: strings bare, containers as their plain repr, all cut
+    to about ``limit`` characters (the full value is in ``to_dict()``)."""
     if isinstance(value, Ref):
-        return f"$ref:{value.path}"
+        return cut_text(f"$ref:{value.path}", limit)
     if isinstance(value, datetime):
         return format_until(value, UntilFormat.EXTENDED)
-    return str(thaw(value)) if not isinstance(value, str) else value
+    if isinstance(value, str):
+        return cut_text(value, limit)
+    if isinstance(value, FrozenDict | tuple):
+        return bounded_repr(value, limit)
+    return cut_text(str(value), limit)
 
 
 def _webhook(step: FetchData) -> str:
@@ -84,13 +98,14 @@ _DETAILS: dict[type[Step], Callable[[Any], list[tuple[str, Any]]]] = {
 """The few fields that say what each step class does."""
 
 
-def details(step: Step) -> list[tuple[str, str]]:
-    """The few fields that say what a step does, as (name, text) pairs."""
+def details(step: Step, limit: int = VALUE_LIMIT) -> list[tuple[str, str]]:
+    """The few fields that say what a step does, as (name, text) pairs, each value cut to
+    about ``limit`` characters."""
     for cls in type(step).__mro__:  # a subclass shows as the step it extends
         fields = _DETAILS.get(cls)
         if fields is not None:
             pairs = fields(step)
-            return [(name, _value(value)) for name, value in pairs if value is not None]
+            return [(name, _value(value, limit)) for name, value in pairs if value is not None]
     return []  # pragma: no cover - every step class is listed above
 
 
@@ -124,15 +139,18 @@ def schedule(steps: Sequence[Step]) -> list[str]:
 
 def _rows(automation: Automation) -> list[tuple[str, str, list[tuple[str, str]], str, str]]:
     rows = []
+    shown = 0  # characters of values so far: past TABLE_LIMIT, each is cut shorter
     for index, (step, when) in enumerate(
         zip(automation.steps, schedule(automation.steps), strict=True)
     ):
         badges = []
         if step.if_ is not None:
-            badges.append(f"if {step.if_}")
+            badges.append(f"if {cut_text(str(step.if_), VALUE_LIMIT)}")
         if step.ref:
             badges.append(f"ref {step.ref}")
-        rows.append((str(index), step.action, details(step), when, "  ".join(badges)))
+        pairs = details(step, VALUE_LIMIT if shown < TABLE_LIMIT else SHORT_LIMIT)
+        shown += sum(len(text) for _, text in pairs)
+        rows.append((str(index), step.action, pairs, when, "  ".join(badges)))
     return rows
 
 
@@ -234,7 +252,8 @@ def automation_html(automation: Automation) -> str:
         step = automation.steps[int(index)]
         badges = []
         if step.if_ is not None:
-            badges.append(f'<span style="{_STYLE_BADGE}">if {escape(str(step.if_))}</span>')
+            condition = cut_text(str(step.if_), VALUE_LIMIT)
+            badges.append(f'<span style="{_STYLE_BADGE}">if {escape(condition)}</span>')
         if step.ref:
             badges.append(f'<span style="{_STYLE_BADGE}">ref {escape(step.ref)}</span>')
         rows.append(

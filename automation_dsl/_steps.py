@@ -65,7 +65,7 @@ from ._values import (
     Webhook,
 )
 from ._values import RetainType as RetainType  # for pickles made by 0.1.0, see below
-from ._wire import WireObject, call_repr, plain_to_wire
+from ._wire import WireObject, call_repr, plain_to_wire, show
 
 if TYPE_CHECKING:
     from .conditions import ConditionLike
@@ -626,7 +626,7 @@ class RawStep(Step):
 
     def chain(self) -> str:
         """Return ``.raw({...})``."""
-        return f".raw({thaw(self.body)!r})"
+        return f".raw({show(self.body)})"
 
     def __repr__(self) -> str:
-        return f"RawStep({thaw(self.body)!r})"
+        return f"RawStep({show(self.body)})"

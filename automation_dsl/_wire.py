@@ -28,6 +28,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
 
+from ._bounded import LIMIT, bounded_repr, cut_text
 from ._compile import compile_wire_items, wire_plan
 from ._errors import MISSING, ValidationError, ValidationTypeError
 from ._fields import LOCAL, wire_name
@@ -146,7 +147,8 @@ class WireObject:
 
 
 def show(value: Any) -> str:
-    """A field value as a builder argument: conditions as their string, plain containers.
+    """A field value as a builder argument: conditions as their string, plain containers,
+    bounded in size (`automation_dsl._bounded`): a large value is cut, saying how much.
 
     Examples:
         >>> from automation_dsl import MergeStrategy
@@ -155,11 +157,11 @@ def show(value: Any) -> str:
     """
     if hasattr(value, "to_js"):  # a typed condition: shown as the string it equals
         return repr(value.to_js())
-    if isinstance(value, FrozenDict | tuple):
-        return repr(thaw(value))
     if isinstance(value, StrEnum):
         return repr(value.value)
-    return repr(value)
+    if isinstance(value, FrozenDict | tuple | str):
+        return bounded_repr(value)
+    return cut_text(repr(value), LIMIT)
 
 
 def call_repr(method: str, positional: tuple[str, ...], kwargs: dict[str, Any]) -> str:
