@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncCourierClient": "._client",
     "AuthenticationError": "._errors",
     "Automation": "._automation",
+    "AutomationDiff": "._diff",
     "AutomationError": "._errors",
     "AutomationRun": "._runs",
     "BadRequestError": "._errors",
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "DataSource": "._values",
     "Delay": "._steps",
     "Event": "._timeline",
+    "FieldChange": "._diff",
     "Exploration": "._explore",
     "ExploredPath": "._explore",
     "FetchData": "._steps",
@@ -83,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "SendMessage": "._steps",
     "ServerError": "._errors",
     "Step": "._steps",
+    "StepChange": "._diff",
     "SupportsRef": "._ref",
     "Throttle": "._steps",
     "Timeline": "._timeline",
@@ -172,6 +175,9 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._client import CourierClient as CourierClient
     from ._delivery import MessageDelay as MessageDelay
     from ._delivery import OpeningHours as OpeningHours
+    from ._diff import AutomationDiff as AutomationDiff
+    from ._diff import FieldChange as FieldChange
+    from ._diff import StepChange as StepChange
     from ._errors import AuthenticationError as AuthenticationError
     from ._errors import AutomationError as AutomationError
     from ._errors import BadRequestError as BadRequestError

@@ -23,6 +23,7 @@ import attrs
 
 from . import _document
 from . import _fields as f
+from ._diff import AutomationDiff, diff
 from ._errors import ValidationError, ValidationTypeError, _show
 from ._localtime import LocalTime
 from ._payload_schema import PayloadSchema, SchemaSource
@@ -357,6 +358,38 @@ class Automation(StepMethods):
             if getattr(self, name) is not None:
                 args.append(f"{name}={getattr(self, name)!r}")
         return f"Automation({', '.join(args)})" + "".join(step.chain() for step in self.steps)
+
+    # -- comparing ----------------------------------------------------------------------
+
+    def diff(self, other: Automation) -> AutomationDiff:
+        """What changed from this automation to ``other``, step by step.
+
+        Steps are aligned by action, template and ref: added, removed and changed steps
+        are listed with their indexes, a changed step with its changed fields (old ->
+        new, each value bounded), and changes of the cancelation token, ``until_format``
+        and payload schemas. The result is false when the automations are equal, so a
+        test reads ``assert not expected.diff(actual), expected.diff(actual)``.
+
+        Args:
+            other: the automation to compare with (the "new" side).
+
+        Raises:
+            ValidationTypeError: ``other`` is not an `Automation`.
+
+        Examples:
+            >>> old = Automation().send("WELCOME").send("NUDGE", data={"n": 1})
+            >>> new = Automation().send("WELCOME").send("NUDGE", data={"n": 2})
+            >>> print(old.diff(new))
+            --- old
+            +++ new
+            ~ [1] send
+                data.n: 1 -> 2
+            >>> bool(old.diff(old))
+            False
+        """
+        if not isinstance(other, Automation):
+            raise ValidationTypeError("Automation.diff", "other", "an Automation", other)
+        return diff(self, other)
 
     # -- showing ------------------------------------------------------------------------
 
