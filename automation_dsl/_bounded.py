@@ -5,8 +5,9 @@ within the bounds is written exactly as ``repr`` writes its plain JSON form; a l
 cut, each cut saying what it left out (``... 99,990 more items``). The full value stays one
 call away: ``Automation.to_dict()`` or the step's field.
 
-Bounds: `MAX_ITEMS` items per container, `MAX_TEXT` characters per string, `MAX_DEPTH`
-levels of nesting, and about ``limit`` characters in all.
+Bounds, for a ``limit`` of characters in all (about): ``limit // 4`` items per container,
+``limit // 2`` characters per string, and `MAX_DEPTH` levels of nesting. So a value whose
+repr is at most ``limit // 2`` characters is shown exactly.
 
 Examples:
     >>> bounded_repr({"ids": list(range(100_000))}, limit=40)
@@ -24,21 +25,18 @@ from ._ref import Ref
 
 __all__: list[str] = []  # private to the package
 
-MAX_ITEMS = 100
-"""The most items of one list or object shown."""
-MAX_TEXT = 200
-"""The most characters of one string shown."""
-MAX_DEPTH = 8
-"""The most levels of nesting shown; deeper containers show as ``{... 3 items}``."""
+MAX_DEPTH = 64
+"""The most levels of nesting shown (as many as ``data`` may hold); deeper containers show
+as ``{... 3 items}``."""
 LIMIT = 2_000
-"""About the most characters one value is shown in."""
+"""About the most characters one value is shown in, by default."""
 
 
 def _count(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("s" if count != 1 else "")
 
 
-def cut_text(text: str, limit: int = MAX_TEXT) -> str:
+def cut_text(text: str, limit: int) -> str:
     """``text`` itself, or its first ``limit`` characters and how many more there are.
 
     Examples:
@@ -57,8 +55,8 @@ class _Writer:
 
     def __init__(self, limit: int) -> None:
         self.left = limit
-        self.items = min(MAX_ITEMS, max(1, limit // 4))
-        self.text = min(MAX_TEXT, max(8, limit // 2))
+        self.items = max(1, limit // 4)
+        self.text = max(8, limit // 2)
 
     def write(self, value: Any, depth: int) -> str:
         kind = value.__class__
@@ -69,9 +67,13 @@ class _Writer:
         if isinstance(value, tuple | list):
             return self._container(value, depth, "[", "]", False)
         if isinstance(value, str):
-            text = repr(value[: self.text])
-            if len(value) > self.text:
-                text += f" ... {_count(len(value) - self.text, 'more character')}"
+            shown = self.text
+            text = repr(value[:shown])
+            while len(text) > self.text + 2 and shown > 1:  # escapes: '\ud800' is 6 characters
+                shown //= 2
+                text = repr(value[:shown])
+            if len(value) > shown:
+                text += f" ... {_count(len(value) - shown, 'more character')}"
         else:
             try:
                 text = repr(value)
