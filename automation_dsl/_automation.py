@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ._schedule import Schedule
     from ._timeline import Timeline
 
-__all__ = ["Automation", "check_refs", "check_whole_refs"]
+__all__ = ["Automation"]
 
 P = ParamSpec("P")
 _object_new = object.__new__

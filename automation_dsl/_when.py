@@ -20,7 +20,7 @@ import attrs
 
 from ._automation import Automation, check_refs
 from ._errors import ValidationError, ValidationTypeError
-from ._steps import Step
+from ._steps import RawStep, Step
 from .conditions import And, Condition, ConditionLike, Path, as_condition, parse
 
 __all__ = ["when"]
@@ -46,7 +46,7 @@ def _combined(gate: Condition | str, own: ConditionLike | None) -> ConditionLike
 
 
 def _gated(step: Step, gate: Condition | str, index: int) -> Step:
-    if "if_" not in attrs.fields_dict(type(step)):
+    if isinstance(step, RawStep):
         raise ValidationError(
             _OWNER,
             f"fragment[{index}]",
