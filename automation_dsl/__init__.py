@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "Automation": "._automation",
     "AutomationError": "._errors",
     "AutomationRun": "._runs",
+    "AutomationTemplate": "._runs",
     "BadRequestError": "._errors",
     "BatchScope": "._values",
     "BulkFailure": "._bulk",
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "._retry",
     "Rule": "._explore",
     "RunContext": "._values",
+    "RunStatus": "._status",
     "RunStep": "._runs",
     "Schedule": "._schedule",
     "ScheduleRow": "._schedule",
@@ -91,6 +93,7 @@ _EXPORTS: dict[str, str] = {
     "UpdateProfile": "._steps",
     "ValidationError": "._errors",
     "ValidationTypeError": "._errors",
+    "WaitTimeoutError": "._errors",
     "Violation": "._explore",
     "Webhook": "._values",
     "Witness": "._explore",
@@ -174,6 +177,7 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import CourierAPIError as CourierAPIError
     from ._errors import CourierConnectionError as CourierConnectionError
     from ._errors import CourierTimeoutError as CourierTimeoutError
+    from ._errors import WaitTimeoutError as WaitTimeoutError
     from ._errors import IdempotencyKeyReusedError as IdempotencyKeyReusedError
     from ._errors import JournalError as JournalError
     from ._errors import NotEvaluated as NotEvaluated
@@ -203,12 +207,14 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._rules import quiet_hours as quiet_hours
     from ._rules import refs_set_before_read as refs_set_before_read
     from ._runs import AutomationRun as AutomationRun
+    from ._runs import AutomationTemplate as AutomationTemplate
     from ._runs import RunStep as RunStep
     from ._schedule import Schedule as Schedule
     from ._schedule import ScheduledStep as ScheduledStep
     from ._schedule import ScheduleRow as ScheduleRow
     from ._schema import invoke_schema as invoke_schema
     from ._status import MessageStatus as MessageStatus
+    from ._status import RunStatus as RunStatus
     from ._steps import AddToBatch as AddToBatch
     from ._steps import AddToDigest as AddToDigest
     from ._steps import Cancel as Cancel
