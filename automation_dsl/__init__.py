@@ -93,8 +93,8 @@ _EXPORTS: dict[str, str] = {
     "UpdateProfile": "._steps",
     "ValidationError": "._errors",
     "ValidationTypeError": "._errors",
-    "WaitTimeoutError": "._errors",
     "Violation": "._explore",
+    "WaitTimeoutError": "._errors",
     "Webhook": "._values",
     "Witness": "._explore",
     "at": "._localtime",
@@ -177,7 +177,6 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import CourierAPIError as CourierAPIError
     from ._errors import CourierConnectionError as CourierConnectionError
     from ._errors import CourierTimeoutError as CourierTimeoutError
-    from ._errors import WaitTimeoutError as WaitTimeoutError
     from ._errors import IdempotencyKeyReusedError as IdempotencyKeyReusedError
     from ._errors import JournalError as JournalError
     from ._errors import NotEvaluated as NotEvaluated
@@ -188,6 +187,7 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._errors import WaitTimeoutError as WaitTimeoutError
     from ._explore import Exploration as Exploration
     from ._explore import ExploredPath as ExploredPath
     from ._explore import Rule as Rule

@@ -61,8 +61,11 @@ _TEMPLATES = "GET /automations"
 def _next_cursor(cursor: str | None, previous: str | None, endpoint: str) -> str | None:
     """The next page's cursor; one that repeats the last would loop forever: an error."""
     if cursor is not None and cursor == previous:
-        raise CourierAPIError(200, f"{endpoint}: the next cursor repeats the last ({cursor[:80]!r})")
+        raise CourierAPIError(
+            200, f"{endpoint}: the next cursor repeats the last ({cursor[:80]!r})"
+        )
     return cursor
+
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
 

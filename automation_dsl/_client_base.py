@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import attrs
 import httpx

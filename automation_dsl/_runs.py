@@ -119,7 +119,9 @@ class AutomationRun:
             status=_status(data),
             created_at=_text(data, "created_at"),
             template_id=_text(data, "template_id"),
-            source=tuple(s for s in source if isinstance(s, str)) if isinstance(source, list) else (),
+            source=tuple(s for s in source if isinstance(s, str))
+            if isinstance(source, list)
+            else (),
         )
 
 

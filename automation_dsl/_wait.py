@@ -22,7 +22,7 @@ import attrs
 from ._errors import ValidationError, ValidationTypeError, WaitTimeoutError
 from ._status import RunStatus
 
-__all__ = ["MAX_POLL", "MAX_WAIT", "WaitPlan"]
+__all__: list[str] = []  # private: the clients use it
 
 MAX_WAIT = 30 * 24 * 3600.0
 """The longest ``timeout`` accepted, in seconds (30 days: Courier delays can be long)."""
@@ -91,7 +91,9 @@ class WaitPlan:
     def next_interval(self) -> float:
         """The seconds to sleep before the next poll (0 would be never: see ``expired``)."""
         self._interval = (
-            self.poll if not self._interval else min(self._interval * _GROWTH, max(MAX_POLL, self.poll))
+            self.poll
+            if not self._interval
+            else min(self._interval * _GROWTH, max(MAX_POLL, self.poll))
         )
         return min(self._interval, max(self.remaining(), 0.0))
 
