@@ -82,7 +82,9 @@ def test_any_text_is_a_run_status(text: str) -> None:
 def test_a_status_courier_added_parses_and_is_not_cached() -> None:
     run = AutomationRun.from_wire({"run_id": "r", "status": "PAUSED", "source": []})
     assert run.status == "PAUSED"
-    assert run.status is not None and not run.status.known and not run.status.terminal
+    assert run.status is not None
+    assert not run.status.known
+    assert not run.status.terminal
     for index in range(1000):
         RunStatus(f"NEW-{index}")
     assert len(RunStatus.__members__) == 7
@@ -90,7 +92,7 @@ def test_a_status_courier_added_parses_and_is_not_cached() -> None:
 
 
 def test_run_status_refuses_what_is_not_text() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid RunStatus"):
         RunStatus(3)  # type: ignore[arg-type]
 
 
@@ -166,26 +168,28 @@ def test_wait_for_polls_until_a_terminal_status() -> None:
 
 
 def test_wait_for_a_given_status_a_new_one_too() -> None:
-    handler, seen = statuses("PROCESSING", "PAUSED")
+    handler, _ = statuses("PROCESSING", "PAUSED")
     assert client(handler).wait_for("r-1", until="PAUSED", poll=0.001).status == "PAUSED"
-    handler, seen = statuses("PROCESSING", "WAITING")
+    handler, _ = statuses("PROCESSING", "WAITING")
     run = client(handler).wait_for("r-1", until=[RunStatus.WAITING, "ERROR"], poll=0.001)
     assert run.status is RunStatus.WAITING
 
 
 def test_wait_for_times_out_naming_run_and_last_status() -> None:
-    handler, seen = statuses("WAITING")
+    handler, _ = statuses("WAITING")
     with pytest.raises(WaitTimeoutError) as caught:
         client(handler).wait_for("r-1", timeout=0.05, poll=0.01)
     error = caught.value
     assert (error.run_id, error.last_status) == ("r-1", "WAITING")
-    assert "'r-1'" in str(error) and "WAITING" in str(error) and "PROCESSED" in str(error)
+    assert "'r-1'" in str(error)
+    assert "WAITING" in str(error)
+    assert "PROCESSED" in str(error)
     assert isinstance(error, TimeoutError)
     assert 0.05 <= error.waited < 2
     assert pickle.loads(pickle.dumps(error)).run_id == "r-1"
 
 
-def test_wait_for_a_run_without_status_reports_none_seen() -> None:
+def test_wait_for_a_run_without_status_reports_none_() -> None:
     handler, _ = statuses(None)
     with pytest.raises(WaitTimeoutError, match="none seen"):
         client(handler).wait_for("r-1", timeout=0.03, poll=0.01)
@@ -268,7 +272,7 @@ def test_wait_for_hostile_run_ids() -> None:
 
 
 def test_async_get_run_and_wait_for() -> None:
-    handler, seen = statuses("PROCESSING", "CANCELED")
+    handler, _ = statuses("PROCESSING", "CANCELED")
 
     async def main() -> tuple[AutomationRun, AutomationRun]:
         async with aclient(handler) as c:
@@ -341,7 +345,8 @@ def test_list_templates_pages_lazily() -> None:
     assert first == AutomationTemplate("t-1", "T 1", "published", "2026-01-01T00:00:00Z")
     assert len(seen) == 1
     assert [t.id for t in templates] == ["t-2", "t-3"]
-    assert seen[0].url.params["version"] == "draft" and "cursor" not in seen[0].url.params
+    assert seen[0].url.params["version"] == "draft"
+    assert "cursor" not in seen[0].url.params
     assert seen[1].url.params["cursor"] == "c2"
 
 
@@ -402,7 +407,8 @@ def test_async_list_templates() -> None:
 def test_list_runs_hostile_pages_and_unknown_status() -> None:
     handler, _ = pages({"runs": [{"run_id": "r", "status": "BRAND NEW", "source": [1, "a"]}]})
     run = next(client(handler).list_runs())
-    assert run.status == "BRAND NEW" and run.source == ("a",)
+    assert run.status == "BRAND NEW"
+    assert run.source == ("a",)
     handler, _ = pages({"runs": {"run_id": "r"}})
     with pytest.raises(CourierAPIError, match="GET /automations/runs"):
         list(client(handler).list_runs())
@@ -417,4 +423,3 @@ def test_run_steps_hostile_answers() -> None:
     assert (step.action, step.status) == ("", "")
     with pytest.raises(CourierAPIError):
         client(lambda r: httpx.Response(200, content=b"<html>")).run_steps("r")
-
