@@ -104,12 +104,23 @@ _EXPORTS: dict[str, str] = {
     "no_send_after_cancel": "._rules",
     "quiet_hours": "._rules",
     "refs_set_before_read": "._rules",
+    "when": "._when",
 }
 """Each public name and the private module that defines it."""
 
 # Building automations never imports httpx: these modules load on first use.
 _LAZY_MODULES = frozenset(
-    {"._bulk", "._client", "._explore", "._retry", "._rules", "._runs", "._timeline", ".conditions"}
+    {
+        "._bulk",
+        "._client",
+        "._explore",
+        "._retry",
+        "._rules",
+        "._runs",
+        "._timeline",
+        "._when",
+        ".conditions",
+    }
 )
 
 __all__ = sorted(_EXPORTS)  # pyright: ignore[reportUnsupportedDunderAll]
@@ -240,4 +251,5 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._values import RetainType as RetainType
     from ._values import RunContext as RunContext
     from ._values import Webhook as Webhook
+    from ._when import when as when
     from .conditions import ConditionLike as ConditionLike

@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast, overload
@@ -102,27 +103,83 @@ def _same_schema(
     return left if left is not None and left.cls is not None else kept
 
 
-def _check_refs(steps: tuple[Step, ...], start: int) -> None:
-    """Typed conditions from ``steps[start]`` on may read only refs set by earlier steps."""
+def _typed_reads(step: Step) -> set[str]:
+    """The ``refs.<name>`` a step's typed condition reads (a string ``if`` is not read)."""
+    condition = getattr(step, "if_", None)
+    if condition is None or isinstance(condition, str):
+        return set()
+    return cast(Any, condition).refs_read()  # type: ignore[no-any-return]
+
+
+def _ref_error(steps: tuple[Step, ...], index: int, name: str, hint: str) -> ValidationError:
+    condition = cast(Any, steps[index].if_)
+    return ValidationError(
+        f"{steps[index].OWNER} #{index}",
+        "if",
+        f"refs.{name} set by an earlier step",
+        condition.to_js(),
+        hint=hint,
+    )
+
+
+def _check_refs(steps: tuple[Step, ...], start: int, *, whole: bool = False) -> None:
+    """Typed conditions from ``steps[start]`` on read refs set by earlier steps.
+
+    A fragment may read a ref that the flow it is added to sets, so a ref that no step sets
+    is refused only for a ``whole`` flow (when it is invoked, serialized as a body or
+    simulated). Always refused: a ref set by a later step (the order is wrong) and one
+    that resembles an earlier step's ref (a typo: did you mean ...?).
+    """
     for index in range(start, len(steps)):
-        condition = getattr(steps[index], "if_", None)
-        if condition is None or isinstance(condition, str):
+        reads = _typed_reads(steps[index])
+        if not reads:
             continue
-        earlier = [getattr(step, "ref", None) for step in steps[:index]]
-        for name in sorted(condition.refs_read() - set(earlier)):
+        earlier = [ref for step in steps[:index] if (ref := getattr(step, "ref", None))]
+        for name in sorted(reads - set(earlier)):
             later = [i for i, step in enumerate(steps) if getattr(step, "ref", None) == name]
-            owner = f"{steps[index].OWNER} #{index}"
             if later:
                 hint = (
                     f"ref={name!r} is set by a later step, {steps[later[0]].OWNER} "
                     f"#{later[0]}: move it before step #{index}"
                 )
-            else:
-                known = ", ".join(repr(ref) for ref in earlier if ref) or "none"
-                hint = f"no earlier step has ref={name!r} (earlier refs: {known})"
-            raise ValidationError(
-                owner, "if", f"refs.{name} set by an earlier step", condition.to_js(), hint=hint
+                raise _ref_error(steps, index, name, hint)
+            close = difflib.get_close_matches(name, earlier, n=1, cutoff=0.8)
+            known = ", ".join(repr(ref) for ref in earlier[:20]) or "none"
+            if close:
+                hint = f"did you mean refs.{close[0]}? (earlier refs: {known})"
+                raise _ref_error(steps, index, name, hint)
+            if whole:
+                hint = (
+                    f"no earlier step has ref={name!r} (earlier refs: {known}); a fragment "
+                    "that reads its host's refs runs only added after the step that sets them"
+                )
+                raise _ref_error(steps, index, name, hint)
+
+
+def _check_new_ref(steps: tuple[Step, ...]) -> None:
+    """The last step sets a ``ref``: no earlier step may have read it (the order is wrong)."""
+    name = getattr(steps[-1], "ref", None)
+    if name is None:
+        return
+    for index, step in enumerate(steps[:-1]):
+        if name in _typed_reads(step):
+            hint = (
+                f"ref={name!r} is set by a later step, {steps[-1].OWNER} "
+                f"#{len(steps) - 1}: move it before step #{index}"
             )
+            raise _ref_error(steps, index, name, hint)
+
+
+def check_refs(steps: tuple[Step, ...]) -> None:
+    """The compose-time check of ``steps`` (see `_check_refs`): refs in the wrong order
+    and probable typos are refused, refs that no step sets are left to the host flow."""
+    _check_refs(steps, 0)
+
+
+def check_whole_refs(automation: Automation) -> None:
+    """Refuse an automation run as a whole flow whose typed conditions read a ref that no
+    earlier step sets (a fragment's, not yet added to the flow that sets it)."""
+    _check_refs(automation.steps, 0, whole=True)
 
 
 @attrs.frozen(slots=True, repr=False, init=False)
@@ -197,6 +254,8 @@ class Automation(StepMethods):
         condition = getattr(step, "if_", None)
         if condition is not None and condition.__class__ is not str:
             _check_refs(steps, len(steps) - 1)
+        if getattr(step, "ref", None) is not None:
+            _check_new_ref(steps)
         if getattr(step, "until", None).__class__ is LocalTime:
             check_timing(steps, len(steps) - 1)
         if self.data_schema is not None or self.profile_schema is not None:
@@ -319,6 +378,28 @@ class Automation(StepMethods):
             '2024-04-08T08:09:10.000Z'
         """
         return attrs.evolve(self, until_format=until_format)
+
+    @property
+    def unresolved_refs(self) -> tuple[str, ...]:
+        """The refs this automation's typed conditions read that no earlier step sets:
+        a fragment's reads of the flow it will be added to. A whole flow has none (it is
+        refused when invoked, serialized as an invoke body, simulated or explored).
+
+        Examples:
+            >>> from automation_dsl.conditions import MessageStatus, refs
+            >>> nudge = Automation().send("NUDGE", if_=refs.welcome.status < MessageStatus.OPENED)
+            >>> nudge.unresolved_refs
+            ('welcome',)
+            >>> (Automation().send("WELCOME", ref="welcome") + nudge).unresolved_refs
+            ()
+        """
+        found: set[str] = set()
+        earlier: set[str] = set()
+        for step in self.steps:
+            found |= _typed_reads(step) - earlier
+            if (ref := getattr(step, "ref", None)) is not None:
+                earlier.add(ref)
+        return tuple(sorted(found))
 
     # -- the sequence protocol ------------------------------------------------------------
 
@@ -476,6 +557,7 @@ class Automation(StepMethods):
             >>> body["automation"]["steps"][0]
             {'action': 'delay', 'until': '20260702T000000.000'}
         """
+        check_whole_refs(self)
         return _document.to_payload(
             self,
             context,
@@ -565,6 +647,7 @@ class Automation(StepMethods):
         """
         from ._engine import simulate  # documented upward edge: the offline layer
 
+        check_whole_refs(self)
         return simulate(
             self,
             start=start,
@@ -616,6 +699,7 @@ class Automation(StepMethods):
         """
         from ._explore import explore  # documented upward edge: the offline layer
 
+        check_whole_refs(self)
         return explore(
             self,
             start=start,

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from ._automation import Automation
+from ._automation import Automation, check_whole_refs
 from ._bulk_rows import row_context, unencodable
 from ._document import check_context, invoke_time
 from ._errors import (
@@ -382,6 +382,7 @@ class BulkPlan:
             raise ValidationTypeError(_OWNER, "progress", "True, False or None", progress)
         if on_invalid not in ("fail", "raise"):
             raise ValidationError(_OWNER, "on_invalid", "'fail' or 'raise'", on_invalid)
+        check_whole_refs(automation)
         automation_dict = automation.to_dict()  # local times as {"$local": ...}: the digest
         self.automation_json = json.dumps(
             automation_dict, separators=(",", ":"), ensure_ascii=False

@@ -47,6 +47,7 @@ Examples:
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import itertools
 import math
@@ -155,6 +156,11 @@ def _text(node: Node) -> str:
         inner = _text(node.children[0])
         key = str(node.value)
         return f"{inner}.{key}" if key.isidentifier() else f"{inner}[{key!r}]"
+    if node.kind == "array":
+        return "[" + ", ".join(_text(child) for child in node.children) + "]"
+    if node.kind == "call":
+        target, argument = (_text(child) for child in node.children)
+        return f"{target}.{node.value}({argument})"
     left, right = (_text(child) for child in node.children)
     if node.kind == "not":
         return f"!({left})"
@@ -187,6 +193,14 @@ def _read(node: Node) -> _Op:
         return _Op("atom", atom=_Atom(var, "truthy", None, _text(node)))
     if kind == "not":
         return _Op("not", (_read(node.children[0]),))
+    if kind == "call" and node.value == "includes" and node.children[0].kind == "array":
+        # [a, b].includes(x), from one_of: x === a || x === b (no item is NaN: literals)
+        items, argument = node.children[0].children, node.children[1]
+        if items and all(item.kind in ("literal", "status") for item in items):
+            tests = [_read(Node("binary", "===", (argument, item))) for item in items]
+            return functools.reduce(lambda left, right: _Op("or", (left, right)), tests)
+    if kind in ("array", "call"):
+        return _opaque(_text(node))  # a method's outcome on a witness is not modelled
     op = node.value
     if op in ("&&", "||"):
         return _Op("and" if op == "&&" else "or", tuple(_read(child) for child in node.children))

@@ -9,7 +9,12 @@ reads the subset Courier's guides use, and evaluates it the way JavaScript would
   ``recipient``, with member access (``data.user.plan``, ``data["plan-id"]``);
 * ``MessageStatus.X`` (``Opened`` or ``OPENED``);
 * ``===``, ``!==``, ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``&&``, ``||``, ``!``
-  and parentheses, with JavaScript's precedence and short-circuiting.
+  and parentheses, with JavaScript's precedence and short-circuiting;
+* array literals (``['a', 'b']``, at most `MAX_ARRAY` items) and two methods:
+  ``includes`` of a string (a substring) or an array (``Array.prototype.includes``:
+  strict equality, NaN equal to NaN), and ``startsWith`` of a string. Where JavaScript
+  throws (``undefined.includes(...)``, a number's ``startsWith``) or converts the argument
+  to a string (``'a1'.includes(1)``), the answer is [`NotEvaluated`][].
 
 Anything else raises [`NotEvaluated`][]: a condition outside the subset is
 reported, never guessed.
@@ -60,7 +65,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
       | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-      | (?P<op>===|!==|==|!=|<=|>=|&&|\|\||[<>!()\[\].])
+      | (?P<op>===|!==|==|!=|<=|>=|&&|\|\||[<>!()\[\].,])
       | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
     )""",
     re.VERBOSE,
@@ -80,7 +85,9 @@ def _unescape(body: str) -> str:
 
 @attrs.frozen(slots=True)
 class Node:
-    """A parsed condition: ``kind`` is literal, name, member, status, not, binary.
+    """A parsed condition: ``kind`` is literal, name, member, status, not, binary, array
+    (``children`` its items) or call (``value`` the method, ``children`` the target and the
+    argument).
 
     Examples:
         >>> parse_condition("!data.ok").kind
@@ -112,6 +119,13 @@ _BINARY = [("||",), ("&&",), ("===", "!==", "==", "!="), ("<", "<=", ">", ">=")]
 
 MAX_NESTING = 32
 """The deepest a condition may nest (parentheses, ``!``, operators, member access)."""
+
+MAX_ARRAY = 1000
+"""The most items an array literal may hold (``[...].includes(data.x)``)."""
+
+METHODS = frozenset({"includes", "startsWith"})
+"""The methods a condition may call: ``includes`` (of a string or an array) and
+``startsWith`` (of a string)."""
 
 
 class _Parser:
@@ -188,6 +202,8 @@ class _Parser:
             self.open -= 1
             self.take(")")
             return node
+        if (kind, value) == ("op", "["):
+            return self.array()
         if kind != "name":
             raise NotEvaluated(f"unsupported syntax at {value!r}")
         constants = {"true": True, "false": False, "null": None, "undefined": UNDEFINED}
@@ -202,13 +218,43 @@ class _Parser:
                 raise NotEvaluated(f"unknown MessageStatus.{member}") from None
         if value not in ROOTS:
             raise NotEvaluated(f"unknown name {value!r} (known: {', '.join(sorted(ROOTS))})")
-        node = self.node("name", value)
+        return self.postfix(self.node("name", value))
+
+    def array(self) -> Node:
+        """An array literal, after its ``[``: ``['a', 'b']``."""
+        self.enter()
+        items: list[Node] = []
+        while self.peek() != ("op", "]"):
+            if items:
+                self.take(",")
+            items.append(self.binary(0))
+            if len(items) > MAX_ARRAY:
+                raise NotEvaluated(f"an array of more than {MAX_ARRAY} items")
+        self.take("]")
+        self.open -= 1
+        return self.postfix(self.node("array", None, tuple(items)))
+
+    def postfix(self, node: Node) -> Node:
+        """Member access (``.plan``, ``['plan-id']``) and the calls of `METHODS`."""
         while (token := self.peek()) is not None and token[1] in (".", "["):
             self.take()
             if token[1] == ".":
                 key_kind, key = self.take()
                 if key_kind != "name":
                     raise NotEvaluated(f"unsupported member {key!r}")
+                if self.peek() == ("op", "("):
+                    if key not in METHODS:
+                        raise NotEvaluated(
+                            f"the method {key!r} is outside the supported subset "
+                            f"(supported: {', '.join(sorted(METHODS))})"
+                        )
+                    self.take("(")
+                    self.enter()
+                    argument = self.binary(0)
+                    self.open -= 1
+                    self.take(")")
+                    node = self.node("call", key, (node, argument))
+                    continue
             else:
                 key_kind, raw = self.take()
                 if key_kind == "string":
@@ -316,10 +362,35 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _same_value_zero(left: Any, right: Any) -> bool:
+    """``Array.prototype.includes``' equality: strict, except that NaN equals NaN."""
+    if isinstance(left, float) and isinstance(right, float) and left != left and right != right:
+        return True
+    return _strict_equal(left, right)
+
+
+def _call(method: str, target: Any, argument: Any) -> bool:
+    """``target.includes(argument)`` or ``target.startsWith(argument)``, as JavaScript
+    answers; where JavaScript throws (a missing or null target, a target without the
+    method) or converts the argument to a string, [`NotEvaluated`][]."""
+    if isinstance(target, list) and method == "includes":
+        return any(_same_value_zero(item, argument) for item in target)
+    if isinstance(target, str):
+        if not isinstance(argument, str):
+            raise NotEvaluated(f"{method} of a string with {_js_type(argument)} (not a string)")
+        return argument in target if method == "includes" else target.startswith(argument)
+    raise NotEvaluated(f"calling {method} of {_js_type(target)}")
+
+
 def _evaluate(node: Node, scope: Mapping[str, Any]) -> Any:
     kind = node.kind
     if kind in ("literal", "status"):
         return node.value
+    if kind == "array":
+        return [_evaluate(child, scope) for child in node.children]
+    if kind == "call":
+        target, argument = (_evaluate(child, scope) for child in node.children)
+        return _call(node.value, target, argument)
     if kind == "name":
         return scope.get(node.value, UNDEFINED)
     if kind == "member":

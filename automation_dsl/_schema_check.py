@@ -37,7 +37,21 @@ from ._jsonschema import Node, constants_at, step_into, type_of, types_at
 from ._payload_schema import PayloadSchema
 from ._ref import as_ref
 from ._steps import FetchData, Step
-from .conditions import And, Compare, Condition, Literal, Not, Or, Var, as_condition, parse
+from .conditions import (
+    And,
+    Compare,
+    Condition,
+    Exists,
+    Includes,
+    Literal,
+    Not,
+    OneOf,
+    Or,
+    StartsWith,
+    Var,
+    as_condition,
+    parse,
+)
 
 __all__: list[str] = []
 
@@ -136,6 +150,8 @@ def _check_condition(scope: _Scope, condition: Condition, owner: str, where: str
             pending.append(node.operand)
         elif isinstance(node, Var):
             _resolve(scope, node.parts, owner, "if", where)
+        elif isinstance(node, Exists | OneOf | Includes | StartsWith):
+            _resolve(scope, node.var.parts, owner, "if", where)
         elif isinstance(node, Compare):
             for side, other in ((node.left, node.right), (node.right, node.left)):
                 if not isinstance(side, Var):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeAlias
 
 import attrs
@@ -40,16 +40,21 @@ from ._js import ROOTS, MessageStatus, Node, NotEvaluated, parse_condition
 from ._ref import Ref, has_surrogate
 
 __all__ = [
+    "MAX_CHOICES",
     "And",
     "Compare",
     "Condition",
     "ConditionLike",
+    "Exists",
+    "Includes",
     "Literal",
     "MessageStatus",
     "Not",
     "NotEvaluated",
+    "OneOf",
     "Or",
     "Path",
+    "StartsWith",
     "Status",
     "Var",
     "brand",
@@ -368,6 +373,104 @@ class Not(Condition):
         return self.operand.refs_read()
 
 
+MAX_CHOICES = _js.MAX_ARRAY
+"""The most values `Path.one_of` takes (Courier evaluates the condition on every run)."""
+
+
+@attrs.frozen(slots=True, eq=False)
+class Exists(Condition):
+    """``var !== undefined`` (``present``) or ``var === undefined``: whether a key is there
+    at all; ``null`` is there. See `Path.exists`.
+
+    Examples:
+        >>> Exists(Var(("data", "coupon"))).to_js()
+        'data.coupon !== undefined'
+    """
+
+    precedence: ClassVar[int] = _EQUALITY
+    var: Var
+    present: bool = True
+
+    def to_js(self) -> str:
+        return f"{self.var.to_js()} {'!==' if self.present else '==='} undefined"
+
+    def refs_read(self) -> set[str]:
+        return self.var.refs_read()
+
+
+def _choice(value: object, index: int) -> Literal:
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        raise ValidationTypeError(
+            "condition", f"one_of[{index}]", "a str, int, float, bool or None", value
+        )
+    if isinstance(value, Literal):
+        return value
+    try:
+        return Literal(value)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise type(error)("condition", f"one_of[{index}]", error.expected, value) from None
+
+
+@attrs.frozen(slots=True, eq=False)
+class OneOf(Condition):
+    """``[a, b].includes(var)``: the value is one of the literals (strict equality, as
+    ``===``). See `Path.one_of`.
+
+    Examples:
+        >>> OneOf(Var(("data", "plan")), (Literal("pro"), Literal("team"))).to_js()
+        "['pro', 'team'].includes(data.plan)"
+    """
+
+    var: Var
+    choices: tuple[Literal, ...]
+
+    def to_js(self) -> str:
+        items = ", ".join(choice.to_js() for choice in self.choices)
+        return f"[{items}].includes({self.var.to_js()})"
+
+    def refs_read(self) -> set[str]:
+        return self.var.refs_read()
+
+
+@attrs.frozen(slots=True, eq=False)
+class Includes(Condition):
+    """``var.includes(item)``: a substring of a string, or an item of an array. See
+    `Path.includes`.
+
+    Examples:
+        >>> Includes(Var(("data", "tags")), Literal("vip")).to_js()
+        "data.tags.includes('vip')"
+    """
+
+    var: Var
+    item: Literal
+
+    def to_js(self) -> str:
+        return f"{self.var.to_js()}.includes({self.item.to_js()})"
+
+    def refs_read(self) -> set[str]:
+        return self.var.refs_read()
+
+
+@attrs.frozen(slots=True, eq=False)
+class StartsWith(Condition):
+    """``var.startsWith(prefix)``. See `Path.startswith`.
+
+    Examples:
+        >>> StartsWith(Var(("data", "email")), Literal("admin@")).to_js()
+        "data.email.startsWith('admin@')"
+    """
+
+    var: Var
+    prefix: Literal
+
+    def to_js(self) -> str:
+        return f"{self.var.to_js()}.startsWith({self.prefix.to_js()})"
+
+    def refs_read(self) -> set[str]:
+        return self.var.refs_read()
+
+
 class Path(_Combinable):
     """A path being written (``data.user.plan``): attribute and item access extend it,
     comparisons make conditions, and used as a step value it is a ``$ref``.
@@ -435,6 +538,100 @@ class Path(_Combinable):
     def __bool__(self) -> bool:
         raise TypeError(f"a path has no truth value in Python; {_BOOL_HINT}")
 
+    def exists(self) -> Exists:
+        """True when the key is there, whatever its value (``null``, ``0`` and ``''``
+        included): ``data.coupon !== undefined``.
+
+        Unlike ``data.coupon != None`` (``!== null``, true when the key is absent), and
+        unlike the bare path (a truthiness test, false for ``0`` and ``''``). A missing
+        parent is an error in JavaScript (``data.user.plan`` when ``data.user`` is
+        absent): test it first, ``data.user.exists() & data.user.plan.exists()``.
+
+        Examples:
+            >>> from automation_dsl.conditions import data, evaluate
+            >>> data.coupon.exists().to_js()
+            'data.coupon !== undefined'
+            >>> evaluate(data.coupon.exists(), {"data": {"coupon": None}})
+            True
+        """
+        return Exists(self._var)
+
+    def is_missing(self) -> Exists:
+        """True when the key is absent: ``data.coupon === undefined`` (the negation of
+        `exists`). ``data.coupon == None`` (``=== null``) is false for an absent key.
+
+        Examples:
+            >>> from automation_dsl.conditions import data, evaluate
+            >>> data.coupon.is_missing().to_js()
+            'data.coupon === undefined'
+            >>> evaluate(data.coupon.is_missing(), {"data": {}})
+            True
+        """
+        return Exists(self._var, present=False)
+
+    def one_of(self, values: Iterable[str | int | float | bool | None]) -> OneOf:
+        """True when the value is one of ``values`` (compared as ``===``):
+        ``['pro', 'team'].includes(data.plan)``. A missing value is in none.
+
+        ``values`` is a non-empty list (or tuple) of literals, at most `MAX_CHOICES`.
+
+        Examples:
+            >>> from automation_dsl.conditions import data
+            >>> data.plan.one_of(["pro", "team"]).to_js()
+            "['pro', 'team'].includes(data.plan)"
+        """
+        if not isinstance(values, list | tuple):
+            raise ValidationTypeError(
+                "condition", "one_of", "a list or tuple of str, int, float, bool or None", values
+            )
+        if not values:
+            raise ValidationError("condition", "one_of", "at least one value", values)
+        if len(values) > MAX_CHOICES:
+            raise ValidationError(
+                "condition",
+                "one_of",
+                f"at most {MAX_CHOICES} values (got {len(values)}); for more, keep the "
+                "list in the run's data and test data.<list>.includes(...) in your code",
+                f"<{len(values)} values>",
+            )
+        return OneOf(self._var, tuple(_choice(value, i) for i, value in enumerate(values)))
+
+    def includes(self, item: str | int | float | bool | None) -> Includes:
+        """True when the value (a string or an array) includes ``item``:
+        ``data.tags.includes('vip')``. Of a string, ``item`` must be a string (a substring).
+
+        A missing value, ``null``, or one of another type makes JavaScript throw: the
+        simulator answers `NotEvaluated`; guard with `exists` (``&`` short-circuits).
+
+        Examples:
+            >>> from automation_dsl.conditions import data, evaluate
+            >>> data.tags.includes("vip").to_js()
+            "data.tags.includes('vip')"
+            >>> evaluate(data.tags.includes("vip"), {"data": {"tags": ["new", "vip"]}})
+            True
+        """
+        if isinstance(item, list | tuple | dict | set | frozenset):
+            raise ValidationTypeError(
+                "condition", "includes", "a str, int, float, bool or None", item
+            )
+        return Includes(self._var, Literal(item))
+
+    def startswith(self, prefix: str) -> StartsWith:
+        """True when the value is a string that starts with ``prefix``:
+        ``data.email.startsWith('admin@')``.
+
+        A missing value, ``null`` or a non-string makes JavaScript throw: the simulator
+        answers `NotEvaluated`; guard with `exists` (``&`` short-circuits).
+
+        Examples:
+            >>> from automation_dsl.conditions import data
+            >>> data.email.startswith("admin@").to_js()
+            "data.email.startsWith('admin@')"
+        """
+        if not isinstance(prefix, str):
+            raise ValidationTypeError("condition", "startswith", "a string prefix", prefix)
+        return StartsWith(self._var, Literal(prefix))
+
     def to_js(self) -> str:
         """The path as JavaScript (a truthiness test when used as a condition)."""
         return self._var.to_js()
@@ -477,6 +674,13 @@ def _from_node(node: Node) -> Condition | Operand | None:
     if kind == "member":
         inner = _from_node(node.children[0])
         return Var((*inner.parts, node.value)) if isinstance(inner, Var) else None
+    if kind == "array":
+        return None  # an array is no operand; OneOf reads its items below
+    if kind == "call":
+        return _call_from_node(node)
+    if kind == "binary" and node.value in ("===", "!==") and _is_undefined(node.children[1]):
+        var = _from_node(node.children[0])
+        return Exists(var, present=node.value == "!==") if isinstance(var, Var) else None
     children = [_from_node(child) for child in node.children]
     if any(child is None for child in children):
         return None
@@ -496,6 +700,27 @@ def _from_node(node: Node) -> Condition | Operand | None:
     ):
         return Compare(op, left, right)
     return None  # loose == and != have no Python spelling here
+
+
+def _is_undefined(node: Node) -> bool:
+    return node.kind == "literal" and node.value is _js.UNDEFINED
+
+
+def _call_from_node(node: Node) -> Condition | None:
+    """``[...].includes(var)``, ``var.includes(literal)``, ``var.startsWith('text')``."""
+    target, argument = node.children
+    if node.value == "includes" and target.kind == "array":
+        var = _from_node(argument)
+        choices = [_from_node(item) for item in target.children]
+        if not isinstance(var, Var) or not all(isinstance(c, Literal) for c in choices):
+            return None
+        return OneOf(var, tuple(choices)) if choices else None  # type: ignore[arg-type]
+    var, value = _from_node(target), _from_node(argument)
+    if not isinstance(var, Var) or not isinstance(value, Literal):
+        return None
+    if node.value == "includes":
+        return Includes(var, value)
+    return StartsWith(var, value) if isinstance(value.value, str) else None
 
 
 def parse(text: str) -> Condition | None:

@@ -135,17 +135,20 @@ def test_paths_are_refs_as_values() -> None:
     assert repr(data.order.token) == "data.order.token"
 
 
-def test_unknown_refs_are_refused_at_build_time_naming_both_steps() -> None:
+def test_ref_typos_and_order_are_refused_at_build_time_naming_both_steps() -> None:
     with pytest.raises(ValidationError) as caught:
         Automation().send("A", ref="welcome").send(
             "B", if_=refs.welcom.status < MessageStatus.OPENED
         )
     message = str(caught.value)
     assert message.startswith("send step #1: 'if' expected refs.welcom set by an earlier step")
-    assert "no earlier step has ref='welcom' (earlier refs: 'welcome')" in message
+    assert "did you mean refs.welcome? (earlier refs: 'welcome')" in message
 
+    # a fragment may read its host's refs: refused only when run as a whole flow
+    fragment = Automation().send("NUDGE", if_=refs.welcome.status < MessageStatus.OPENED)
+    assert fragment.unresolved_refs == ("welcome",)
     with pytest.raises(ValidationError, match="earlier refs: none"):
-        Automation().send("NUDGE", if_=refs.welcome.status < MessageStatus.OPENED)
+        fragment.to_payload()
     nudge = Automation(
         steps=[Send(template="NUDGE", if_=refs.welcome.status < MessageStatus.OPENED)]
     )
