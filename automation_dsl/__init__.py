@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "AutomationDiff": "._diff",
     "AutomationError": "._errors",
     "AutomationRun": "._runs",
+    "AutomationTemplate": "._runs",
     "BadRequestError": "._errors",
     "BatchScope": "._values",
     "BulkFailure": "._bulk",
@@ -76,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "._retry",
     "Rule": "._explore",
     "RunContext": "._values",
+    "RunStatus": "._status",
     "RunStep": "._runs",
     "Schedule": "._schedule",
     "ScheduleRow": "._schedule",
@@ -95,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": "._errors",
     "ValidationTypeError": "._errors",
     "Violation": "._explore",
+    "WaitTimeoutError": "._errors",
     "Webhook": "._values",
     "Witness": "._explore",
     "at": "._localtime",
@@ -207,6 +210,7 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._errors import UnprocessableEntityError as UnprocessableEntityError
     from ._errors import ValidationError as ValidationError
     from ._errors import ValidationTypeError as ValidationTypeError
+    from ._errors import WaitTimeoutError as WaitTimeoutError
     from ._explore import Exploration as Exploration
     from ._explore import ExploredPath as ExploredPath
     from ._explore import Rule as Rule
@@ -226,12 +230,14 @@ if TYPE_CHECKING:  # what type checkers read; tests check that it matches _EXPOR
     from ._rules import quiet_hours as quiet_hours
     from ._rules import refs_set_before_read as refs_set_before_read
     from ._runs import AutomationRun as AutomationRun
+    from ._runs import AutomationTemplate as AutomationTemplate
     from ._runs import RunStep as RunStep
     from ._schedule import Schedule as Schedule
     from ._schedule import ScheduledStep as ScheduledStep
     from ._schedule import ScheduleRow as ScheduleRow
     from ._schema import invoke_schema as invoke_schema
     from ._status import MessageStatus as MessageStatus
+    from ._status import RunStatus as RunStatus
     from ._steps import AddToBatch as AddToBatch
     from ._steps import AddToDigest as AddToDigest
     from ._steps import Cancel as Cancel

@@ -23,11 +23,12 @@ import traceback
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._automation import Automation
 from ._errors import AutomationError, ValidationError, _show
 from ._explore import Rule
+from ._http import MAX_ID_LENGTH, _check_text
 from ._json import loads
 from ._ref import Ref
 from ._rules import (
@@ -42,6 +43,11 @@ from ._rules import (
 from ._schedule import Schedule
 from ._schema import invoke_schema
 from ._validate import find_errors
+from ._wait import MAX_WAIT
+
+if TYPE_CHECKING:
+    from ._client import CourierClient
+    from ._runs import AutomationRun, AutomationTemplate, RunStep
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -53,8 +59,9 @@ sources (SOURCE):
   returning one) in Python
 
 API key: --api-key-file PATH or --api-key KEY, else the environment: COURIER_API_KEY
-  (invoke), COURIER_SANDBOX_API_KEY (sandbox). A key given on the command line can be
-  read by other local users: prefer the file or the environment.
+  (invoke, invoke-template, runs, templates), COURIER_SANDBOX_API_KEY (sandbox). A key
+  given on the command line can be read by other local users: prefer the file or the
+  environment.
 
 examples:
   automation-dsl validate flow.json                   check a hand-written body
@@ -70,9 +77,21 @@ examples:
                                                       prove rules over every path (exit 1: broken)
   automation-dsl invoke flow.json --sandbox            invoke on a throwaway local sandbox
   automation-dsl invoke flow.json --recipient user-1   invoke on Courier (COURIER_API_KEY)
+  automation-dsl invoke-template onboarding --recipient user-1 --data '{"plan": "pro"}'
+  automation-dsl runs list --status WAITING --json     the runs, one JSON object a line
+  automation-dsl runs get RUN_ID                        a run's status
+  automation-dsl runs steps RUN_ID                      what became of each step
+  automation-dsl runs wait RUN_ID --timeout 600         wait until the run ends (exit 1: timeout)
+  automation-dsl templates                              the saved automation templates
   automation-dsl sandbox --port 8787 --db runs.db     serve the sandbox
 
-exit codes: 0 done, 1 invalid automation or failed call, 2 bad usage, 3 internal error
+--json (on every command, after its name): the output as JSON for scripts: one object,
+  or one object a line (JSON Lines) for lists; a failure is one object on stderr,
+  {"error": {"type": ..., "message": ..., "exit_code": ...}}.
+
+exit codes: 0 done, 1 invalid automation or failed call, 2 bad usage, 3 internal error,
+  130 interrupted (Ctrl-C); a failed call: an error from Courier, a run not found, a
+  runs wait that timed out
 """
 
 
@@ -261,22 +280,36 @@ def _checked(automation: Automation, context: dict[str, Any], source: str) -> di
     return context
 
 
+def _emit(value: Any) -> None:
+    """One JSON document on a line of standard output (``--json``)."""
+    print(json.dumps(value, ensure_ascii=False, default=str))
+
+
 def _validate(args: argparse.Namespace) -> int:
     automation, context = _load(args.source, lenient=args.lenient)
     _checked(automation, _context(args, context), args.source)
-    print(f"ok: {len(automation)} step" + ("s" if len(automation) != 1 else ""))
+    if args.json:
+        _emit({"ok": True, "steps": len(automation)})
+    else:
+        print(f"ok: {len(automation)} step" + ("s" if len(automation) != 1 else ""))
     return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
     automation = None if args.source is None else _load(args.source, lenient=args.lenient)[0]
-    print(json.dumps(invoke_schema(automation), indent=2, ensure_ascii=False))
+    schema = invoke_schema(automation)
+    if args.json:
+        _emit(schema)
+    else:
+        print(json.dumps(schema, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def _render(args: argparse.Namespace) -> int:
     automation, context = _load(args.source, lenient=args.lenient)
-    if args.format == "json":
+    if args.json:
+        _emit(json.loads(automation.to_json(context)))
+    elif args.format == "json":
         print(automation.to_json(context, indent=2))
     elif args.format == "html":
         print(automation._repr_html_())
@@ -388,7 +421,10 @@ def _simulate(args: argparse.Namespace) -> int:
     automation, context = _load(args.source, lenient=args.lenient)
     context = _checked(automation, _context(args, context), args.source)
     timeline = automation.simulate(start=start, **context)
-    print(timeline)
+    if args.json:
+        _emit({"events": timeline.to_records()})
+    else:
+        print(timeline)
     return EXIT_OK
 
 
@@ -493,9 +529,23 @@ def _invoke(args: argparse.Namespace) -> int:
         with Sandbox() as sandbox, sandbox.client() as client:
             run_id = client.invoke(automation, idempotency_key=args.idempotency_key, **context)
             sandbox.advance()
-            print(run_id)
-            print(sandbox.timeline(run_id))
+            timeline = sandbox.timeline(run_id)
+            if args.json:
+                _emit({"run_id": run_id, "events": timeline.to_records()})
+            else:
+                print(run_id)
+                print(timeline)
         return EXIT_OK
+    with _courier(args) as client:
+        _print_run_id(
+            args, client.invoke(automation, idempotency_key=args.idempotency_key, **context)
+        )
+    return EXIT_OK
+
+
+def _courier(args: argparse.Namespace) -> CourierClient:
+    """A client for Courier (or ``--base-url``), with the key from ``--api-key-file``,
+    ``--api-key`` or the environment; no key at all is a one-line error."""
     from ._client import CourierClient
 
     key = _api_key(args)
@@ -506,8 +556,120 @@ def _invoke(args: argparse.Namespace) -> int:
             "no Courier API key: use --api-key-file PATH, set COURIER_API_KEY, or --api-key "
             "(argv is readable by other local users)"
         )
-    with CourierClient(key, base_url=args.base_url) as client:
-        print(client.invoke(automation, idempotency_key=args.idempotency_key, **context))
+    return CourierClient(key, base_url=args.base_url)
+
+
+def _print_run_id(args: argparse.Namespace, run_id: str) -> None:
+    if args.json:
+        _emit({"run_id": run_id})
+    else:
+        print(run_id)
+
+
+def _invoke_template(args: argparse.Namespace) -> int:
+    context = _context(args, {})
+    recipient = context.pop("recipient", None)
+    with _courier(args) as client:
+        run_id = client.invoke_template(
+            args.template_id,
+            recipient=recipient,
+            idempotency_key=args.idempotency_key,
+            **context,
+        )
+    _print_run_id(args, run_id)
+    return EXIT_OK
+
+
+def _run_record(run: AutomationRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "status": None if run.status is None else str(run.status),
+        "created_at": run.created_at,
+        "template_id": run.template_id,
+    }
+
+
+def _cells(*cells: str | None) -> str:
+    """One line of a table: each cell as text, ``-`` when absent, what a terminal would
+    act on (a control character, an escape) shown as ``?``, a long cell cut."""
+    shown = []
+    for cell in cells:
+        text = "".join(c if c.isprintable() else "?" for c in cell or "-")
+        shown.append(text if len(text) <= 200 else text[:197] + "...")
+    return "  ".join(shown)
+
+
+def _run_line(run: AutomationRun) -> str:
+    return _cells(run.run_id, run.status, run.created_at, run.template_id)
+
+
+def _step_record(step: RunStep) -> dict[str, Any]:
+    return {
+        "action": step.action,
+        "status": step.status,
+        "step_id": step.step_id,
+        "message_id": step.message_id,
+        "created_at": step.created_at,
+        "updated_at": step.updated_at,
+    }
+
+
+def _template_record(template: AutomationTemplate) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        "name": template.name,
+        "version": template.version,
+        "created_at": template.created_at,
+        "updated_at": template.updated_at,
+    }
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    with _courier(args) as client:
+        runs = client.list_runs(template_id=args.template, status=args.status)
+        for run in itertools.islice(runs, args.limit or None):
+            print(json.dumps(_run_record(run), ensure_ascii=False) if args.json else _run_line(run))
+    return EXIT_OK
+
+
+def _runs_get(args: argparse.Namespace) -> int:
+    with _courier(args) as client:
+        run = client.get_run(args.run_id)
+    if args.json:
+        _emit(_run_record(run))
+    else:
+        print(_run_line(run))
+    return EXIT_OK
+
+
+def _runs_steps(args: argparse.Namespace) -> int:
+    with _courier(args) as client:
+        steps = client.run_steps(args.run_id)
+    for step in steps:
+        if args.json:
+            _emit(_step_record(step))
+        else:
+            print(_cells(step.action, step.status, step.message_id))
+    return EXIT_OK
+
+
+def _runs_wait(args: argparse.Namespace) -> int:
+    with _courier(args) as client:
+        run = client.wait_for(args.run_id, until=args.until, timeout=args.timeout, poll=args.poll)
+    if args.json:
+        _emit(_run_record(run))
+    else:
+        print(_run_line(run))
+    return EXIT_OK
+
+
+def _templates_list(args: argparse.Namespace) -> int:
+    with _courier(args) as client:
+        for template in client.list_templates(version=args.version):
+            if args.json:
+                _emit(_template_record(template))
+            else:
+                print(_cells(template.id, template.name, template.version))
     return EXIT_OK
 
 
@@ -540,7 +702,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     key = "as given" if given else sandbox.api_key
 
     def announce() -> None:
-        print(f"Courier sandbox on {sandbox.url} (API key {key})", flush=True)
+        if args.json:
+            print(json.dumps({"url": sandbox.url, "api_key": key}), flush=True)
+        else:
+            print(f"Courier sandbox on {sandbox.url} (API key {key})", flush=True)
 
     sandbox.serve_forever(ready=announce)
     return EXIT_OK
@@ -566,6 +731,28 @@ def _rows(text: str) -> int:
             f"expected a whole number of rows, 0 or more, got {text!r}"
         )
     return rows
+
+
+def _run_id(text: str) -> str:
+    try:
+        return _check_text("automation-dsl", "RUN_ID", text)
+    except ValidationError:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise argparse.ArgumentTypeError(
+            f"expected a run id (1 to {MAX_ID_LENGTH} characters, not '.' or '..'), got {shown!r}"
+        ) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_WAIT:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, more than 0 and at most {MAX_WAIT:g}, got {text!r}"
+        )
+    return value
 
 
 def _key_options(command: argparse.ArgumentParser) -> None:
@@ -686,6 +873,60 @@ def _parser() -> argparse.ArgumentParser:
         help="invoke on a throwaway local sandbox and print the timeline",
     )
 
+    def courier_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--base-url", help="the API (default: COURIER_BASE_URL or Courier)")
+        _key_options(command)
+
+    invoke_template = commands.add_parser(
+        "invoke-template",
+        help="invoke a saved automation template and print its runId",
+        description="Invoke a saved automation template (POST /automations/{id}/invoke).",
+    )
+    invoke_template.add_argument("template_id", metavar="TEMPLATE_ID", help="its id or alias")
+    context_options(invoke_template)
+    invoke_template.add_argument("--idempotency-key", help="pin the key: a repeat is not a new run")
+    courier_options(invoke_template)
+    runs = commands.add_parser(
+        "runs",
+        help="list runs, read one, its steps, or wait for it to end",
+        description="Read automation runs on Courier (GET /automations/runs...).",
+    )
+    runs_commands = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
+    runs_list = runs_commands.add_parser("list", help="the runs, newest first")
+    runs_list.add_argument("--template", help="only these templates' runs (comma-separated ids)")
+    runs_list.add_argument("--status", help="only runs with these statuses (comma-separated)")
+    runs_list.add_argument(
+        "--limit", type=_rows, default=20, metavar="N", help="at most N runs (0: all; default 20)"
+    )
+    runs_get = runs_commands.add_parser("get", help="one run and its status")
+    runs_steps = runs_commands.add_parser("steps", help="what became of each step of a run")
+    runs_wait = runs_commands.add_parser(
+        "wait", help="poll a run until it ends (or --until a status); exit 1 on --timeout"
+    )
+    for command in (runs_get, runs_steps, runs_wait):
+        command.add_argument("run_id", metavar="RUN_ID", type=_run_id, help="as invoke printed it")
+    runs_wait.add_argument(
+        "--until",
+        action="append",
+        metavar="STATUS",
+        help="a status to wait for (repeatable; default: any status of a run that ended)",
+    )
+    runs_wait.add_argument(
+        "--timeout", type=_seconds, default=300.0, help="seconds to wait (default 300)"
+    )
+    runs_wait.add_argument(
+        "--poll", type=_seconds, default=1.0, help="seconds before the first poll (default 1)"
+    )
+    for command in (runs_list, runs_get, runs_steps, runs_wait):
+        courier_options(command)
+    templates = commands.add_parser(
+        "templates",
+        help="list the saved automation templates",
+        description="List the saved automation templates (GET /automations).",
+    )
+    templates.add_argument("--version", choices=("published", "draft"), help="default: published")
+    courier_options(templates)
+
     sandbox = commands.add_parser(
         "sandbox",
         help="serve a local Courier-compatible automations API",
@@ -708,17 +949,42 @@ def _parser() -> argparse.ArgumentParser:
         ("schedule", _schedule),
         ("check", _check),
         ("invoke", _invoke),
+        ("invoke-template", _invoke_template),
+        ("templates", _templates_list),
         ("sandbox", _sandbox),
     ):
         commands.choices[name].set_defaults(run=run)
+    for command, run in (
+        (runs_list, _runs_list),
+        (runs_get, _runs_get),
+        (runs_steps, _runs_steps),
+        (runs_wait, _runs_wait),
+    ):
+        command.set_defaults(run=run)
+    for command in (*commands.choices.values(), *runs_commands.choices.values()):
+        if command is not runs and "--json" not in command._option_string_actions:
+            command.add_argument("--json", action="store_true", help="output JSON for scripts")
     return parser
 
 
-def _fail(args: argparse.Namespace, message: str) -> None:
-    """Report on stderr: the traceback only with ``--debug``, then one line."""
+def _fail(
+    args: argparse.Namespace, message: str, code: int, kind: str, errors: list[str] | None = None
+) -> int:
+    """Report on stderr: the traceback only with ``--debug``, then one line (with
+    ``--json``: one JSON object, ``{"error": {"type", "message", "exit_code"}}``)."""
     if args.debug:
         traceback.print_exc()
-    print(f"automation-dsl: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        error: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
+        if errors is not None:
+            error["errors"] = errors
+        print(json.dumps({"error": error}, ensure_ascii=False), file=sys.stderr)
+    elif errors is not None:
+        for line in errors:
+            print(line, file=sys.stderr)
+    else:
+        print(f"automation-dsl: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -731,26 +997,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except ValidationErrors as failure:
-        if args.debug:
-            traceback.print_exc()
-        for error in failure.errors:
-            print(f"{failure.source}: {' '.join(str(error).split())}", file=sys.stderr)
-        return EXIT_FAILED
+        lines = [f"{failure.source}: {' '.join(str(error).split())}" for error in failure.errors]
+        return _fail(args, str(failure), EXIT_FAILED, "ValidationError", lines)
     except CommandError as error:
-        _fail(args, str(error))
-        return error.code
+        return _fail(args, str(error), error.code, "CommandError")
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (Python flushes stdout at exit)
         return EXIT_FAILED
     except (AutomationError, OSError) as error:
-        _fail(args, " ".join(str(error).split()) or type(error).__name__)
-        return EXIT_FAILED
+        message = " ".join(str(error).split()) or type(error).__name__
+        return _fail(args, message, EXIT_FAILED, type(error).__name__)
     except KeyboardInterrupt:
-        _fail(args, "interrupted")
-        return EXIT_INTERRUPTED
+        return _fail(args, "interrupted", EXIT_INTERRUPTED, "KeyboardInterrupt")
     except Exception as error:
-        _fail(args, f"internal error ({_describe(error)}); rerun with --debug for the traceback")
-        return EXIT_INTERNAL
+        message = f"internal error ({_describe(error)}); rerun with --debug for the traceback"
+        return _fail(args, message, EXIT_INTERNAL, "InternalError")
     return code
 
 

@@ -31,7 +31,15 @@ import httpx
 from ._automation import Automation
 from ._bulk import BulkPlan, BulkResult, RateLimiter
 from ._bulk_run import batch_size, open_sender, run_in_thread, run_tasks, run_threads, uses_aiohttp
-from ._client_base import _LOCAL_ERRORS, _SOCKET_OPTIONS, _async_transport, _ClientBase, _timed_out
+from ._client_base import (
+    _LOCAL_ERRORS,
+    _SOCKET_OPTIONS,
+    _async_transport,
+    _ClientBase,
+    _run_from,
+    _timed_out,
+)
+from ._errors import CourierAPIError, RateLimitError
 from ._http import (
     _api_error,
     _check_timeout,
@@ -40,9 +48,24 @@ from ._http import (
     _steps_path,
 )
 from ._retry import RetryPolicy, RetryState
-from ._runs import AutomationRun, RunStep
+from ._runs import AutomationRun, AutomationTemplate, RunStep, _page
 from ._types import DataLike, Expiration, KeyFunction, OnInvalid
 from ._values import RunContext, given_context
+from ._wait import WaitPlan
+
+_RUNS = "GET /automations/runs"
+_STEPS = "GET /automations/runs/{id}/steps"
+_TEMPLATES = "GET /automations"
+
+
+def _next_cursor(cursor: str | None, previous: str | None, endpoint: str) -> str | None:
+    """The next page's cursor; one that repeats the last would loop forever: an error."""
+    if cursor is not None and cursor == previous:
+        raise CourierAPIError(
+            200, f"{endpoint}: the next cursor repeats the last ({cursor[:80]!r})"
+        )
+    return cursor
+
 
 __all__ = ["AsyncCourierClient", "CourierClient"]
 
@@ -338,11 +361,111 @@ class CourierClient(_ClientBase):
         while True:
             params = query if cursor is None else {**query, "cursor": cursor}
             response = self._send(self._request("GET", "/automations/runs", params=params))
-            page = response.json()
-            yield from (AutomationRun.from_wire(item) for item in page.get("runs", []))
-            cursor = page.get("next_cursor")
-            if not cursor:
+            code = response.status_code
+            items, following = _page(response.content, code, _RUNS, "runs", "next_cursor")
+            yield from (AutomationRun.from_wire(item, code=code) for item in items)
+            cursor = _next_cursor(following, cursor, _RUNS)
+            if cursor is None:
                 return
+
+    def get_run(self, run_id: str) -> AutomationRun:
+        """One run (``GET /automations/runs/{run_id}``): its status now.
+
+        Courier's current SDK lists runs but reads none by id, and the runs list takes no
+        run-id filter; this reads the single-run endpoint its API reference documents
+        (``/automations/runs/:run_id``). An answer without ``run_id`` is the run asked
+        for; its ``status`` may be one Courier added since ([`RunStatus`][] is open).
+
+        Raises:
+            NotFoundError: no run has this id.
+
+        Examples:
+            >>> import httpx
+            >>> from automation_dsl import CourierClient
+            >>> body = {"run_id": "r-1", "status": "WAITING", "source": []}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+            >>> CourierClient(api_key="k", transport=ok).get_run("r-1").status
+            'WAITING'
+        """
+        request = self._run_request(run_id)
+        return _run_from(self._send(request), run_id)
+
+    def wait_for(
+        self,
+        run_id: str,
+        *,
+        until: str | Iterable[str] | None = None,
+        timeout: float = 300.0,
+        poll: float = 1.0,
+    ) -> AutomationRun:
+        """Poll a run until its status is one of ``until``; return the run then.
+
+        Args:
+            run_id: the run, as ``invoke`` returned it.
+            until: a status or several ([`RunStatus`][] members or Courier's text, a status
+                it added since too); by default any status of a run that ended
+                (``RunStatus.TERMINAL``: processed, canceled, error, throttled, not processed).
+            timeout: seconds to wait, more than 0 and at most 30 days.
+            poll: seconds before the first poll again; each later interval is half as long
+                again, capped at 30 s (or ``poll`` if larger), never past the deadline.
+
+        The run is read with [`get_run`][automation_dsl.CourierClient.get_run]; a 429
+        that outlasts the client's retries slows the polling down rather than ending it.
+
+        Raises:
+            WaitTimeoutError: the deadline passed first; it names the run and the last
+                status seen.
+            NotFoundError: no run has this id.
+
+        Examples:
+            >>> from automation_dsl import Automation
+            >>> from automation_dsl.sandbox import Sandbox
+            >>> with Sandbox(clock="real") as sandbox, sandbox.client() as client:
+            ...     run_id = client.invoke(Automation().send("WELCOME"), recipient="u1")
+            ...     client.wait_for(run_id, timeout=10, poll=0.05).status
+            'PROCESSED'
+        """
+        plan = WaitPlan.check(run_id, until, timeout, poll)
+        request = self._run_request(run_id, "wait_for")
+        while True:
+            try:
+                if plan.done((run := _run_from(self._send(request), run_id)).status):
+                    return run
+            except RateLimitError:
+                plan.slow_down()
+            if (late := plan.expired()) is not None:
+                raise late
+            time.sleep(plan.next_interval())
+            if (late := plan.expired()) is not None:
+                raise late
+
+    def list_templates(self, *, version: str | None = None) -> Iterator[AutomationTemplate]:
+        """Iterate over the saved automation templates (``GET /automations``), page by page.
+
+        ``version`` is ``"published"`` (Courier's default) or ``"draft"``.
+
+        Examples:
+            >>> import httpx
+            >>> from automation_dsl import CourierClient
+            >>> page = {"templates": [{"id": "t-1", "name": "Onboarding", "version": "published"}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=page))
+            >>> [t.id for t in CourierClient(api_key="k", transport=ok).list_templates()]
+            ['t-1']
+        """
+        first = self._templates_request(version, None)  # a bad version: raise here, not later
+        return self._templates(first, version)
+
+    def _templates(self, first: httpx.Request, version: str | None) -> Iterator[AutomationTemplate]:
+        request, cursor = first, None
+        while True:
+            response = self._send(request)
+            code = response.status_code
+            items, following = _page(response.content, code, _TEMPLATES, "templates", "cursor")
+            yield from (AutomationTemplate.from_wire(item, code=code) for item in items)
+            cursor = _next_cursor(following, cursor, _TEMPLATES)
+            if cursor is None:
+                return
+            request = self._templates_request(version, cursor)
 
     def run_steps(self, run_id: str) -> list[RunStep]:
         """The steps of a run (``GET /automations/runs/{id}/steps``).
@@ -356,7 +479,8 @@ class CourierClient(_ClientBase):
             'PROCESSED'
         """
         response = self._send(self._request("GET", _steps_path(run_id)))
-        return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
+        items, _ = _page(response.content, response.status_code, _STEPS, "steps", "")
+        return [RunStep.from_wire(item) for item in items]
 
 
 class AsyncCourierClient(_ClientBase):
@@ -583,12 +707,95 @@ class AsyncCourierClient(_ClientBase):
         while True:
             params = query if cursor is None else {**query, "cursor": cursor}
             response = await self._send(self._request("GET", "/automations/runs", params=params))
-            page = response.json()
-            for item in page.get("runs", []):
-                yield AutomationRun.from_wire(item)
-            cursor = page.get("next_cursor")
-            if not cursor:
+            code = response.status_code
+            items, following = _page(response.content, code, _RUNS, "runs", "next_cursor")
+            for item in items:
+                yield AutomationRun.from_wire(item, code=code)
+            cursor = _next_cursor(following, cursor, _RUNS)
+            if cursor is None:
                 return
+
+    async def get_run(self, run_id: str) -> AutomationRun:
+        """One run; see [`CourierClient.get_run`][].
+
+        Examples:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import AsyncCourierClient
+            >>> body = {"run_id": "r-1", "status": "PROCESSED", "source": []}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+            >>> asyncio.run(AsyncCourierClient(api_key="k", transport=ok).get_run("r-1")).status
+            'PROCESSED'
+        """
+        request = self._run_request(run_id)
+        return _run_from(await self._send(request), run_id)
+
+    async def wait_for(
+        self,
+        run_id: str,
+        *,
+        until: str | Iterable[str] | None = None,
+        timeout: float = 300.0,
+        poll: float = 1.0,
+    ) -> AutomationRun:
+        """Poll a run until its status is one of ``until``; see [`CourierClient.wait_for`][].
+
+        Examples:
+            >>> import asyncio
+            >>> from automation_dsl import Automation
+            >>> from automation_dsl.sandbox import Sandbox
+            >>> async def main(sandbox):
+            ...     async with sandbox.async_client() as client:
+            ...         run_id = await client.invoke(Automation().send("HI"), recipient="u1")
+            ...         return await client.wait_for(run_id, timeout=10, poll=0.05)
+            >>> with Sandbox(clock="real") as sandbox:
+            ...     asyncio.run(main(sandbox)).status
+            'PROCESSED'
+        """
+        plan = WaitPlan.check(run_id, until, timeout, poll)
+        request = self._run_request(run_id, "wait_for")
+        while True:
+            try:
+                if plan.done((run := _run_from(await self._send(request), run_id)).status):
+                    return run
+            except RateLimitError:
+                plan.slow_down()
+            if (late := plan.expired()) is not None:
+                raise late
+            await asyncio.sleep(plan.next_interval())
+            if (late := plan.expired()) is not None:
+                raise late
+
+    def list_templates(self, *, version: str | None = None) -> AsyncIterator[AutomationTemplate]:
+        """Iterate over the saved automation templates; see [`CourierClient.list_templates`][].
+
+        Examples:
+            >>> import asyncio, httpx
+            >>> from automation_dsl import AsyncCourierClient
+            >>> page = {"templates": [{"id": "t-1", "name": "T", "version": "draft"}]}
+            >>> ok = httpx.MockTransport(lambda r: httpx.Response(200, json=page))
+            >>> async def ids():
+            ...     client = AsyncCourierClient(api_key="k", transport=ok)
+            ...     return [t.id async for t in client.list_templates(version="draft")]
+            >>> asyncio.run(ids())
+            ['t-1']
+        """
+        first = self._templates_request(version, None)
+        return self._templates(first, version)
+
+    async def _templates(
+        self, first: httpx.Request, version: str | None
+    ) -> AsyncIterator[AutomationTemplate]:
+        request, cursor = first, None
+        while True:
+            response = await self._send(request)
+            code = response.status_code
+            items, following = _page(response.content, code, _TEMPLATES, "templates", "cursor")
+            for item in items:
+                yield AutomationTemplate.from_wire(item, code=code)
+            cursor = _next_cursor(following, cursor, _TEMPLATES)
+            if cursor is None:
+                return
+            request = self._templates_request(version, cursor)
 
     async def run_steps(self, run_id: str) -> list[RunStep]:
         """The steps of a run; see [`CourierClient.run_steps`][].
@@ -602,4 +809,5 @@ class AsyncCourierClient(_ClientBase):
             'delay'
         """
         response = await self._send(self._request("GET", _steps_path(run_id)))
-        return [RunStep.from_wire(item) for item in response.json().get("steps", [])]
+        items, _ = _page(response.content, response.status_code, _STEPS, "steps", "")
+        return [RunStep.from_wire(item) for item in items]

@@ -13,14 +13,16 @@ import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import attrs
 import httpx
 
 from ._automation import Automation
-from ._errors import ConfigurationError, ValidationTypeError
+from ._errors import ConfigurationError, ValidationError, ValidationTypeError
 from ._http import (
     _USER_AGENT,
+    _check_text,
     _check_timeout,
     _encode,
     _idempotency_headers,
@@ -32,6 +34,7 @@ from ._http import (
     _template_path,
 )
 from ._retry import RetryPolicy
+from ._runs import AutomationRun, _json_object
 from ._types import Expiration
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -217,3 +220,31 @@ class _ClientBase:
             headers={"Idempotency-Key": key},
             timeout=timeout,
         )
+
+    def _run_request(self, run_id: str, owner: str = "get_run") -> httpx.Request:
+        """``GET /automations/runs/{run_id}``, the id checked and escaped (``/`` too)."""
+        run_id = _check_text(owner, "run_id", run_id)
+        return self._request("GET", f"/automations/runs/{quote(run_id, safe='')}")
+
+    def _templates_request(self, version: str | None, cursor: str | None) -> httpx.Request:
+        """One page of ``GET /automations``."""
+        params = {}
+        if version is not None:
+            if version not in ("published", "draft"):
+                raise ValidationError(
+                    "list_templates", "version", "'published', 'draft' or None", version
+                )
+            params["version"] = version
+        if cursor is not None:
+            params["cursor"] = cursor
+        return self._request("GET", "/automations", params=params)
+
+
+def _run_from(response: httpx.Response, run_id: str) -> AutomationRun:
+    """The run of a ``GET /automations/runs/{id}`` answer: its fields as a runs list item
+    has them; the id asked for when the answer names none."""
+    endpoint = "GET /automations/runs/{id}"
+    body = _json_object(response.content, response.status_code, endpoint)
+    if "run_id" not in body:
+        body = {**body, "run_id": run_id}
+    return AutomationRun.from_wire(body, endpoint=endpoint, code=response.status_code)

@@ -30,8 +30,9 @@ SQLAlchemy's expressions do, and a client holding an API key refuses to be pickl
     │   │   └── IdempotencyKeyReusedError     the Idempotency-Key was used for another body
     │   ├── RateLimitError                    429
     │   └── ServerError                       5xx
-    └── CourierConnectionError                no answer: connection failed or dropped
-        └── CourierTimeoutError               no answer in time
+    ├── CourierConnectionError                no answer: connection failed or dropped
+    │   └── CourierTimeoutError               no answer in time
+    └── WaitTimeoutError (+ TimeoutError)     a run did not reach a status in time
 
 Errors from the client say how many attempts were made (``attempts``) and never
 contain the API key.
@@ -70,6 +71,7 @@ __all__ = [
     "UnprocessableEntityError",
     "ValidationError",
     "ValidationTypeError",
+    "WaitTimeoutError",
 ]
 
 
@@ -493,6 +495,44 @@ class CourierTimeoutError(CourierConnectionError):
         >>> issubclass(CourierTimeoutError, CourierConnectionError)
         True
     """
+
+
+class WaitTimeoutError(AutomationError, TimeoutError):
+    """A run did not reach the awaited status in time ([`CourierClient.wait_for`][]).
+
+    Attributes:
+        run_id: the run waited for.
+        last_status: the status last seen (``None``: Courier gave none, or no answer came).
+        waited: the seconds waited.
+        until: the statuses awaited.
+
+    Examples:
+        >>> error = WaitTimeoutError("1-abc", "WAITING", 30.0, ("PROCESSED",))
+        >>> str(error)
+        "run '1-abc' did not reach PROCESSED within 30.0 s (last status: 'WAITING')"
+    """
+
+    run_id: str
+    last_status: str | None
+    waited: float
+    until: tuple[str, ...]
+
+    def __init__(
+        self, run_id: str, last_status: str | None, waited: float, until: tuple[str, ...]
+    ) -> None:
+        self.run_id = run_id
+        self.last_status = last_status
+        self.waited = waited
+        self.until = until
+        wanted = " or ".join(str(status) for status in until)
+        seen = "none seen" if last_status is None else repr(str(last_status))
+        super().__init__(
+            f"run {_cut(repr(run_id))} did not reach {_cut(wanted)} within {waited:.1f} s "
+            f"(last status: {_cut(seen)})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.run_id, self.last_status, self.waited, self.until))
 
 
 STATUS_ERRORS: dict[int, type[CourierAPIError]] = {

@@ -5,8 +5,9 @@
 * `RunStatus`: the statuses of an automation run, as Courier names them.
 * `Outcome`: what a simulator [`Event`][] records.
 
-Run statuses and outcomes are plain ``str`` constants, not enum members: they are
-written to JSON and shown in reprs and tables exactly as the strings they are.
+Run statuses are an open ``str`` enum (Courier adds values; an unknown one is kept, not
+refused); outcomes are plain ``str`` constants. Both are written to JSON and shown in
+reprs and tables exactly as the strings they are.
 
 Examples:
     >>> from automation_dsl._status import MessageStatus, Outcome, RunStatus
@@ -16,12 +17,12 @@ Examples:
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum, nonmember
 from typing import Final
 
 from ._errors import NotEvaluated
 
-__all__ = ["MessageStatus"]  # RunStatus and Outcome are private to the package
+__all__ = ["MessageStatus", "RunStatus"]  # Outcome is private to the package
 
 
 class MessageStatus(Enum):
@@ -75,21 +76,61 @@ _RANKS = {
 }
 
 
-class RunStatus:
-    """The status of an automation run, as Courier names it (plain strings).
+class RunStatus(StrEnum):
+    """The status of an automation run, as Courier names it: an open enum.
+
+    Courier documents the statuses as "not an enum: new values have been added before",
+    so a value this library does not know yet is still a ``RunStatus`` (made on the fly,
+    ``RunStatus("PAUSED")``), never an error. Members are strings: they compare equal
+    to, and serialize as, the text Courier sends; their repr is that text too.
 
     Examples:
-        >>> RunStatus.PROCESSING in RunStatus.ACTIVE
-        True
+        >>> RunStatus("WAITING") is RunStatus.WAITING, RunStatus.WAITING == "WAITING"
+        (True, True)
+        >>> new = RunStatus("PAUSED")  # a status Courier added later
+        >>> new, new.known, new.terminal
+        ('PAUSED', False, False)
+        >>> RunStatus.PROCESSED.terminal, RunStatus.PROCESSING in RunStatus.ACTIVE
+        (True, True)
     """
 
-    PROCESSING: Final = "PROCESSING"
-    WAITING: Final = "WAITING"
-    PROCESSED: Final = "PROCESSED"
-    CANCELED: Final = "CANCELED"
-    ERROR: Final = "ERROR"
-    ACTIVE: Final = (PROCESSING, WAITING)
+    PROCESSING = "PROCESSING"
+    WAITING = "WAITING"
+    PROCESSED = "PROCESSED"
+    CANCELED = "CANCELED"
+    ERROR = "ERROR"
+    THROTTLED = "THROTTLED"
+    NOT_PROCESSED = "NOT PROCESSED"
+
+    ACTIVE = nonmember(("PROCESSING", "WAITING"))
     """The statuses of a run that has not ended."""
+    TERMINAL = nonmember(("PROCESSED", "CANCELED", "ERROR", "THROTTLED", "NOT PROCESSED"))
+    """The statuses of a run that has ended: what [`CourierClient.wait_for`][] waits for
+    by default. A status Courier adds is in neither tuple until this library learns it."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> RunStatus | None:
+        """A status Courier added: a pseudo-member (not cached: hostile answers must not
+        grow the class)."""
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    def __repr__(self) -> str:
+        return repr(self._value_)
+
+    @property
+    def known(self) -> bool:
+        """Whether the status is one this library documents (not one made on the fly)."""
+        return self._value_ in type(self)._value2member_map_
+
+    @property
+    def terminal(self) -> bool:
+        """Whether a run with this status has ended (``False`` for an unknown status)."""
+        return self._value_ in RunStatus.TERMINAL
 
 
 class Outcome:

@@ -1,7 +1,9 @@
 """The sandbox's HTTP API: Courier's automations endpoints on Starlette.
 
 * ``POST /automations/invoke`` and ``POST /automations/{templateId}/invoke``
-* ``GET /automations/runs`` (cursor-paged, filtered) and ``GET /automations/runs/{id}/steps``
+* ``GET /automations/runs`` (cursor-paged, filtered), ``GET /automations/runs/{id}`` and
+  ``GET /automations/runs/{id}/steps``
+* ``GET /automations``: the registered templates (cursor-paged)
 
 Errors use Courier's body, ``{"message": ..., "type": ...}``, and its statuses. Bodies are
 read incrementally up to `RequestLimits.max_body_size` (413 past it), checked (JSON only, no
@@ -49,7 +51,7 @@ from ._requests import (
     parse_invoke,
     read_body,
 )
-from ._service import InvokeRequest, Service
+from ._service import InvokeRequest, RunSummary, Service
 
 __all__ = ["ROUTES", "RequestLimits", "create_app"]
 
@@ -60,6 +62,7 @@ _GATEWAY_FAULTS = ("503", "429", "drop-before")
 """Faults answered in front of the service, as at a gateway: never remembered for a key."""
 _INLINE_BODY = 16 * 1024
 _INLINE_STEPS = 100
+_TEMPLATES_PAGE = 20
 
 _Log = Callable[..., None]
 
@@ -298,6 +301,16 @@ async def invoke_template(request: Request) -> Response:
 # -- reading runs -----------------------------------------------------------------------
 
 
+def _run_item(run: RunSummary) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "created_at": _iso(run.created_at),
+        "template_id": run.template_id,
+        "source": [f"invoke/{run.template_id}" if run.template_id else "invoke/ad-hoc"],
+    }
+
+
 def _page_of_runs(service: Service, query: Mapping[str, str]) -> Response:
     limit = page_size(query.get("limit"))
     statuses = set(filter(None, query.get("status", "").split(",")))
@@ -308,18 +321,7 @@ def _page_of_runs(service: Service, query: Mapping[str, str]) -> Response:
     page, more = service.run_page(
         first, limit, statuses=statuses, template_ids=templates, start=start, end=end
     )
-    body: dict[str, Any] = {
-        "runs": [
-            {
-                "run_id": run.run_id,
-                "status": run.status,
-                "created_at": _iso(run.created_at),
-                "template_id": run.template_id,
-                "source": [f"invoke/{run.template_id}" if run.template_id else "invoke/ad-hoc"],
-            }
-            for run in page
-        ]
-    }
+    body: dict[str, Any] = {"runs": [_run_item(run) for run in page]}
     if more:
         body["next_cursor"] = cursor(first + limit)
     return JSONResponse(body)
@@ -331,6 +333,47 @@ async def list_runs(request: Request) -> Response:
         return refused
     service: Service = _state(request).service
     return await _cheaply(service, False, _page_of_runs, service, request.query_params)
+
+
+def _one_run(service: Service, run_id: str) -> Response:
+    run = service.run_summary(run_id)
+    if run is None:
+        return error(404, f"Run {run_id} not found", INVALID)
+    return JSONResponse(_run_item(run))
+
+
+async def get_run(request: Request) -> Response:
+    """``GET /automations/runs/{run_id}``: one run, as the runs list shows it."""
+    if (refused := _unauthorized(request)) is not None:
+        return refused
+    service: Service = _state(request).service
+    return await _cheaply(service, False, _one_run, service, request.path_params["run_id"])
+
+
+def _page_of_templates(service: Service, query: Mapping[str, str]) -> Response:
+    version = query.get("version", "published")
+    if version not in ("published", "draft"):
+        return error(400, "version: expected 'published' or 'draft'", INVALID)
+    first = offset(query.get("cursor"))
+    ids = service.template_ids()
+    body: dict[str, Any] = {
+        "templates": [
+            {"id": template_id, "name": template_id, "version": version}
+            for template_id in ids[first : first + _TEMPLATES_PAGE]
+        ]
+    }
+    if first + _TEMPLATES_PAGE < len(ids):
+        body["cursor"] = cursor(first + _TEMPLATES_PAGE)
+    return JSONResponse(body)
+
+
+async def list_templates(request: Request) -> Response:
+    """``GET /automations``: the registered templates, in id order, a page at a time
+    (each is both its published and its draft version)."""
+    if (refused := _unauthorized(request)) is not None:
+        return refused
+    service: Service = _state(request).service
+    return await _cheaply(service, False, _page_of_templates, service, request.query_params)
 
 
 def _steps_of(service: Service, run_id: str) -> Response:
@@ -383,8 +426,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 ROUTES = (
+    Route("/automations", list_templates, methods=["GET"]),
     Route("/automations/invoke", invoke_ad_hoc, methods=["POST"]),
     Route("/automations/runs", list_runs, methods=["GET"]),
+    Route("/automations/runs/{run_id}", get_run, methods=["GET"]),
     Route("/automations/runs/{run_id}/steps", run_steps, methods=["GET"]),
     Route("/automations/{template_id}/invoke", invoke_template, methods=["POST"]),
 )

@@ -430,6 +430,19 @@ class Service:
         ]
         return page, offset + limit < len(runs)
 
+    def run_summary(self, run_id: str) -> RunSummary | None:
+        """One run's record, as the runs list shows it (``None``: no such run)."""
+        with self.lock:
+            run = self.engine.runs.get(run_id)
+            if run is None:
+                return None
+            return RunSummary(run.run_id, run.status, run.created_at, run.template_id)
+
+    def template_ids(self) -> list[str]:
+        """The ids of the registered templates, sorted."""
+        with self.lock:
+            return sorted(self.engine.templates)
+
     def steps(self, run_id: str) -> list[StepRecord] | None:
         """The steps of a run and what became of each (``None``: no such run)."""
         with self.lock:
