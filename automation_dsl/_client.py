@@ -18,6 +18,7 @@ Examples:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
@@ -58,12 +59,19 @@ _STEPS = "GET /automations/runs/{id}/steps"
 _TEMPLATES = "GET /automations"
 
 
-def _next_cursor(cursor: str | None, previous: str | None, endpoint: str) -> str | None:
-    """The next page's cursor; one that repeats the last would loop forever: an error."""
-    if cursor is not None and cursor == previous:
+def _next_cursor(cursor: str | None, seen: set[bytes], endpoint: str) -> str | None:
+    """The next page's cursor; one seen before (``A, B, A``) would loop forever: an error.
+
+    ``seen`` keeps a digest of each cursor followed, so a long cursor costs 32 bytes.
+    """
+    if cursor is None:
+        return None
+    digest = hashlib.sha256(cursor.encode("utf-8", "surrogatepass")).digest()
+    if digest in seen:
         raise CourierAPIError(
-            200, f"{endpoint}: the next cursor repeats the last ({cursor[:80]!r})"
+            200, f"{endpoint}: the next cursor repeats an earlier one ({cursor[:80]!r})"
         )
+    seen.add(digest)
     return cursor
 
 
@@ -358,13 +366,14 @@ class CourierClient(_ClientBase):
 
     def _runs(self, query: dict[str, str]) -> Iterator[AutomationRun]:
         cursor: str | None = None
+        seen: set[bytes] = set()
         while True:
             params = query if cursor is None else {**query, "cursor": cursor}
             response = self._send(self._request("GET", "/automations/runs", params=params))
             code = response.status_code
             items, following = _page(response.content, code, _RUNS, "runs", "next_cursor")
             yield from (AutomationRun.from_wire(item, code=code) for item in items)
-            cursor = _next_cursor(following, cursor, _RUNS)
+            cursor = _next_cursor(following, seen, _RUNS)
             if cursor is None:
                 return
 
@@ -456,13 +465,13 @@ class CourierClient(_ClientBase):
         return self._templates(first, version)
 
     def _templates(self, first: httpx.Request, version: str | None) -> Iterator[AutomationTemplate]:
-        request, cursor = first, None
+        request, seen = first, set[bytes]()
         while True:
             response = self._send(request)
             code = response.status_code
             items, following = _page(response.content, code, _TEMPLATES, "templates", "cursor")
             yield from (AutomationTemplate.from_wire(item, code=code) for item in items)
-            cursor = _next_cursor(following, cursor, _TEMPLATES)
+            cursor = _next_cursor(following, seen, _TEMPLATES)
             if cursor is None:
                 return
             request = self._templates_request(version, cursor)
@@ -704,6 +713,7 @@ class AsyncCourierClient(_ClientBase):
 
     async def _runs(self, query: dict[str, str]) -> AsyncIterator[AutomationRun]:
         cursor: str | None = None
+        seen: set[bytes] = set()
         while True:
             params = query if cursor is None else {**query, "cursor": cursor}
             response = await self._send(self._request("GET", "/automations/runs", params=params))
@@ -711,7 +721,7 @@ class AsyncCourierClient(_ClientBase):
             items, following = _page(response.content, code, _RUNS, "runs", "next_cursor")
             for item in items:
                 yield AutomationRun.from_wire(item, code=code)
-            cursor = _next_cursor(following, cursor, _RUNS)
+            cursor = _next_cursor(following, seen, _RUNS)
             if cursor is None:
                 return
 
@@ -785,14 +795,14 @@ class AsyncCourierClient(_ClientBase):
     async def _templates(
         self, first: httpx.Request, version: str | None
     ) -> AsyncIterator[AutomationTemplate]:
-        request, cursor = first, None
+        request, seen = first, set[bytes]()
         while True:
             response = await self._send(request)
             code = response.status_code
             items, following = _page(response.content, code, _TEMPLATES, "templates", "cursor")
             for item in items:
                 yield AutomationTemplate.from_wire(item, code=code)
-            cursor = _next_cursor(following, cursor, _TEMPLATES)
+            cursor = _next_cursor(following, seen, _TEMPLATES)
             if cursor is None:
                 return
             request = self._templates_request(version, cursor)

@@ -1,0 +1,53 @@
+"""Hostile inputs against issue 15's surface: conditions, time text, runs and templates."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from automation_dsl import AsyncCourierClient, CourierAPIError, CourierClient
+
+
+def _cycling(key: str, items: str, id_key: str) -> Callable[[httpx.Request], httpx.Response]:
+    """Pages whose cursors go A, B, A, B ...: a loop longer than one page."""
+    count = itertools.count()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = next(count)
+        return httpx.Response(200, json={items: [{id_key: f"x{n}"}], key: "AB"[n % 2]})
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        (lambda c: c.list_templates(), _cycling("cursor", "templates", "id")),
+        (lambda c: c.list_runs(), _cycling("next_cursor", "runs", "run_id")),
+    ],
+)
+def test_a_cursor_loop_of_two_pages_is_an_error_not_endless(call, answer) -> None:  # type: ignore[no-untyped-def]
+    client = CourierClient(api_key="k", transport=httpx.MockTransport(answer))
+    with pytest.raises(CourierAPIError, match="repeats an earlier one"):
+        list(itertools.islice(call(client), 100))
+
+
+def test_a_cursor_loop_is_an_error_for_the_async_client_too() -> None:
+    answer = _cycling("cursor", "templates", "id")
+
+    async def main() -> int:
+        transport = httpx.MockTransport(answer)
+        async with AsyncCourierClient(api_key="k", transport=transport) as client:
+            seen = 0
+            async for _ in client.list_templates():
+                seen += 1
+                if seen > 100:
+                    break
+            return seen
+
+    with pytest.raises(CourierAPIError, match="repeats an earlier one"):
+        asyncio.run(main())
