@@ -250,7 +250,8 @@ class Literal:
             return "true" if value else "false"
         if isinstance(value, str):
             return _js_string(value)
-        return repr(value)
+        # the base class's repr: a subclass's own __repr__ must not write JavaScript
+        return int.__repr__(value) if isinstance(value, int) else float.__repr__(value)
 
 
 @attrs.frozen(slots=True)

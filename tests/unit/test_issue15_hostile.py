@@ -51,3 +51,25 @@ def test_a_cursor_loop_is_an_error_for_the_async_client_too() -> None:
 
     with pytest.raises(CourierAPIError, match="repeats an earlier one"):
         asyncio.run(main())
+
+
+class _LyingInt(int):
+    def __repr__(self) -> str:
+        return "1) || (true"
+
+    __str__ = __repr__
+
+
+class _LyingFloat(float):
+    def __repr__(self) -> str:
+        return "nan"
+
+    __str__ = __repr__
+
+
+def test_a_number_subclass_cannot_write_its_own_javascript() -> None:
+    from automation_dsl.conditions import data
+
+    assert data.x.one_of([_LyingInt(3)]).to_js() == "[3].includes(data.x)"
+    assert data.x.includes(_LyingFloat(2.5)).to_js() == "data.x.includes(2.5)"
+    assert (data.x == _LyingInt(3)).to_js() == "data.x === 3"
