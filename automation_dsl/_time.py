@@ -141,7 +141,7 @@ def format_until(moment: datetime, fmt: UntilFormat | str) -> str:
     )
 
 
-_EXTENDED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EXTENDED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def until_format_of(text: str) -> UntilFormat:
@@ -200,7 +200,7 @@ _EXACT_UNITS = (
     ("minute", timedelta(minutes=1)),
 )
 _SEEN_DURATIONS: set[str] = set()  # strings already validated: flows repeat a few durations
-_COURIER_DURATION = re.compile(r"([1-9]\d*) (minute|hour|day|week|month|year)s?")
+_COURIER_DURATION = re.compile(r"([1-9]\d*) (minute|hour|day|week|month|year)s?", re.ASCII)
 _COURIER_EXPECTED = (
     "a positive timedelta of whole minutes, or a string '<n> <unit>' with unit "
     "minute(s), hour(s), day(s), week(s), month(s) or year(s), such as '5 minutes'"
@@ -268,7 +268,8 @@ def duration_from_units(owner: str, **units: Any) -> timedelta:
 
 _ISO_DURATION = re.compile(
     r"P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
-    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,  # \d would take any script's digits, which Courier does not read
 )
 _ISO_EXPECTED = "a positive timedelta or an ISO 8601 duration such as 'PT5M' or 'P1D'"
 _ISO_UNITS = ("year", "month", "week", "day", "hour", "minute")
@@ -358,7 +359,7 @@ _RUN_SECONDS = {
     "month": 30 * 86400,
     "year": 365 * 86400,
 }
-_RUN_DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+_RUN_DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?", re.ASCII)
 _RUN_DIGITS = 9  # more than this is past what a timedelta holds
 
 

@@ -73,3 +73,19 @@ def test_a_number_subclass_cannot_write_its_own_javascript() -> None:
     assert data.x.one_of([_LyingInt(3)]).to_js() == "[3].includes(data.x)"
     assert data.x.includes(_LyingFloat(2.5)).to_js() == "data.x.includes(2.5)"
     assert (data.x == _LyingInt(3)).to_js() == "data.x === 3"
+
+
+@pytest.mark.parametrize("text", ["PT\uff15M", "P\uff11D", "1\u0663 days"])
+def test_time_text_takes_ascii_digits_only(text: str) -> None:
+    from automation_dsl import ValidationError, parse_duration, parse_period
+
+    parse = parse_duration if text.endswith("days") else parse_period
+    with pytest.raises(ValidationError, match="'text' expected"):
+        parse(text)
+
+
+def test_a_delay_in_non_ascii_digits_is_refused() -> None:
+    from automation_dsl import Automation, ValidationError
+
+    with pytest.raises(ValidationError):
+        Automation().delay(duration="1\u0663 minutes")
