@@ -16,6 +16,8 @@ Examples:
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from ._automation import Automation, check_refs
@@ -26,6 +28,28 @@ from .conditions import And, Condition, ConditionLike, Path, as_condition, parse
 __all__ = ["when"]
 
 _OWNER = "when"
+_SIGNIFICANT = re.compile(r"\\.|['\"`()]|/[/*]", re.DOTALL)
+_CLOSED = "a condition whose parentheses and quotes close, without comments"
+
+
+def _self_contained(text: str) -> bool:
+    """Whether JavaScript ``text`` stays inside the parentheses it is put in: its
+    parentheses balance and its quotes close outside strings, and it has no comment
+    (``data.a) || (true`` would turn ``(gate) && (own)`` into ``data.a || ...``)."""
+    depth, quote = 0, ""
+    for match in _SIGNIFICANT.finditer(text):
+        token = match.group()
+        if quote:
+            quote = "" if token == quote else quote  # an escape pair never ends a string
+        elif token in ("'", '"', "`"):
+            quote = token
+        elif token in ("(", ")"):
+            depth += 1 if token == "(" else -1
+            if depth < 0:
+                return False
+        elif token.startswith("/"):
+            return False  # a comment, outside strings
+    return depth == 0 and not quote
 
 
 def _typed(condition: ConditionLike) -> Condition | str:
@@ -46,6 +70,9 @@ def _combined(gate: Condition | str, own: ConditionLike | None) -> ConditionLike
 
 
 def _gated(step: Step, gate: Condition | str, index: int) -> Step:
+    own = getattr(step, "if_", None)
+    if isinstance(own, str) and not _self_contained(own):
+        raise ValidationError(_OWNER, f"fragment[{index}].if", _CLOSED, own)
     if isinstance(step, RawStep):
         raise ValidationError(
             _OWNER,
@@ -86,6 +113,8 @@ def when(condition: ConditionLike, fragment: Automation) -> Automation:
         )
     if isinstance(condition, str) and not condition.strip():
         raise ValidationError(_OWNER, "condition", "a non-empty condition", condition)
+    if isinstance(condition, str) and not _self_contained(condition):
+        raise ValidationError(_OWNER, "condition", _CLOSED, condition)
     if not isinstance(fragment, Automation):
         raise ValidationTypeError(_OWNER, "fragment", "an Automation", fragment)
     gate = _typed(condition)

@@ -89,3 +89,31 @@ def test_a_delay_in_non_ascii_digits_is_refused() -> None:
 
     with pytest.raises(ValidationError):
         Automation().delay(duration="1\u0663 minutes")
+
+
+@pytest.mark.parametrize(
+    "gate", ["data.a) || (true", "data.a //", "data.a /* x", "data.a === 'x", "(data.a"]
+)
+def test_when_refuses_a_text_gate_that_would_not_stay_inside_its_parentheses(gate: str) -> None:
+    from automation_dsl import Automation, ValidationError, when
+    from automation_dsl.conditions import data
+
+    with pytest.raises(ValidationError, match="when: 'condition' expected"):
+        when(gate, Automation().send("A", if_=data.b))
+
+
+def test_when_refuses_a_text_if_that_would_escape_its_parentheses() -> None:
+    from automation_dsl import Automation, ValidationError, when
+    from automation_dsl.conditions import data
+
+    with pytest.raises(ValidationError, match=r"'fragment\[0\]\.if' expected"):
+        when(data.a, Automation().send("A", if_="data.b) || (true"))
+
+
+def test_when_keeps_balanced_text_with_parentheses_in_strings() -> None:
+    from automation_dsl import Automation, when
+    from automation_dsl.conditions import data
+
+    gate = "data.a === ')//\\'' || data.b.some(Boolean)"
+    gated = when(gate, Automation().send("A", if_=data.c))
+    assert gated[0].if_ == f"({gate}) && (data.c)"
