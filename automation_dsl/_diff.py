@@ -227,10 +227,21 @@ def _key(step: Step) -> tuple[str, str, str]:
     return (step.action, "" if template is None else bounded_repr(template, 80), step.ref or "")
 
 
+def _same(old: Any, new: Any) -> bool:
+    """``old == new`` as JSON sees it: ``True`` is not ``1`` (Python says it is)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        return old.keys() == new.keys() and all(_same(old[key], new[key]) for key in old)
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return len(old) == len(new) and all(map(_same, old, new))
+    return bool(old == new)
+
+
 def _field_changes(old: Any, new: Any, path: str, out: list[FieldChange], depth: int) -> int:
     """Append the changes between two values to ``out`` (at most `MAX_FIELD_CHANGES`);
     return how many changes were left out."""
-    if old == new:
+    if _same(old, new):
         return 0
     if isinstance(old, Mapping) and isinstance(new, Mapping) and depth < _MAX_DEPTH:
         left_out = 0
@@ -238,7 +249,7 @@ def _field_changes(old: Any, new: Any, path: str, out: list[FieldChange], depth:
             child = f"{path}.{key}" if path else str(key)
             before, after = old.get(key, _MISSING), new.get(key, _MISSING)
             if len(out) >= MAX_FIELD_CHANGES:
-                left_out += before != after
+                left_out += not _same(before, after)
             else:
                 left_out += _field_changes(before, after, cut_text(child, 200), out, depth + 1)
         return left_out

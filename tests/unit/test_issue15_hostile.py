@@ -117,3 +117,19 @@ def test_when_keeps_balanced_text_with_parentheses_in_strings() -> None:
     gate = "data.a === ')//\\'' || data.b.some(Boolean)"
     gated = when(gate, Automation().send("A", if_=data.c))
     assert gated[0].if_ == f"({gate}) && (data.c)"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        (True, 1, "data.x: True -> 1"),
+        ([1, False], [1, 0], "data.x: [1, False] -> [1, 0]"),
+        ({"y": 1}, {"y": True}, "data.x.y: 1 -> True"),
+    ],
+)
+def test_diff_names_a_bool_that_became_a_number(old: object, new: object, shown: str) -> None:
+    from automation_dsl import Automation
+
+    change = Automation().send("A", data={"x": old}).diff(Automation().send("A", data={"x": new}))
+    assert shown in str(change), str(change)
+    assert "(step class)" not in str(change)
