@@ -20,7 +20,7 @@ from __future__ import annotations
 from enum import Enum, StrEnum, nonmember
 from typing import Final
 
-from ._errors import NotEvaluated
+from ._errors import NotEvaluated, ValidationTypeError
 
 __all__ = ["MessageStatus", "RunStatus"]  # Outcome is private to the package
 
@@ -109,11 +109,11 @@ class RunStatus(StrEnum):
     by default. A status Courier adds is in neither tuple until this library learns it."""
 
     @classmethod
-    def _missing_(cls, value: object) -> RunStatus | None:
+    def _missing_(cls, value: object) -> RunStatus:
         """A status Courier added: a pseudo-member (not cached: hostile answers must not
         grow the class)."""
         if not isinstance(value, str):
-            return None
+            raise ValidationTypeError("RunStatus", "value", "a status name (a string)", value)
         member = str.__new__(cls, value)
         member._name_ = value
         member._value_ = value

@@ -133,3 +133,11 @@ def test_diff_names_a_bool_that_became_a_number(old: object, new: object, shown:
     change = Automation().send("A", data={"x": old}).diff(Automation().send("A", data={"x": new}))
     assert shown in str(change), str(change)
     assert "(step class)" not in str(change)
+
+
+@pytest.mark.parametrize("value", [3, None, b"WAITING", 1.5])
+def test_run_status_of_a_non_string_names_the_expectation(value: object) -> None:
+    from automation_dsl import RunStatus, ValidationTypeError
+
+    with pytest.raises(ValidationTypeError, match="RunStatus: 'value' expected a status name"):
+        RunStatus(value)
