@@ -30,7 +30,7 @@ from ._errors import AutomationError, ValidationError, _show
 from ._explore import Rule
 from ._http import MAX_ID_LENGTH, _check_text
 from ._json import loads
-from ._ref import Ref
+from ._ref import Ref, has_surrogate
 from ._rules import (
     MaxSends,
     QuietHours,
@@ -280,9 +280,16 @@ def _checked(automation: Automation, context: dict[str, Any], source: str) -> di
     return context
 
 
+def _json_line(value: Any) -> str:
+    """One JSON document on a line; text with a lone surrogate (a server may send
+    ``\\ud800``), which UTF-8 cannot encode, is written in ``\\u`` escapes."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, default=str) if has_surrogate(text) else text
+
+
 def _emit(value: Any) -> None:
     """One JSON document on a line of standard output (``--json``)."""
-    print(json.dumps(value, ensure_ascii=False, default=str))
+    print(_json_line(value))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -628,7 +635,10 @@ def _runs_list(args: argparse.Namespace) -> int:
     with _courier(args) as client:
         runs = client.list_runs(template_id=args.template, status=args.status)
         for run in itertools.islice(runs, args.limit or None):
-            print(json.dumps(_run_record(run), ensure_ascii=False) if args.json else _run_line(run))
+            if args.json:
+                _emit(_run_record(run))
+            else:
+                print(_run_line(run))
     return EXIT_OK
 
 
@@ -978,12 +988,13 @@ def _fail(
         error: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
         if errors is not None:
             error["errors"] = errors
-        print(json.dumps({"error": error}, ensure_ascii=False), file=sys.stderr)
+        print(_json_line({"error": error}), file=sys.stderr)
     elif errors is not None:
         for line in errors:
             print(line, file=sys.stderr)
     else:
-        print(f"automation-dsl: {message}", file=sys.stderr)
+        shown = message.encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"automation-dsl: {shown}", file=sys.stderr)
     return code
 
 
