@@ -736,9 +736,9 @@ def _rows(text: str) -> int:
         rows = int(text)
     except ValueError:
         rows = -1
-    if rows < 0:
+    if not 0 <= rows <= sys.maxsize:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of rows, 0 or more, got {text!r}"
+            f"expected a whole number of rows from 0 to {sys.maxsize}, got {text!r}"
         )
     return rows
 

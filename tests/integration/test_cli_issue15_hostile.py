@@ -55,6 +55,15 @@ def test_json_output_of_a_lone_surrogate_is_escaped_not_an_internal_error(
     assert "\\ud800" in line
 
 
+def test_a_limit_past_the_largest_index_is_a_usage_error(
+    hostile: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["runs", "list", "--limit", "9" * 30])
+    assert stop.value.code == 2
+    assert "--limit" in capsys.readouterr().err
+
+
 def test_a_json_error_with_a_lone_surrogate_is_escaped(
     hostile: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
