@@ -182,6 +182,11 @@ def _var(node: Node) -> _Var | None:
     return tuple(parts)
 
 
+_EXPANDED_CHOICES = 16
+"""The most items of a ``one_of`` read as ``x === a || x === b ...``; a longer one is an
+opaque atom (assumed true, then false): witnesses over more cost a walk cubic in them."""
+
+
 def _read(node: Node) -> _Op:
     """The explorer's form of a parsed condition."""
     kind = node.kind
@@ -196,7 +201,9 @@ def _read(node: Node) -> _Op:
     if kind == "call" and node.value == "includes" and node.children[0].kind == "array":
         # [a, b].includes(x), from one_of: x === a || x === b (no item is NaN: literals)
         items, argument = node.children[0].children, node.children[1]
-        if items and all(item.kind in ("literal", "status") for item in items):
+        if 0 < len(items) <= _EXPANDED_CHOICES and all(
+            item.kind in ("literal", "status") for item in items
+        ):
             tests = [_read(Node("binary", "===", (argument, item))) for item in items]
             return functools.reduce(lambda left, right: _Op("or", (left, right)), tests)
     if kind in ("array", "call"):

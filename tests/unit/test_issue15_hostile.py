@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable
 
 import httpx
@@ -141,3 +142,15 @@ def test_run_status_of_a_non_string_names_the_expectation(value: object) -> None
 
     with pytest.raises(ValidationTypeError, match="RunStatus: 'value' expected a status name"):
         RunStatus(value)
+
+
+def test_explore_a_one_of_with_the_most_choices_allowed() -> None:
+    from automation_dsl import Automation
+    from automation_dsl.conditions import MAX_CHOICES, data
+
+    many = list(range(MAX_CHOICES))
+    flow = Automation().send("A", if_=data.x.one_of(many)).send("B", if_=data.y.one_of(many))
+    started = time.monotonic()
+    paths = flow.explore(recipient="u1").paths
+    assert time.monotonic() - started < 5  # was a RecursionError, then minutes
+    assert {path.taken for path in paths} == {(0, 1), (0,), (1,), ()}
