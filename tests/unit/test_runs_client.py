@@ -92,7 +92,7 @@ def test_a_status_courier_added_parses_and_is_not_cached() -> None:
 
 
 def test_run_status_refuses_what_is_not_text() -> None:
-    with pytest.raises(ValueError, match="not a valid RunStatus"):
+    with pytest.raises(ValueError, match="expected a status name"):
         RunStatus(3)  # type: ignore[arg-type]
 
 
