@@ -34,7 +34,7 @@ from ._http import (
     _template_path,
 )
 from ._retry import RetryPolicy
-from ._runs import AutomationRun, _json_object
+from ._runs import AutomationRun, _bad_answer, _json_object
 from ._types import Expiration
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -247,4 +247,7 @@ def _run_from(response: httpx.Response, run_id: str) -> AutomationRun:
     body = _json_object(response.content, response.status_code, endpoint)
     if "run_id" not in body:
         body = {**body, "run_id": run_id}
-    return AutomationRun.from_wire(body, endpoint=endpoint, code=response.status_code)
+    run = AutomationRun.from_wire(body, endpoint=endpoint, code=response.status_code)
+    if run.run_id != run_id:  # an answer about another run is no answer about this one
+        raise _bad_answer(endpoint, response.status_code, f"the run {run_id!r}", run.run_id)
+    return run

@@ -29,6 +29,9 @@ MAX_WAIT = 30 * 24 * 3600.0
 MAX_POLL = 30.0
 """The longest interval between two polls that backoff reaches (a larger ``poll`` stays)."""
 _GROWTH = 1.5
+_KNOWN = {status.value: status.value for status in RunStatus}
+"""Courier's own spelling of each status a caller may write otherwise (``"processed"``,
+``"not_processed"``): a wait for it must match what Courier sends."""
 _MAX_STATUSES = 100
 
 
@@ -53,7 +56,7 @@ def _statuses(owner: str, until: object) -> tuple[RunStatus, ...]:
             raise ValidationTypeError(owner, "until", expected, until)
         if not item.strip() or len(item) > 100 or not item.isprintable():
             raise ValidationError(owner, "until", "a run status name (printable text)", item)
-        statuses.append(RunStatus(item))
+        statuses.append(RunStatus(_KNOWN.get(item.strip().upper().replace("_", " "), item)))
         if len(statuses) > _MAX_STATUSES:
             raise ValidationError(owner, "until", expected, until)
     if not statuses:

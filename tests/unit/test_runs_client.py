@@ -8,6 +8,7 @@ import json
 import math
 import pickle
 from collections.abc import Callable, Iterator
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -51,7 +52,8 @@ def statuses(*sequence: str | None) -> tuple[Handler, list[httpx.Request]]:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         last[0] = next(answers, last[0])
-        body: dict[str, object] = {"run_id": "r-1", "source": []}
+        asked = unquote(request.url.raw_path.decode().rpartition("/")[2])
+        body: dict[str, object] = {"run_id": asked, "source": []}  # the run asked for
         if last[0] is not None:
             body["status"] = last[0]
         return httpx.Response(200, json=body)
@@ -103,7 +105,7 @@ def test_get_run_reads_the_single_run_endpoint() -> None:
     handler, seen = statuses("WAITING")
     run = client(handler).get_run("1-abc/../x")
     assert seen[0].url.raw_path == b"/automations/runs/1-abc%2F..%2Fx"
-    assert (run.run_id, run.status) == ("r-1", RunStatus.WAITING)
+    assert (run.run_id, run.status) == ("1-abc/../x", RunStatus.WAITING)
 
 
 def test_get_run_without_run_id_is_the_run_asked_for() -> None:
@@ -423,3 +425,20 @@ def test_run_steps_hostile_answers() -> None:
     assert (step.action, step.status) == ("", "")
     with pytest.raises(CourierAPIError):
         client(lambda r: httpx.Response(200, content=b"<html>")).run_steps("r")
+
+
+def test_wait_for_reads_a_status_as_courier_spells_it() -> None:
+    from automation_dsl._wait import WaitPlan
+
+    plan = WaitPlan.check("1-a", ["processed", "not_processed", "Canceled", "PAUSED"], 10, 1)
+    assert plan.until == ("PROCESSED", "NOT PROCESSED", "CANCELED", "PAUSED")
+    assert plan.done(RunStatus("PROCESSED"))
+
+
+def test_get_run_refuses_an_answer_about_another_run() -> None:
+    answer = {"run_id": "1-other", "status": "PROCESSED"}
+    client = CourierClient(
+        api_key="k", transport=httpx.MockTransport(lambda r: httpx.Response(200, json=answer))
+    )
+    with pytest.raises(CourierAPIError, match="1-other"):
+        client.get_run("1-mine")
