@@ -330,6 +330,9 @@ class OpeningHours:
     rules: tuple[Rule, ...] = attrs.field(init=False)
 
     def __init__(self, text: str, *, owner: str = OWNER, field: str = "until") -> None:
+        for name, value in (("owner", owner), ("field", field)):
+            if not isinstance(value, str):  # they name the field in errors, and key a cache
+                raise ValidationTypeError("OpeningHours", name, "a string", value)
         text = _hours_text(text, owner, field)
         self.__attrs_init__(text)  # pyright: ignore[reportAttributeAccessIssue]
         object.__setattr__(self, "rules", _parse(text, owner, field))

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 
 from ._delivery import MessageDelay, recipient_zone
-from ._errors import ValidationError
+from ._errors import ValidationError, ValidationTypeError
 from ._js import MessageStatus, NotEvaluated, evaluate
 from ._json import thaw
 from ._localtime import LocalTime
@@ -635,6 +635,25 @@ def _handler(cls: type[Step]) -> _Handler:
     return Engine._not_simulated
 
 
+def check_templates(templates: object, owner: str) -> Mapping[str, AutomationLike] | None:
+    """``templates`` (the automations ``invoke`` steps may start, by id), or the
+    [`ValidationTypeError`][] naming what is wrong with it.
+
+    Examples:
+        >>> check_templates(None, "simulate") is None
+        True
+    """
+    if templates is None:
+        return None
+    expected = "a mapping of template ids to automations, or None"
+    if not isinstance(templates, Mapping):
+        raise ValidationTypeError(owner, "templates", expected, templates)
+    for key, value in templates.items():
+        if not isinstance(key, str) or not isinstance(value, AutomationLike):
+            raise ValidationTypeError(owner, f"templates[{key!r:.60}]", expected, value)
+    return templates
+
+
 def simulate(
     automation: AutomationLike,
     *,
@@ -665,7 +684,7 @@ def simulate(
     clock = VirtualClock(start, owner="simulate")
     engine = Engine(
         clock.now,
-        templates=templates,
+        templates=check_templates(templates, "simulate"),
         profiles={key: dict(value) for key, value in (profiles or {}).items()},
         webhooks=webhooks,
         statuses=statuses,

@@ -52,17 +52,18 @@ import html
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
-from ._engine import simulate
+from ._engine import check_templates, simulate
 from ._errors import NotEvaluated, ValidationError, ValidationTypeError
 from ._js import UNDEFINED, MessageStatus, Node, evaluate, parse_condition
 from ._ref import Ref, has_surrogate
 from ._steps import AutomationLike, Send, SendList, SendMessage, Step
-from ._timeline import Timeline
+from ._timeline import Timeline, VirtualClock
+from ._values import RunContext, given_context
 from .conditions import Literal
 
 __all__ = ["Exploration", "ExploredPath", "Rule", "Violation", "Witness"]
@@ -834,27 +835,16 @@ def explore(
         raise ValidationTypeError(_OWNER, "flow", "an Automation", flow)
     if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
         raise ValidationError(_OWNER, "max_paths", "a positive int", max_paths)
-    for name, given in (("data", data), ("profile", profile)):
-        if given is not None and not isinstance(given, Mapping):
-            raise ValidationTypeError(_OWNER, name, "a mapping or None", given)
-    for name, text in (("recipient", recipient), ("brand", brand), ("template", template)):
-        if text is not None and not isinstance(text, str):
-            raise ValidationTypeError(_OWNER, name, "a str or None", text)
-    if start is None:
-        start = datetime.now(UTC)
-    elif not isinstance(start, datetime) or start.tzinfo is None:
+    # The run context, start and templates are checked as simulate checks them, once,
+    # before any path is walked (a context nested past the limit never reaches the walk).
+    given = given_context(
+        data=data, profile=profile, recipient=recipient, brand=brand, template=template
+    )
+    base = RunContext(**given).to_wire()
+    if isinstance(start, datetime) and start.tzinfo is None:  # as before: a type error here
         raise ValidationTypeError(_OWNER, "start", "an aware datetime or None", start)
-    base = {
-        key: value
-        for key, value in (
-            ("data", data),
-            ("profile", profile),
-            ("recipient", recipient),
-            ("brand", brand),
-            ("template", template),
-        )
-        if value is not None
-    }
+    start = VirtualClock(start, owner=_OWNER).now()
+    templates = check_templates(templates, _OWNER)
     states, truncated = _walk([_plan(step) for step in flow.steps], max_paths)
     paths: list[ExploredPath] = []
     seen: set[tuple[tuple[int, ...], frozenset[str]]] = set()

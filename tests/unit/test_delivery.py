@@ -608,3 +608,10 @@ def test_a_delay_read_from_the_run_and_bad_zones_are_step_errors() -> None:
     errors = [e for e in bad_zone if e.outcome == "error"]
     assert len(errors) == 1
     assert "Mars/Olympus" in str(errors[0].detail)
+
+
+@pytest.mark.parametrize("name", ["owner", "field"])
+@pytest.mark.parametrize("value", [[], {}, set(), None, 3])
+def test_opening_hours_owner_and_field_are_strings(name: str, value: object) -> None:
+    with pytest.raises(ValidationTypeError, match=name):
+        OpeningHours("Mo 09:00-17:00", **{name: value})  # type: ignore[arg-type]

@@ -280,3 +280,25 @@ def test_a_huge_flow_stays_bounded() -> None:
         flow = flow.send("T", if_=data.vip if index % 2 else None)
     exploration = explore(flow)
     assert len(exploration) == 2
+
+
+@pytest.mark.parametrize("templates", [5, "x", [1, 2], {"t": 1}, {1: Automation()}])
+def test_templates_are_checked_before_anything_runs(templates: Any) -> None:
+    flow = Automation().send("A")
+    with pytest.raises(ValidationTypeError, match="templates"):
+        flow.explore(templates=templates)
+    with pytest.raises(ValidationTypeError, match="templates"):
+        flow.simulate(templates=templates)
+
+
+def test_a_context_nested_past_the_limit_is_refused_not_walked() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]
+    flow = Automation().send("A", if_=data.a.exists())
+    with pytest.raises(ValidationError, match="levels of nesting"):
+        flow.explore(data=deep)
+    with pytest.raises(ValidationError, match="levels of nesting"):
+        flow.explore(profile=deep)
