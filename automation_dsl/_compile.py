@@ -65,7 +65,7 @@ def fast_init(cls: T) -> T:
     """
     target: Any = cls  # the class is patched in place: its attributes are set here
     attrs_init = cls.__dict__["__init__"]
-    annotate_init(cls)
+    _annotate_init(cls)
     target._attrs_init = attrs_init  # the reference for tests
 
     def __init__(self: Any, **fields: Any) -> None:
@@ -94,18 +94,17 @@ def _annotations(cls: type) -> dict[str, Any]:
     return annotations
 
 
-def annotate_init(cls: T) -> T:
+def _annotate_init(cls: type) -> None:
     """Give an attrs class's ``__init__`` its fields' declared types where attrs wrote
     its converters' ``Any``, so ``inspect.signature`` and ``help()`` tell the truth.
 
     Examples:
         >>> import inspect
-        >>> from automation_dsl import Automation
-        >>> str(inspect.signature(Automation).parameters["cancelation_token"])
-        "cancelation_token: 'str | RefLike | None' = None"
+        >>> from automation_dsl import Cancel
+        >>> str(inspect.signature(Cancel).parameters["cancelation_token"])
+        "cancelation_token: 'str | RefLike'"
     """
     cls.__dict__["__init__"].__annotations__ = _annotations(cls)
-    return cls
 
 
 def _install(cls: type) -> None:
